@@ -1,0 +1,50 @@
+# Compiler flags shared by every target of the project.
+add_library(ceems_warnings INTERFACE)
+target_compile_options(ceems_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+  -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+if(CEEMS_WERROR)
+  target_compile_options(ceems_warnings INTERFACE -Werror)
+endif()
+
+if(CEEMS_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Fuzz targets link the libFuzzer driver; the library code gets coverage instrumentation.
+if(CEEMS_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CEEMS_FUZZ needs clang (configure with CXX=clang++ CC=clang)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# ceems_add_fuzzer(<name> <source> LIBS <libs...>): a libFuzzer target whose seed corpus is
+# <source dir>/fuzz_corpus/<name>. The test suite runs it for a few seconds so a crash fails CI.
+function(ceems_add_fuzzer name source)
+  cmake_parse_arguments(F "" "" "LIBS" ${ARGN})
+  if(NOT CEEMS_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${F_LIBS} ceems_warnings)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus/${name})
+  add_test(NAME fuzz.${name}
+    COMMAND ${name} -max_total_time=5 -timeout=5 -rss_limit_mb=1024 ${corpus})
+  set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 120)
+endfunction()
+
+# ceems_add_unit_test(<name> SOURCES ... LIBS ...): one GoogleTest binary registered with ctest.
+function(ceems_add_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT CEEMS_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gmock_main ceems_warnings)
+  target_compile_definitions(${name} PRIVATE CEEMS_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/testdata")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit)
+endfunction()

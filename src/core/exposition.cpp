@@ -1,0 +1,290 @@
+#include "core/exposition.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+namespace ceems {
+
+size_t format_value(double v, char* buf) {
+  if (std::isnan(v)) {
+    std::memcpy(buf, "NaN", 3);
+    return 3;
+  }
+  if (std::isinf(v)) {
+    std::memcpy(buf, v > 0 ? "+Inf" : "-Inf", 4);
+    return 4;
+  }
+  // Shortest round-trip digits, then Go's layout rule: scientific iff exp < -4 || exp >= 6.
+  char sci[48];
+  auto res = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific);
+  const char* p = sci;
+  const char* end = res.ptr;
+  char* out = buf;
+  if (*p == '-') {
+    *out++ = '-';
+    ++p;
+  }
+  char digits[32];
+  size_t nd = 0;
+  digits[nd++] = *p++;
+  if (*p == '.') {
+    ++p;
+    while (p < end && *p != 'e') digits[nd++] = *p++;
+  }
+  ++p;  // 'e'
+  int exp = 0;
+  bool neg_exp = *p == '-';
+  ++p;
+  std::from_chars(p, end, exp);
+  if (neg_exp) exp = -exp;
+
+  if (exp < -4 || exp >= 6) {
+    *out++ = digits[0];
+    if (nd > 1) {
+      *out++ = '.';
+      std::memcpy(out, digits + 1, nd - 1);
+      out += nd - 1;
+    }
+    *out++ = 'e';
+    *out++ = exp < 0 ? '-' : '+';
+    int a = exp < 0 ? -exp : exp;
+    if (a < 10) *out++ = '0';
+    auto r = std::to_chars(out, out + 8, a);
+    out = r.ptr;
+    return static_cast<size_t>(out - buf);
+  }
+  if (exp < 0) {
+    *out++ = '0';
+    *out++ = '.';
+    for (int i = -1; i > exp; --i) *out++ = '0';
+    std::memcpy(out, digits, nd);
+    out += nd;
+    return static_cast<size_t>(out - buf);
+  }
+  auto int_digits = static_cast<size_t>(exp) + 1;
+  for (size_t i = 0; i < int_digits; ++i) *out++ = i < nd ? digits[i] : '0';
+  if (nd > int_digits) {
+    *out++ = '.';
+    std::memcpy(out, digits + int_digits, nd - int_digits);
+    out += nd - int_digits;
+  }
+  return static_cast<size_t>(out - buf);
+}
+
+std::string format_value(double v) {
+  char buf[40];
+  return {buf, format_value(v, buf)};
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  while (i < s.size()) {
+    unsigned char c = u[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((u[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (u[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+namespace {
+
+const char* type_name(MetricType t) {
+  switch (t) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kUntyped:
+      return "untyped";
+  }
+  return "untyped";
+}
+
+void append_escaped_help(std::string& out, std::string_view s) {
+  for (char c : s) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
+
+void append_escaped_label(std::string& out, std::string_view s) {
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' && c != '"' && c != '\n') continue;
+    out.append(s.data() + start, i - start);
+    out += c == '\n' ? "\\n" : (c == '"' ? "\\\"" : "\\\\");
+    start = i + 1;
+  }
+  out.append(s.data() + start, s.size() - start);
+}
+
+// One family as it appears in one batch, with its label names' sorted order.
+struct Part {
+  const MetricFamily* family;
+  std::vector<size_t> order;  // indices into desc().labels, sorted by label name
+};
+
+struct SampleRef {
+  const Part* part;
+  size_t index;
+};
+
+std::string_view sorted_value(const SampleRef& r, size_t k) {
+  return r.part->family->label_value(r.index, r.part->order[k]);
+}
+
+// Go's metric sorter: fewer labels first, then label values pairwise in label-name order.
+bool sample_less(const SampleRef& a, const SampleRef& b) {
+  size_t na = a.part->order.size();
+  size_t nb = b.part->order.size();
+  if (na != nb) return na < nb;
+  for (size_t k = 0; k < na; ++k) {
+    auto va = sorted_value(a, k);
+    auto vb = sorted_value(b, k);
+    if (va != vb) return va < vb;
+  }
+  return false;
+}
+
+bool same_series(const SampleRef& a, const SampleRef& b) {
+  size_t n = a.part->order.size();
+  if (n != b.part->order.size()) return false;
+  const auto& la = a.part->family->desc().labels;
+  const auto& lb = b.part->family->desc().labels;
+  for (size_t k = 0; k < n; ++k) {
+    if (la[a.part->order[k]] != lb[b.part->order[k]]) return false;
+    if (sorted_value(a, k) != sorted_value(b, k)) return false;
+  }
+  return true;
+}
+
+void write_sample(std::string& out, const std::string& name, const SampleRef& r) {
+  out += name;
+  const auto& labels = r.part->family->desc().labels;
+  if (!r.part->order.empty()) {
+    out += '{';
+    for (size_t k = 0; k < r.part->order.size(); ++k) {
+      if (k > 0) out += ',';
+      out += labels[r.part->order[k]];
+      out += "=\"";
+      append_escaped_label(out, sorted_value(r, k));
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+  char buf[40];
+  out.append(buf, format_value(r.part->family->value(r.index), buf));
+  out += '\n';
+}
+
+}  // namespace
+
+void write_text(std::span<const MetricBatch* const> batches, std::string& out, ExpositionProblems* problems) {
+  auto report = [&](std::string msg) {
+    if (problems != nullptr) problems->messages.push_back(std::move(msg));
+  };
+
+  std::vector<Part> parts;
+  for (const MetricBatch* b : batches) {
+    if (b == nullptr) continue;
+    for (const auto& f : b->families()) {
+      if (f->mismatched() > 0) {
+        report(f->desc().name + ": " + std::to_string(f->mismatched()) +
+               " sample(s) with the wrong number of label values dropped");
+      }
+      if (f->size() == 0) continue;
+      Part p{f.get(), std::vector<size_t>(f->label_count())};
+      std::iota(p.order.begin(), p.order.end(), 0);
+      const auto& names = f->desc().labels;
+      std::sort(p.order.begin(), p.order.end(), [&](size_t a, size_t c) { return names[a] < names[c]; });
+      parts.push_back(std::move(p));
+    }
+  }
+  // Stable: among parts with the same name, the earlier batch wins conflicts.
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const Part& a, const Part& b) { return a.family->desc().name < b.family->desc().name; });
+
+  std::vector<SampleRef> samples;
+  size_t i = 0;
+  while (i < parts.size()) {
+    const MetricDesc& first = parts[i].family->desc();
+    size_t j = i;
+    samples.clear();
+    for (; j < parts.size() && parts[j].family->desc().name == first.name; ++j) {
+      const MetricDesc& d = parts[j].family->desc();
+      if (j != i && (d.help != first.help || d.type != first.type)) {
+        report("family " + first.name + " emitted again with a different help text or type; dropped");
+        continue;
+      }
+      for (size_t s = 0; s < parts[j].family->size(); ++s) samples.push_back({&parts[j], s});
+    }
+    if (!std::is_sorted(samples.begin(), samples.end(), sample_less)) {
+      std::stable_sort(samples.begin(), samples.end(), sample_less);
+    }
+
+    out += "# HELP ";
+    out += first.name;
+    out += ' ';
+    append_escaped_help(out, first.help);
+    out += "\n# TYPE ";
+    out += first.name;
+    out += ' ';
+    out += type_name(first.type);
+    out += '\n';
+    const SampleRef* prev = nullptr;
+    for (const auto& r : samples) {
+      if (prev != nullptr && same_series(*prev, r)) {
+        report("duplicate sample of " + first.name + " dropped");
+        continue;
+      }
+      bool utf8_ok = true;
+      for (size_t k = 0; k < r.part->order.size() && utf8_ok; ++k) utf8_ok = valid_utf8(sorted_value(r, k));
+      if (!utf8_ok) {
+        report("sample of " + first.name + " with a label value that is not valid UTF-8 dropped");
+        continue;
+      }
+      write_sample(out, first.name, r);
+      prev = &r;
+    }
+    i = j;
+  }
+}
+
+}  // namespace ceems

@@ -1,0 +1,73 @@
+// All host access goes through HostFs, rooted at --path.procfs, --path.sysfs and
+// --path.cgroupfs, so that a fixture tree stands in for the host in tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ceems {
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;      // directory, or symlink to one
+  bool is_symlink = false;
+};
+
+struct FileInfo {
+  mode_t mode = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  uint64_t inode = 0;
+  bool is_dir = false;
+};
+
+// Reads files and lists directories. Virtual so that tests can count or fail reads.
+class Filesystem {
+ public:
+  virtual ~Filesystem() = default;
+
+  // Whole file, at most max_bytes (pseudo-files report size 0, so the size is not trusted).
+  virtual Result<std::string> read_file(const std::string& path, size_t max_bytes = 4 << 20) const;
+  // Entries sorted by name, without "." and "..".
+  virtual Result<std::vector<DirEntry>> list_dir(const std::string& path) const;
+  virtual Result<FileInfo> stat(const std::string& path) const;
+  virtual Result<std::string> read_link(const std::string& path) const;
+  bool exists(const std::string& path) const { return stat(path).ok(); }
+  bool is_dir(const std::string& path) const;
+};
+
+// The roots given on the command line. Paths are joined textually (a relative
+// --path.sysfs stays relative, as metric labels echo it).
+class HostFs {
+ public:
+  HostFs(std::string procfs, std::string sysfs, std::string cgroupfs, const Filesystem* fs = nullptr);
+
+  std::string proc(std::string_view rel) const { return join(procfs_, rel); }
+  std::string sys(std::string_view rel) const { return join(sysfs_, rel); }
+  std::string cgroup(std::string_view rel) const { return join(cgroupfs_, rel); }
+
+  const std::string& procfs_root() const { return procfs_; }
+  const std::string& sysfs_root() const { return sysfs_; }
+  const std::string& cgroupfs_root() const { return cgroupfs_; }
+
+  const Filesystem& fs() const { return *fs_; }
+
+  static std::string join(std::string_view a, std::string_view b);
+
+ private:
+  std::string procfs_;
+  std::string sysfs_;
+  std::string cgroupfs_;
+  const Filesystem* fs_;
+};
+
+// Process-wide real filesystem.
+const Filesystem& real_filesystem();
+
+}  // namespace ceems

@@ -1,0 +1,32 @@
+// Small pure string helpers shared by the parsers. None allocates more than its result.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ceems {
+
+std::string_view trim(std::string_view s);
+// Splits on runs of ASCII whitespace, dropping empty fields (like Go's strings.Fields).
+std::vector<std::string_view> fields(std::string_view s);
+// Splits on every occurrence of sep (empty fields kept).
+std::vector<std::string_view> split(std::string_view s, char sep);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+
+// Strict numeric parsing: the whole (trimmed) input must be consumed.
+std::optional<uint64_t> parse_u64(std::string_view s);
+std::optional<int64_t> parse_i64(std::string_view s);
+std::optional<double> parse_double(std::string_view s);
+
+// Replaces every run of characters outside [0-9A-Za-z_] (with adjacent underscores)
+// by a single '_', the rule used for metric names built from zone names.
+std::string sanitize_metric_name(std::string_view s);
+
+// Quotes a value for error messages, cutting it to a readable length.
+std::string quote_for_error(std::string_view s, size_t max_len = 80);
+
+}  // namespace ceems

@@ -1,0 +1,72 @@
+// The exporter's HTTP(S) server: one server object, one listener per
+// --web.listen-address, TLS and basic auth from an exporter-toolkit web config,
+// exact-path routes, a concurrency limit per limited route.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "core/result.h"
+
+namespace ceems::http {
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::string remote_addr;
+  std::string accept;           // Accept header
+  std::string accept_encoding;  // Accept-Encoding header
+  std::string host;             // Host header
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct LandingPage {
+  std::string title;        // "ceems_exporter"
+  std::string description;  // one sentence
+  std::string version;      // "(version=..., branch=..., revision=...)"
+  std::vector<std::pair<std::string, std::string>> links;  // text, path
+};
+
+struct ServerOptions {
+  std::vector<std::string> listen_addresses{":9010"};  // host:port, :port, [v6]:port
+  std::string web_config_file;                          // empty: plain HTTP, no auth
+  bool systemd_socket = false;                          // use LISTEN_FDS sockets instead
+  int max_requests = 40;                                // per limited route; 0 = unlimited
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  size_t worker_threads = 8;
+  std::optional<LandingPage> landing_page;              // served at "/" when set
+};
+
+class Server {
+ public:
+  // Loads and validates the web config (a config error names the key and the file)
+  // and resolves listen addresses. Does not bind or start threads.
+  static Result<std::unique_ptr<Server>> create(ServerOptions options, log::Logger logger);
+  virtual ~Server() = default;
+
+  // Registers an exact-path route. limited: subject to max_requests (503 beyond it,
+  // body "Limit of concurrent requests reached (<N>), try again later.\n").
+  virtual void route(const std::string& path, Handler handler, bool limited) = 0;
+
+  // Binds every listener (an error names the address) and serves in background threads.
+  virtual Status start() = 0;
+  // Graceful stop: stops accepting, waits for in-flight requests up to the deadline.
+  virtual void stop(std::chrono::milliseconds deadline) = 0;
+  // Ports actually bound (useful with port 0 in tests), in listen-address order.
+  virtual std::vector<int> bound_ports() const = 0;
+};
+
+}  // namespace ceems::http
