@@ -1,0 +1,52 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace ceems {
+namespace {
+
+TEST(Strings, TrimAndFields) {
+  EXPECT_EQ(trim("  a b \n"), "a b");
+  EXPECT_EQ(trim(""), "");
+  auto f = fields("  cpu  1 2\t3\n");
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0], "cpu");
+  EXPECT_EQ(f[3], "3");
+  EXPECT_TRUE(fields("   ").empty());
+}
+
+TEST(Strings, SplitKeepsEmptyFields) {
+  auto s = split("a,,b,", ',');
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[1], "");
+  EXPECT_EQ(s[3], "");
+}
+
+TEST(Strings, StrictNumbers) {
+  EXPECT_EQ(parse_u64(" 42\n"), 42u);
+  EXPECT_FALSE(parse_u64("42x"));
+  EXPECT_FALSE(parse_u64("-1"));
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_EQ(parse_i64("-7"), -7);
+  EXPECT_DOUBLE_EQ(*parse_double("+1.5"), 1.5);
+  EXPECT_DOUBLE_EQ(*parse_double("1e3"), 1000);
+  EXPECT_FALSE(parse_double("1.5.2"));
+  EXPECT_FALSE(parse_double("+"));
+  EXPECT_FALSE(parse_double("abc"));
+}
+
+TEST(Strings, SanitizeMetricName) {
+  EXPECT_EQ(sanitize_metric_name("package"), "package");
+  EXPECT_EQ(sanitize_metric_name("a-b"), "a_b");
+  EXPECT_EQ(sanitize_metric_name("a_-_b"), "a_b");
+  EXPECT_EQ(sanitize_metric_name("a__b"), "a__b");
+  EXPECT_EQ(sanitize_metric_name("x.y z"), "x_y_z");
+}
+
+TEST(Strings, QuoteForError) {
+  EXPECT_EQ(quote_for_error("a\"b\n"), "\"a\\\"b\\n\"");
+  EXPECT_EQ(quote_for_error("abcdef", 3), "\"abc...\"");
+}
+
+}  // namespace
+}  // namespace ceems
