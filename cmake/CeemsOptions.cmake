@@ -37,9 +37,12 @@ function(ceems_add_fuzzer name source)
   add_executable(${name} ${source})
   target_link_libraries(${name} PRIVATE ${F_LIBS} ceems_warnings)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  # New inputs go to a directory in the build tree; the seed corpus stays read-only.
   set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus/${name})
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work/${name})
+  file(MAKE_DIRECTORY ${work})
   add_test(NAME fuzz.${name}
-    COMMAND ${name} -max_total_time=5 -timeout=5 -rss_limit_mb=1024 ${corpus})
+    COMMAND ${name} -max_total_time=5 -timeout=5 -rss_limit_mb=1024 ${work} ${corpus})
   set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 120)
 endfunction()
 

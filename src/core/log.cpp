@@ -131,7 +131,7 @@ Result<Format> parse_format(std::string_view s) {
 }
 
 std::string format_line(Level level, std::string_view msg, const std::vector<Field>& fields,
-                        const std::source_location& loc, Format format) {
+                        const SourceLocation& loc, Format format) {
   std::string source = std::string(basename(loc.file_name())) + ":" + std::to_string(loc.line());
   std::string out;
   out.reserve(128);
@@ -148,7 +148,7 @@ std::string format_line(Level level, std::string_view msg, const std::vector<Fie
 }
 
 void Logger::write(Level level, std::string_view msg, std::initializer_list<Field> f,
-                   const std::source_location& loc) const {
+                   const SourceLocation& loc) const {
   if (!enabled(level)) return;
   std::vector<Field> all = base_;
   all.insert(all.end(), f.begin(), f.end());

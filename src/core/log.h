@@ -4,7 +4,6 @@
 
 #include <concepts>
 #include <initializer_list>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -13,6 +12,18 @@
 #include "core/result.h"
 
 namespace ceems::log {
+
+// Call site of a log line. std::source_location is missing from libstdc++ 12 under
+// clang 14 (used for the fuzz build), so the compiler builtins both support are used.
+struct SourceLocation {
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    return {file, line};
+  }
+  const char* file_name() const { return file; }
+  int line() const { return line_number; }
+  const char* file = "";
+  int line_number = 0;
+};
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 enum class Format { kLogfmt, kJson };
@@ -41,7 +52,7 @@ Result<Format> parse_format(std::string_view s);
 
 // Formats one line without writing it; exposed for tests.
 std::string format_line(Level level, std::string_view msg, const std::vector<Field>& fields,
-                        const std::source_location& loc, Format format);
+                        const SourceLocation& loc, Format format);
 
 class Logger {
  public:
@@ -55,23 +66,23 @@ class Logger {
   }
 
   void debug(std::string_view msg, std::initializer_list<Field> f = {},
-             std::source_location loc = std::source_location::current()) const {
+             SourceLocation loc = SourceLocation::current()) const {
     write(Level::kDebug, msg, f, loc);
   }
   void info(std::string_view msg, std::initializer_list<Field> f = {},
-            std::source_location loc = std::source_location::current()) const {
+            SourceLocation loc = SourceLocation::current()) const {
     write(Level::kInfo, msg, f, loc);
   }
   void warn(std::string_view msg, std::initializer_list<Field> f = {},
-            std::source_location loc = std::source_location::current()) const {
+            SourceLocation loc = SourceLocation::current()) const {
     write(Level::kWarn, msg, f, loc);
   }
   void error(std::string_view msg, std::initializer_list<Field> f = {},
-             std::source_location loc = std::source_location::current()) const {
+             SourceLocation loc = SourceLocation::current()) const {
     write(Level::kError, msg, f, loc);
   }
   void write(Level level, std::string_view msg, std::initializer_list<Field> f,
-             const std::source_location& loc) const;
+             const SourceLocation& loc) const;
 
  private:
   std::vector<Field> base_;

@@ -7,7 +7,7 @@ namespace {
 
 TEST(Log, LogfmtQuotesAndEscapes) {
   auto line = format_line(Level::kInfo, "hello world", {{"k", "v"}, {"q", "a \"b\""}, {"n", 42}},
-                          std::source_location::current(), Format::kLogfmt);
+                          SourceLocation::current(), Format::kLogfmt);
   EXPECT_NE(line.find("level=INFO"), std::string::npos);
   EXPECT_NE(line.find("msg=\"hello world\""), std::string::npos);
   EXPECT_NE(line.find(" k=v"), std::string::npos);
@@ -18,7 +18,7 @@ TEST(Log, LogfmtQuotesAndEscapes) {
 }
 
 TEST(Log, Json) {
-  auto line = format_line(Level::kError, "x\ny", {{"err", "bad"}}, std::source_location::current(), Format::kJson);
+  auto line = format_line(Level::kError, "x\ny", {{"err", "bad"}}, SourceLocation::current(), Format::kJson);
   EXPECT_EQ(line.front(), '{');
   EXPECT_NE(line.find("\"level\":\"ERROR\""), std::string::npos);
   EXPECT_NE(line.find("\"msg\":\"x\\ny\""), std::string::npos);

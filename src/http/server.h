@@ -33,21 +33,21 @@ struct Response {
 using Handler = std::function<Response(const Request&)>;
 
 struct LandingPage {
-  std::string title;        // "ceems_exporter"
-  std::string description;  // one sentence
-  std::string version;      // "(version=..., branch=..., revision=...)"
+  std::string title;                                       // "ceems_exporter"
+  std::string description;                                 // one sentence
+  std::string version;                                     // "(version=..., branch=..., revision=...)"
   std::vector<std::pair<std::string, std::string>> links;  // text, path
 };
 
 struct ServerOptions {
   std::vector<std::string> listen_addresses{":9010"};  // host:port, :port, [v6]:port
-  std::string web_config_file;                          // empty: plain HTTP, no auth
-  bool systemd_socket = false;                          // use LISTEN_FDS sockets instead
-  int max_requests = 40;                                // per limited route; 0 = unlimited
+  std::string web_config_file;                         // empty: plain HTTP, no auth
+  bool systemd_socket = false;                         // use LISTEN_FDS sockets instead
+  int max_requests = 40;                               // per limited route; 0 = unlimited
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   size_t worker_threads = 8;
-  std::optional<LandingPage> landing_page;              // served at "/" when set
+  std::optional<LandingPage> landing_page;  // served at "/" when set
 };
 
 class Server {

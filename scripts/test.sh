@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. Release build: unit tests, end-to-end tests against the real binary, a real
+#      Prometheus scraping it, the conformance scenarios listed in tests/conformance/passing.txt.
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
+#   3. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
+#   4. Lint: clang-format and clang-tidy must be clean.
+# Ends with one summary line "tests: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc)
+bash scripts/install-deps.sh || exit 1
+
+passed=0
+failed=0
+status=0
+
+# Runs ctest in a build tree and adds its counts to the totals.
+run_ctest() {
+  local dir=$1
+  shift
+  local log
+  log=$(mktemp)
+  (cd "$dir" && ctest --output-on-failure --timeout 600 "$@") 2>&1 | tee "$log"
+  local line
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "test.sh: no ctest summary in $dir" >&2
+    status=1
+  else
+    local f t
+    f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    t=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+    passed=$((passed + t - f))
+    failed=$((failed + f))
+    [ "$f" -eq 0 ] || status=1
+  fi
+  rm -f "$log"
+}
+
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs"
+}
+
+echo "== release build"
+if build build -DCMAKE_BUILD_TYPE=Release; then
+  run_ctest build
+else
+  echo "test.sh: release build failed" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "== sanitizer build (ASan+UBSan)"
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON -DCEEMS_BUILD_BENCH=OFF; then
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan -L unit
+else
+  echo "test.sh: sanitizer build failed" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "== fuzz build (clang + libFuzzer)"
+if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
+     -DCEEMS_BUILD_TESTS=OFF -DCEEMS_BUILD_BENCH=OFF; then
+  run_ctest build-fuzz -L fuzz
+else
+  echo "test.sh: fuzz build failed" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "== lint"
+if bash scripts/lint.sh build; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "tests: ${passed} passed, ${failed} failed"
+exit $status

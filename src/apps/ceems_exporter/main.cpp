@@ -1,0 +1,187 @@
+// ceems_exporter: Prometheus exporter of compute-unit (job, VM) resource usage,
+// node power and emissions. Start-up order matters: everything that needs the
+// start-up privileges (collector probes, web config) happens before privileges
+// are dropped, and no thread exists until they are.
+#include <signal.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "core/command_runner.h"
+#include "core/privileges.h"
+#include "exporter/build_info.h"
+#include "exporter/exporter_flags.h"
+#include "exporter/scrape.h"
+#include "http/server.h"
+
+namespace {
+
+constexpr const char* kProgram = "ceems_exporter";
+constexpr const char* kDescription = "Prometheus Exporter to export compute (job, VM, pod) resource usage metrics.";
+
+std::string node_name(const ceems::log::Logger& logger) {
+  struct utsname u{};
+  if (::uname(&u) != 0) {
+    logger.error("Failed to get hostname");
+    return {};
+  }
+  return u.nodename;
+}
+
+int run(int argc, char** argv) {
+  using namespace ceems;
+  FlagSet flags(kProgram, kDescription);
+  register_exporter_flags(flags);
+  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) {
+    std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
+    return 1;
+  }
+  if (parsed->help) {
+    std::cout << flags.usage();
+    return 0;
+  }
+  if (parsed->version) {
+    std::cout << version_text(kProgram);
+    return 0;
+  }
+
+  log::configure(*log::parse_level(flags.get_string("log.level")),
+                 *log::parse_format(flags.get_string("log.format")));
+  log::Logger logger;
+  apply_disable_defaults(flags);
+  for (const auto& alias : parsed->deprecated_used) {
+    logger.warn("flag --" + alias + " has been deprecated and will be removed in a future release");
+  }
+
+  std::string web_config = flags.get_string("web.config.file");
+  if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
+
+  const BuildInfo& b = build_info();
+  struct utsname u{};
+  ::uname(&u);
+  logger.info("Starting ceems_exporter", {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
+  logger.info("Build context", {{"compiler", b.compiler}, {"user", b.build_user}, {"date", b.build_date}});
+  logger.info("Host", {{"uname", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine}});
+
+  bool empty_host = flags.get_bool("collector.empty-hostname-label");
+  std::string hostname = empty_host ? std::string() : node_name(logger);
+
+  // Signals are taken synchronously by the main thread; every thread created later
+  // inherits this mask, so SIGTERM never lands in a worker.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  HostFs host(flags.get_string("path.procfs"), flags.get_string("path.sysfs"), flags.get_string("path.cgroupfs"));
+  ProcessRunner runner;
+  CapabilityPrivileges privileges(logger.with("component", "security"));
+
+  std::vector<NamedCollector> collectors;
+  std::set<std::string> keep_caps;
+  std::vector<std::string> enabled;
+  for (const CollectorInfo& c : collector_table()) {
+    if (flags.get_bool(collector_flag(c.name))) enabled.emplace_back(c.name);
+  }
+  std::sort(enabled.begin(), enabled.end());
+  logger.info("Enabled collectors");
+  for (const auto& n : enabled) logger.info("collector", {{"name", n}});
+  for (const CollectorInfo& c : collector_table()) {
+    if (!flags.get_bool(collector_flag(c.name))) continue;
+    CollectorContext ctx{flags, host, runner, privileges, hostname, empty_host,
+                         logger.with("collector", c.name)};
+    auto created = c.create(ctx);
+    if (!created) {
+      logger.error("Couldn't create collector", {{"name", c.name}, {"err", created.error()}});
+      return 1;
+    }
+    for (auto& cap : (*created)->capabilities()) keep_caps.insert(cap);
+    collectors.push_back({std::string(c.name), std::move(*created)});
+  }
+
+  http::ServerOptions opts;
+  opts.listen_addresses = flags.get_list("web.listen-address");
+  opts.web_config_file = web_config;
+  opts.systemd_socket = flags.get_bool("web.systemd-socket");
+  opts.max_requests = static_cast<int>(flags.get_int("web.max-requests"));
+  std::string telemetry_path = flags.get_string("web.telemetry-path");
+  std::string targets_path = flags.get_string("web.targets-path");
+  if (telemetry_path != "/") {
+    opts.landing_page = http::LandingPage{
+        kProgram, kDescription,
+        "(version=" + b.version + ", branch=" + b.branch + ", revision=" + b.revision + ")",
+        {{"Metrics", telemetry_path}, {"Grafana Alloy Targets", targets_path}}};
+  }
+  // The web config (TLS keys may be root-only) is read here, before the drop.
+  auto server = http::Server::create(opts, logger.with("component", "web"));
+  if (!server) {
+    logger.error("Invalid web configuration", {{"err", server.error()}});
+    return 1;
+  }
+
+  if (::geteuid() == 0) {
+    logger.info("CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
+                "unprivileged user");
+  }
+  if (flags.get_bool("security.drop-privileges")) {
+    DropOptions drop{flags.get_string("security.run-as-user"),
+                     std::vector<std::string>(keep_caps.begin(), keep_caps.end()), {}};
+    if (auto st = drop_privileges(drop, logger.with("component", "security")); !st) {
+      logger.error("Failed to drop privileges", {{"err", st.error()}});
+      return 1;
+    }
+  }
+
+  auto engine = std::make_shared<ScrapeEngine>(std::move(collectors), logger,
+                                               !flags.get_bool("web.disable-exporter-metrics"));
+  (*server)->route(
+      telemetry_path,
+      [engine](const http::Request&) {
+        auto& hm = engine->handler_metrics();
+        ++hm.in_flight;
+        http::Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
+        r.body = engine->scrape();
+        --hm.in_flight;
+        ++hm.code_200;
+        return r;
+      },
+      true);
+  // Until a resource manager's discoverer is enabled the targets list is empty.
+  (*server)->route(
+      targets_path,
+      [](const http::Request&) { return http::Response{200, "application/json", "[]\n"}; }, true);
+
+  if (auto st = (*server)->start(); !st) {
+    logger.error("Failed to start server", {{"err", st.error()}});
+    return 1;
+  }
+  for (const auto& a : opts.listen_addresses) logger.info("Listening on", {{"address", a}});
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  logger.info("Shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->stop(std::chrono::seconds(5));
+  engine->stop();
+  logger.info("Stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ceems_exporter: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,20 @@
+// The explicit registration table of collectors. Adding a collector is one row here.
+#include "core/collector.h"
+#include "node/cpu.h"
+#include "node/meminfo.h"
+#include "power/cray_pm_counters.h"
+#include "power/rapl.h"
+
+namespace ceems {
+
+std::span<const CollectorInfo> collector_table() {
+  static const CollectorInfo table[] = {
+      {"cpu", true, nullptr, &make_cpu_collector},
+      {"cray_pm_counters", false, nullptr, &make_cray_pm_counters_collector},
+      {"meminfo", true, &register_meminfo_flags, &make_meminfo_collector},
+      {"rapl", true, &register_rapl_flags, &make_rapl_collector},
+  };
+  return table;
+}
+
+}  // namespace ceems

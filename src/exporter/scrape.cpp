@@ -1,0 +1,102 @@
+#include "exporter/scrape.h"
+
+#include <chrono>
+#include <thread>
+
+#include "core/exposition.h"
+#include "exporter/build_info.h"
+
+namespace ceems {
+namespace {
+
+const MetricDesc kDuration{"ceems_scrape_collector_duration_seconds", "ceems_exporter: Duration of a collector scrape.",
+                           MetricType::kGauge, {"collector"}};
+const MetricDesc kSuccess{"ceems_scrape_collector_success", "ceems_exporter: Whether a collector succeeded.",
+                          MetricType::kGauge, {"collector"}};
+const MetricDesc kBuildInfo{"ceems_exporter_build_info",
+                            "A metric with a constant '1' value labeled by version, revision, branch, goversion from "
+                            "which ceems_exporter was built, and the goos and goarch for the build.",
+                            MetricType::kGauge,
+                            {"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}};
+
+}  // namespace
+
+ScrapeEngine::ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics)
+    : logger_(std::move(logger)), exporter_metrics_(exporter_metrics) {
+  for (auto& c : collectors) {
+    auto slot = std::make_unique<Slot>();
+    slot->name = std::move(c.name);
+    slot->impl = std::move(c.impl);
+    slots_.push_back(std::move(slot));
+  }
+}
+
+std::vector<std::string> ScrapeEngine::names() const {
+  std::vector<std::string> out;
+  for (const auto& s : slots_) out.push_back(s->name);
+  return out;
+}
+
+void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
+  std::lock_guard<std::mutex> lock(slot.mu);
+  auto start = std::chrono::steady_clock::now();
+  Status st = slot.impl->update(out.batch);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.success = st.ok();
+  if (!st.ok()) {
+    if (st.error().kind() == ErrorKind::kNoData) {
+      logger_.debug("collector returned no data", {{"name", slot.name}, {"duration_seconds", out.seconds},
+                                                   {"err", st.error()}});
+    } else {
+      logger_.error("collector failed", {{"name", slot.name}, {"duration_seconds", out.seconds},
+                                         {"err", st.error()}});
+    }
+    // A failed update's partial samples are still valid observations; keep them.
+  } else {
+    logger_.debug("collector succeeded", {{"name", slot.name}, {"duration_seconds", out.seconds}});
+  }
+}
+
+std::string ScrapeEngine::scrape() {
+  std::vector<Outcome> outcomes(slots_.size());
+  {
+    // Collectors of one scrape run concurrently; the last runs on this thread.
+    std::vector<std::jthread> workers;
+    workers.reserve(slots_.size());
+    for (size_t i = 0; i + 1 < slots_.size(); ++i) {
+      workers.emplace_back([this, i, &outcomes] { run_one(*slots_[i], outcomes[i]); });
+    }
+    if (!slots_.empty()) run_one(*slots_.back(), outcomes.back());
+  }
+
+  MetricBatch framework;
+  const BuildInfo& b = build_info();
+  framework.add(kBuildInfo, {b.version, b.revision, b.branch, b.compiler, "linux", b.goarch, b.tags}, 1);
+  auto& duration = framework.family(kDuration);
+  auto& success = framework.family(kSuccess);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    duration.add({slots_[i]->name}, outcomes[i].seconds);
+    success.add({slots_[i]->name}, outcomes[i].success ? 1 : 0);
+  }
+  if (exporter_metrics_) collect_process_metrics(framework, handler_);
+
+  std::vector<const MetricBatch*> batches;
+  batches.push_back(&framework);
+  for (const auto& o : outcomes) batches.push_back(&o.batch);
+  std::string page;
+  page.reserve(16384);
+  ExpositionProblems problems;
+  write_text(batches, page, &problems);
+  for (const auto& m : problems.messages) logger_.error("error gathering metrics", {{"err", m}});
+  if (!problems.messages.empty()) handler_.errors_gathering += 1;
+  return page;
+}
+
+void ScrapeEngine::stop() {
+  for (auto& s : slots_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->impl->stop();
+  }
+}
+
+}  // namespace ceems

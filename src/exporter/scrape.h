@@ -1,0 +1,57 @@
+// Runs the enabled collectors of one scrape concurrently and renders the page.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/collector.h"
+#include "core/log.h"
+#include "exporter/process_metrics.h"
+
+namespace ceems {
+
+struct NamedCollector {
+  std::string name;
+  std::unique_ptr<Collector> impl;
+};
+
+class ScrapeEngine {
+ public:
+  ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics);
+  ScrapeEngine(const ScrapeEngine&) = delete;
+  ScrapeEngine& operator=(const ScrapeEngine&) = delete;
+
+  // One full text page: build info, every collector's samples, scrape metrics and
+  // (when enabled) the exporter's own metrics.
+  std::string scrape();
+
+  // Calls stop() on every collector; errors are the collectors' to log.
+  void stop();
+
+  HandlerMetrics& handler_metrics() { return handler_; }
+  std::vector<std::string> names() const;
+
+ private:
+  struct Slot {
+    std::string name;
+    std::unique_ptr<Collector> impl;
+    // Serialises updates of one collector across concurrent scrapes: collectors keep
+    // state between scrapes (cpu smoothing, caches) that must not race.
+    std::mutex mu;
+  };
+  struct Outcome {
+    MetricBatch batch;
+    double seconds = 0;
+    bool success = false;
+  };
+  void run_one(Slot& slot, Outcome& out) const;
+
+  std::vector<std::unique_ptr<Slot>> slots_;
+  log::Logger logger_;
+  bool exporter_metrics_;
+  HandlerMetrics handler_;
+};
+
+}  // namespace ceems
