@@ -82,6 +82,13 @@ std::string format_value(double v) {
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
   const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  // Label values are almost always ASCII: check 8 bytes at a time first.
+  while (i + 8 <= s.size()) {
+    uint64_t chunk = 0;
+    std::memcpy(&chunk, u + i, 8);
+    if ((chunk & 0x8080808080808080ULL) != 0) break;
+    i += 8;
+  }
   while (i < s.size()) {
     unsigned char c = u[i];
     if (c < 0x80) {
@@ -163,6 +170,7 @@ struct Part {
 struct SampleRef {
   const Part* part;
   size_t index;
+  std::string_view key;  // value of the first varying column: most comparisons end here
 };
 
 std::string_view sorted_value(const SampleRef& r, size_t k) {
@@ -170,11 +178,14 @@ std::string_view sorted_value(const SampleRef& r, size_t k) {
 }
 
 // Go's metric sorter: fewer labels first, then label values pairwise in label-name order.
-bool sample_less(const SampleRef& a, const SampleRef& b) {
+// Only the columns in `cols` are compared: columns whose value is the same in every
+// sample of the family (hostname, manager...) cannot change the order.
+bool sample_less(const SampleRef& a, const SampleRef& b, const std::vector<size_t>& cols) {
   size_t na = a.part->order.size();
   size_t nb = b.part->order.size();
   if (na != nb) return na < nb;
-  for (size_t k = 0; k < na; ++k) {
+  for (size_t k : cols) {
+    if (k >= na) break;
     auto va = sorted_value(a, k);
     auto vb = sorted_value(b, k);
     if (va != vb) return va < vb;
@@ -182,33 +193,76 @@ bool sample_less(const SampleRef& a, const SampleRef& b) {
   return false;
 }
 
-bool same_series(const SampleRef& a, const SampleRef& b) {
-  size_t n = a.part->order.size();
-  if (n != b.part->order.size()) return false;
-  const auto& la = a.part->family->desc().labels;
-  const auto& lb = b.part->family->desc().labels;
-  for (size_t k = 0; k < n; ++k) {
-    if (la[a.part->order[k]] != lb[b.part->order[k]]) return false;
+bool same_names(const Part& a, const Part& b) {
+  if (a.order.size() != b.order.size()) return false;
+  const auto& la = a.family->desc().labels;
+  const auto& lb = b.family->desc().labels;
+  for (size_t k = 0; k < a.order.size(); ++k) {
+    if (la[a.order[k]] != lb[b.order[k]]) return false;
+  }
+  return true;
+}
+
+bool same_series(const SampleRef& a, const SampleRef& b, const std::vector<size_t>& cols) {
+  if (a.part != b.part && !same_names(*a.part, *b.part)) return false;
+  for (size_t k : cols) {
+    if (k >= a.part->order.size()) break;
     if (sorted_value(a, k) != sorted_value(b, k)) return false;
   }
   return true;
 }
 
-void write_sample(std::string& out, const std::string& name, const SampleRef& r) {
-  out += name;
-  const auto& labels = r.part->family->desc().labels;
-  if (!r.part->order.empty()) {
-    out += '{';
-    for (size_t k = 0; k < r.part->order.size(); ++k) {
-      if (k > 0) out += ',';
-      out += labels[r.part->order[k]];
-      out += "=\"";
-      append_escaped_label(out, sorted_value(r, k));
-      out += '"';
+// Columns that vary between samples; all columns when label names differ between parts.
+std::vector<size_t> varying_columns(const std::vector<SampleRef>& samples) {
+  std::vector<size_t> cols;
+  if (samples.empty()) return cols;
+  const Part* first = samples.front().part;
+  size_t n = first->order.size();
+  bool uniform = true;
+  for (const auto& r : samples) {
+    if (r.part != first && !same_names(*r.part, *first)) {
+      uniform = false;
+      break;
     }
-    out += '}';
   }
-  out += ' ';
+  for (size_t k = 0; k < n; ++k) {
+    bool varies = !uniform;
+    auto v0 = sorted_value(samples.front(), k);
+    for (size_t i = 1; i < samples.size() && !varies; ++i) varies = sorted_value(samples[i], k) != v0;
+    if (varies) cols.push_back(k);
+  }
+  if (!uniform) {
+    // Label counts may differ too: compare up to the longest set.
+    size_t longest = 0;
+    for (const auto& r : samples) longest = std::max(longest, r.part->order.size());
+    cols.clear();
+    for (size_t k = 0; k < longest; ++k) cols.push_back(k);
+  }
+  return cols;
+}
+
+// "name{a=\"", "\",b=\"", ... "\"} " for one part, so a sample is fragments and values.
+std::vector<std::string> fragments(const std::string& name, const Part& p) {
+  std::vector<std::string> f;
+  const auto& labels = p.family->desc().labels;
+  if (p.order.empty()) {
+    f.push_back(name + " ");
+    return f;
+  }
+  for (size_t k = 0; k < p.order.size(); ++k) {
+    f.push_back((k == 0 ? name + "{" : std::string("\",")) + labels[p.order[k]] + "=\"");
+  }
+  f.emplace_back("\"} ");
+  return f;
+}
+
+void write_sample(std::string& out, const std::vector<std::string>& frags, const SampleRef& r) {
+  const auto& order = r.part->order;
+  out += frags[0];
+  for (size_t k = 0; k < order.size(); ++k) {
+    append_escaped_label(out, sorted_value(r, k));
+    out += frags[k + 1];
+  }
   char buf[40];
   out.append(buf, format_value(r.part->family->value(r.index), buf));
   out += '\n';
@@ -253,10 +307,23 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
         report("family " + first.name + " emitted again with a different help text or type; dropped");
         continue;
       }
-      for (size_t s = 0; s < parts[j].family->size(); ++s) samples.push_back({&parts[j], s});
+      for (size_t s = 0; s < parts[j].family->size(); ++s) samples.push_back({&parts[j], s, {}});
     }
-    if (!std::is_sorted(samples.begin(), samples.end(), sample_less)) {
-      std::stable_sort(samples.begin(), samples.end(), sample_less);
+    // sample_less needs the sorted order of label columns, in bounds for every sample
+    // only when label counts agree; varying_columns() handles the mixed case.
+    std::vector<size_t> cols = varying_columns(samples);
+    if (!cols.empty()) {
+      for (auto& r : samples) r.key = cols[0] < r.part->order.size() ? sorted_value(r, cols[0]) : std::string_view();
+    }
+    auto less = [&cols](const SampleRef& a, const SampleRef& b) {
+      size_t na = a.part->order.size();
+      size_t nb = b.part->order.size();
+      if (na != nb) return na < nb;
+      if (a.key != b.key) return a.key < b.key;
+      return sample_less(a, b, cols);
+    };
+    if (!std::is_sorted(samples.begin(), samples.end(), less)) {
+      std::stable_sort(samples.begin(), samples.end(), less);
     }
 
     out += "# HELP ";
@@ -269,8 +336,10 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
     out += type_name(first.type);
     out += '\n';
     const SampleRef* prev = nullptr;
+    const Part* frag_part = nullptr;
+    std::vector<std::string> frags;
     for (const auto& r : samples) {
-      if (prev != nullptr && same_series(*prev, r)) {
+      if (prev != nullptr && prev->part->order.size() == r.part->order.size() && same_series(*prev, r, cols)) {
         report("duplicate sample of " + first.name + " dropped");
         continue;
       }
@@ -280,7 +349,11 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
         report("sample of " + first.name + " with a label value that is not valid UTF-8 dropped");
         continue;
       }
-      write_sample(out, first.name, r);
+      if (r.part != frag_part) {
+        frags = fragments(first.name, *r.part);
+        frag_part = r.part;
+      }
+      write_sample(out, frags, r);
       prev = &r;
     }
     i = j;

@@ -116,7 +116,7 @@ std::string gzip(const std::string& in) {
 // Error responses carry the same bytes as Go's http.Error.
 void plain_error(httplib::Response& res, int status, const std::string& text) {
   res.status = status;
-  res.set_header("X-Content-Type-Options", "nosniff");
+  if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
   res.set_content(text + "\n", "text/plain; charset=utf-8");
 }
 
@@ -242,7 +242,7 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
 void Core::respond(const httplib::Request& req, httplib::Response& res, Response out) {
   res.status = out.status;
   res.body = std::move(out.body);
-  res.set_header("Content-Type", out.content_type);
+  if (!out.content_type.empty()) res.set_header("Content-Type", out.content_type);
   // cpp-httplib compresses text/* (gzip, or brotli when asked for) by itself; other
   // types are compressed here so that "gzip accepted" always means a gzip body.
   if (!res.body.empty() && req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos &&
@@ -462,8 +462,10 @@ Status ServerImpl::start() {
     // The thread owns references to everything it touches, so it may safely outlive
     // this object if stop() gives up waiting for it.
     s.thread = std::thread([svr = s.server, core = core_, exits = exits_, name = s.name] {
-      if (!svr->listen_after_bind() && svr->is_running()) {
-        core->logger.error("Listener stopped unexpectedly", {{"address", name}});
+      // cpp-httplib reports a stop() as success; false means accept() itself failed.
+      if (!svr->listen_after_bind()) {
+        core->logger.error("Listener stopped unexpectedly; no longer serving this address",
+                           {{"address", name}});
       }
       std::lock_guard<std::mutex> l(exits->mu);
       ++exits->done;

@@ -369,27 +369,6 @@ TEST(Server, SeveralListenersShareRoutes) {
   EXPECT_FALSE(client(ports[0]).Get("/metrics"));  // really closed
 }
 
-TEST(Server, Ipv6Loopback) {
-  auto o = local_options();
-  o.listen_addresses = {"[::1]:0"};
-  auto server = must_create(o);
-  ASSERT_TRUE(server);
-  server->route(
-      "/metrics",
-      [](const Request&) {
-        return Response{200, "text/plain", "v6"};
-      },
-      true);
-  auto st = server->start();
-  if (!st.ok()) GTEST_SKIP() << "no IPv6 loopback: " << st.error().message();
-  httplib::Client cli("::1", server->bound_ports()[0]);
-  cli.set_connection_timeout(5);
-  auto res = cli.Get("/metrics");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->body, "v6");
-  server->stop(std::chrono::seconds(5));
-}
-
 TEST(Server, CreateValidates) {
   auto o = local_options();
   o.listen_addresses = {"9010"};

@@ -6,9 +6,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
 
 namespace ceems::ipmi {
 namespace {
@@ -18,8 +18,6 @@ using Clock = std::chrono::steady_clock;
 // The driver never returns more than IPMI_MAX_MSG_LENGTH bytes; the larger buffer
 // makes truncation impossible.
 constexpr size_t kReceiveBufferSize = 1024;
-
-std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 

@@ -25,6 +25,8 @@ class IpmiTransport {
   // code in byte 0. Fails on send/receive errors or when no response arrives in time.
   virtual Result<std::vector<uint8_t>> exchange(uint8_t netfn, uint8_t cmd, std::span<const uint8_t> data,
                                                 std::chrono::milliseconds timeout) = 0;
+  // Releases the underlying device; later exchanges fail.
+  virtual Status close() { return Status::Ok(); }
 };
 
 // The OpenIPMI device. Opened once (at collector construction, while the exporter still
@@ -47,7 +49,7 @@ class OpenIpmiDevice final : public IpmiTransport {
                                         std::chrono::milliseconds timeout) override;
 
   // Closes the descriptor; later exchanges fail. Idempotent.
-  Status close();
+  Status close() override;
   const std::string& path() const { return path_; }
 
  private:
