@@ -11,8 +11,10 @@ namespace {
 ceems::MetricBatch make_batch(size_t families, size_t per_family, bool sorted = false) {
   ceems::MetricBatch b;
   for (size_t f = 0; f < families; ++f) {
-    auto& fam = b.family({"ceems_compute_unit_metric_" + std::to_string(f) + "_total", "Synthetic metric.",
-                          ceems::MetricType::kCounter, {"manager", "hostname", "uuid", "mode"}});
+    auto& fam = b.family({"ceems_compute_unit_metric_" + std::to_string(f) + "_total",
+                          "Synthetic metric.",
+                          ceems::MetricType::kCounter,
+                          {"manager", "hostname", "uuid", "mode"}});
     fam.reserve(per_family);
     for (size_t u = 0; u < per_family; ++u) {
       // Units in reverse order so the writer has to sort.

@@ -72,7 +72,8 @@ double status_kb(pid_t pid, const std::string& key) {
   auto status = ceems::real_filesystem().read_file("/proc/" + std::to_string(pid) + "/status");
   if (!status) return 0;
   for (auto line : ceems::split(*status, '\n')) {
-    if (ceems::starts_with(line, key + ":")) return static_cast<double>(*ceems::parse_u64(ceems::fields(line)[1]));
+    if (ceems::starts_with(line, key + ":"))
+      return static_cast<double>(*ceems::parse_u64(ceems::fields(line)[1]));
   }
   return 0;
 }
@@ -150,7 +151,9 @@ int main(int argc, char** argv) {
   ::waitpid(pid, &st, 0);
 
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) { return lat[std::min(lat.size() - 1, static_cast<size_t>(p * static_cast<double>(lat.size())))]; };
+  auto pct = [&](double p) {
+    return lat[std::min(lat.size() - 1, static_cast<size_t>(p * static_cast<double>(lat.size())))];
+  };
   std::printf("scrapes            %d (response %ld bytes)\n", scrapes, bytes);
   std::printf("latency median     %.3f ms\n", pct(0.5));
   std::printf("latency p99        %.3f ms\n", pct(0.99));

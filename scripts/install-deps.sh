@@ -9,6 +9,8 @@ packages=(
   # libraries
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libyaml-cpp-dev nlohmann-json3-dev
   libpugixml-dev libcurl4-openssl-dev libfmt-dev libcap-dev libcrypt-dev
+  # IPMI tools and the BMC simulator (ipmi_dcmi collector and its integration test)
+  openipmi libopenipmi-dev ipmitool freeipmi-tools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl apache2-utils python3 procps
   openssl ca-certificates

@@ -42,7 +42,7 @@ struct CollectorContext {
   const HostFs& host;
   CommandRunner& runner;
   Privileges& privileges;
-  std::string hostname;          // value of every `hostname` label
+  std::string hostname;  // value of every `hostname` label
   bool empty_hostname_label = false;
   log::Logger logger;
 };

@@ -20,7 +20,7 @@ namespace ceems {
 namespace {
 
 bool is_executable_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
@@ -108,7 +108,9 @@ Result<CommandOutput> ProcessRunner::run(const Command& cmd) {
       timed_out = true;
       break;
     }
-    struct pollfd pfd{out_pipe[0], POLLIN, 0};
+    struct pollfd pfd {
+      out_pipe[0], POLLIN, 0
+    };
     int pr = ::poll(&pfd, 1, static_cast<int>(left));
     if (pr < 0) {
       if (errno == EINTR) continue;
@@ -143,7 +145,8 @@ Result<CommandOutput> ProcessRunner::run(const Command& cmd) {
                                      std::to_string(WTERMSIG(status)));
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (result.exit_code == 127) return Error(ErrorKind::kNotFound, "command " + quote_for_error(prog) + " could not be executed");
+  if (result.exit_code == 127)
+    return Error(ErrorKind::kNotFound, "command " + quote_for_error(prog) + " could not be executed");
   if (result.exit_code != 0) {
     return Error(ErrorKind::kIo, "command " + quote_for_error(prog) + " exited with status " +
                                      std::to_string(result.exit_code) + ": " +

@@ -17,7 +17,7 @@ namespace ceems {
 struct Command {
   std::vector<std::string> argv;  // argv[0] is looked up on $PATH when it has no '/'
   std::chrono::milliseconds timeout{5000};
-  size_t max_output = 1 << 20;  // stdout+stderr beyond this is discarded and flagged
+  size_t max_output = 1 << 20;         // stdout+stderr beyond this is discarded and flagged
   std::vector<std::string> extra_env;  // NAME=value appended to the inherited environment
   std::optional<uid_t> uid;            // switch user in the child (needs CAP_SETUID)
   std::optional<gid_t> gid;

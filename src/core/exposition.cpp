@@ -170,12 +170,11 @@ struct Part {
 struct SampleRef {
   const Part* part;
   size_t index;
-  std::string_view key;  // value of the first varying column: most comparisons end here
+  const std::string* row;  // this sample's label values (declaration order)
+  std::string_view key;    // value of the first varying column: most comparisons end here
 };
 
-std::string_view sorted_value(const SampleRef& r, size_t k) {
-  return r.part->family->label_value(r.index, r.part->order[k]);
-}
+inline std::string_view sorted_value(const SampleRef& r, size_t k) { return r.row[r.part->order[k]]; }
 
 // Go's metric sorter: fewer labels first, then label values pairwise in label-name order.
 // Only the columns in `cols` are compared: columns whose value is the same in every
@@ -241,27 +240,47 @@ std::vector<size_t> varying_columns(const std::vector<SampleRef>& samples) {
   return cols;
 }
 
-// "name{a=\"", "\",b=\"", ... "\"} " for one part, so a sample is fragments and values.
-std::vector<std::string> fragments(const std::string& name, const Part& p) {
-  std::vector<std::string> f;
+// A sample line is literal fragments around the values of the varying columns:
+// name, label names and constant label values (hostname, manager...) are escaped
+// once per family instead of once per sample.
+struct LineTemplate {
+  std::vector<std::string> literals;  // varying.size() + 1 pieces; the last ends with "} " or " "
+  std::vector<size_t> varying;        // sorted-label positions appended per sample
+};
+
+LineTemplate make_template(const std::string& name, const SampleRef& sample,
+                           const std::vector<bool>& is_varying) {
+  LineTemplate t;
+  const Part& p = *sample.part;
   const auto& labels = p.family->desc().labels;
+  std::string lit = name;
   if (p.order.empty()) {
-    f.push_back(name + " ");
-    return f;
+    t.literals.push_back(lit + " ");
+    return t;
   }
   for (size_t k = 0; k < p.order.size(); ++k) {
-    f.push_back((k == 0 ? name + "{" : std::string("\",")) + labels[p.order[k]] + "=\"");
+    lit += k == 0 ? "{" : ",";
+    lit += labels[p.order[k]];
+    lit += "=\"";
+    if (k < is_varying.size() && is_varying[k]) {
+      t.literals.push_back(std::move(lit));
+      t.varying.push_back(k);
+      lit = "\"";
+    } else {
+      append_escaped_label(lit, sorted_value(sample, k));
+      lit += '"';
+    }
   }
-  f.emplace_back("\"} ");
-  return f;
+  lit += "} ";
+  t.literals.push_back(std::move(lit));
+  return t;
 }
 
-void write_sample(std::string& out, const std::vector<std::string>& frags, const SampleRef& r) {
-  const auto& order = r.part->order;
-  out += frags[0];
-  for (size_t k = 0; k < order.size(); ++k) {
-    append_escaped_label(out, sorted_value(r, k));
-    out += frags[k + 1];
+void write_sample(std::string& out, const LineTemplate& t, const SampleRef& r) {
+  out += t.literals[0];
+  for (size_t i = 0; i < t.varying.size(); ++i) {
+    append_escaped_label(out, sorted_value(r, t.varying[i]));
+    out += t.literals[i + 1];
   }
   char buf[40];
   out.append(buf, format_value(r.part->family->value(r.index), buf));
@@ -292,8 +311,9 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
     }
   }
   // Stable: among parts with the same name, the earlier batch wins conflicts.
-  std::stable_sort(parts.begin(), parts.end(),
-                   [](const Part& a, const Part& b) { return a.family->desc().name < b.family->desc().name; });
+  std::stable_sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) {
+    return a.family->desc().name < b.family->desc().name;
+  });
 
   std::vector<SampleRef> samples;
   size_t i = 0;
@@ -307,13 +327,15 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
         report("family " + first.name + " emitted again with a different help text or type; dropped");
         continue;
       }
-      for (size_t s = 0; s < parts[j].family->size(); ++s) samples.push_back({&parts[j], s, {}});
+      const MetricFamily* fam = parts[j].family;
+      for (size_t s = 0; s < fam->size(); ++s) samples.push_back({&parts[j], s, fam->row(s), {}});
     }
     // sample_less needs the sorted order of label columns, in bounds for every sample
     // only when label counts agree; varying_columns() handles the mixed case.
     std::vector<size_t> cols = varying_columns(samples);
     if (!cols.empty()) {
-      for (auto& r : samples) r.key = cols[0] < r.part->order.size() ? sorted_value(r, cols[0]) : std::string_view();
+      for (auto& r : samples)
+        r.key = cols[0] < r.part->order.size() ? sorted_value(r, cols[0]) : std::string_view();
     }
     auto less = [&cols](const SampleRef& a, const SampleRef& b) {
       size_t na = a.part->order.size();
@@ -335,25 +357,41 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
     out += ' ';
     out += type_name(first.type);
     out += '\n';
+    // Constant columns are validated once; varying ones per sample.
+    size_t width = 0;
+    for (const auto& r : samples) width = std::max(width, r.part->order.size());
+    std::vector<bool> is_varying(width, false);
+    for (size_t k : cols) {
+      if (k < width) is_varying[k] = true;
+    }
+    bool constants_ok = true;
+    for (size_t k = 0; k < width; ++k) {
+      // Constant columns exist only when every sample has the same label names.
+      if (!is_varying[k] && !valid_utf8(sorted_value(samples.front(), k))) constants_ok = false;
+    }
     const SampleRef* prev = nullptr;
-    const Part* frag_part = nullptr;
-    std::vector<std::string> frags;
+    const Part* template_part = nullptr;
+    LineTemplate line;
     for (const auto& r : samples) {
-      if (prev != nullptr && prev->part->order.size() == r.part->order.size() && same_series(*prev, r, cols)) {
+      if (prev != nullptr && prev->part->order.size() == r.part->order.size() &&
+          same_series(*prev, r, cols)) {
         report("duplicate sample of " + first.name + " dropped");
         continue;
       }
-      bool utf8_ok = true;
-      for (size_t k = 0; k < r.part->order.size() && utf8_ok; ++k) utf8_ok = valid_utf8(sorted_value(r, k));
+      bool utf8_ok = constants_ok;
+      for (size_t k : cols) {
+        if (!utf8_ok || k >= r.part->order.size()) break;
+        utf8_ok = valid_utf8(sorted_value(r, k));
+      }
       if (!utf8_ok) {
         report("sample of " + first.name + " with a label value that is not valid UTF-8 dropped");
         continue;
       }
-      if (r.part != frag_part) {
-        frags = fragments(first.name, *r.part);
-        frag_part = r.part;
+      if (r.part != template_part) {
+        line = make_template(first.name, r, is_varying);
+        template_part = r.part;
       }
-      write_sample(out, frags, r);
+      write_sample(out, line, r);
       prev = &r;
     }
     i = j;

@@ -90,11 +90,42 @@ TEST(WriteText, EmptyFamiliesAreNotPrinted) {
   EXPECT_EQ(render({&b}), "");
 }
 
+TEST(WriteText, SameFamilyWithDifferentLabelSets) {
+  MetricBatch a;
+  MetricBatch b;
+  a.add({"m", "h", MetricType::kGauge, {"host", "uuid"}}, {"n1", "2"}, 2);
+  a.add({"m", "h", MetricType::kGauge, {"host", "uuid"}}, {"n1", "1"}, 1);
+  b.add({"m", "h", MetricType::kGauge, {"host", "uuid", "gpu"}}, {"n1", "1", "0"}, 3);
+  MetricBatch c;  // one batch holds one label set per family name
+  c.add({"m", "h", MetricType::kGauge, {"host"}}, {"n2"}, 4);
+  EXPECT_EQ(render({&a, &b, &c}),
+            "# HELP m h\n# TYPE m gauge\n"
+            "m{host=\"n2\"} 4\n"
+            "m{host=\"n1\",uuid=\"1\"} 1\n"
+            "m{host=\"n1\",uuid=\"2\"} 2\n"
+            "m{gpu=\"0\",host=\"n1\",uuid=\"1\"} 3\n");
+}
+
+TEST(WriteText, ConstantColumnsAreStillEscapedAndValidated) {
+  MetricBatch b;
+  MetricDesc d{"m", "h", MetricType::kGauge, {"host", "id"}};
+  b.add(d, {"a\"b", "1"}, 1);
+  b.add(d, {"a\"b", "2"}, 2);
+  EXPECT_EQ(render({&b}),
+            "# HELP m h\n# TYPE m gauge\nm{host=\"a\\\"b\",id=\"1\"} 1\nm{host=\"a\\\"b\",id=\"2\"} 2\n");
+  MetricBatch c;
+  c.add(d, {"\xff", "1"}, 1);
+  c.add(d, {"\xff", "2"}, 2);
+  ExpositionProblems p;
+  EXPECT_EQ(render({&c}, &p), "# HELP m h\n# TYPE m gauge\n");
+  EXPECT_EQ(p.messages.size(), 2u);
+}
+
 TEST(Utf8, Validation) {
   EXPECT_TRUE(valid_utf8("plain"));
   EXPECT_TRUE(valid_utf8("\xc3\xa9t\xc3\xa9"));
   EXPECT_FALSE(valid_utf8("\xc3"));
-  EXPECT_FALSE(valid_utf8("\xc0\xaf"));  // overlong
+  EXPECT_FALSE(valid_utf8("\xc0\xaf"));      // overlong
   EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));  // surrogate
 }
 

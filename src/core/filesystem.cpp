@@ -42,7 +42,7 @@ Result<std::vector<DirEntry>> Filesystem::list_dir(const std::string& path) cons
     DirEntry entry{std::string(name), false, false};
     unsigned char type = e->d_type;
     if (type == DT_UNKNOWN || type == DT_LNK) {
-      struct stat st{};
+      struct stat st {};
       std::string full = HostFs::join(path, name);
       if (type == DT_LNK) entry.is_symlink = true;
       if (::stat(full.c_str(), &st) == 0) entry.is_dir = S_ISDIR(st.st_mode);
@@ -56,7 +56,7 @@ Result<std::vector<DirEntry>> Filesystem::list_dir(const std::string& path) cons
 }
 
 Result<FileInfo> Filesystem::stat(const std::string& path) const {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Error::from_errno(errno, "stat " + path);
   return FileInfo{st.st_mode, st.st_uid, st.st_gid, static_cast<uint64_t>(st.st_ino), S_ISDIR(st.st_mode)};
 }

@@ -15,7 +15,7 @@ namespace ceems {
 
 struct DirEntry {
   std::string name;
-  bool is_dir = false;      // directory, or symlink to one
+  bool is_dir = false;  // directory, or symlink to one
   bool is_symlink = false;
 };
 

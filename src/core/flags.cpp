@@ -54,18 +54,27 @@ void FlagSet::add(FlagSpec spec) {
 }
 
 void FlagSet::add_bool(std::string name, std::string help, bool def, bool hidden) {
-  add(FlagSpec{.name = std::move(name), .kind = FlagKind::kBool, .help = std::move(help),
-               .defaults = {def ? "true" : "false"}, .hidden = hidden});
+  add(FlagSpec{.name = std::move(name),
+               .kind = FlagKind::kBool,
+               .help = std::move(help),
+               .defaults = {def ? "true" : "false"},
+               .hidden = hidden});
 }
 
 void FlagSet::add_string(std::string name, std::string help, std::string def, bool hidden) {
-  add(FlagSpec{.name = std::move(name), .kind = FlagKind::kString, .help = std::move(help),
-               .defaults = {std::move(def)}, .hidden = hidden});
+  add(FlagSpec{.name = std::move(name),
+               .kind = FlagKind::kString,
+               .help = std::move(help),
+               .defaults = {std::move(def)},
+               .hidden = hidden});
 }
 
 void FlagSet::add_int(std::string name, std::string help, int64_t def, bool hidden) {
-  add(FlagSpec{.name = std::move(name), .kind = FlagKind::kInt, .help = std::move(help),
-               .defaults = {std::to_string(def)}, .hidden = hidden});
+  add(FlagSpec{.name = std::move(name),
+               .kind = FlagKind::kInt,
+               .help = std::move(help),
+               .defaults = {std::to_string(def)},
+               .hidden = hidden});
 }
 
 Status FlagSet::assign(State& st, const std::string& shown, const std::string& value) {
@@ -128,8 +137,9 @@ Result<ParseOutcome> FlagSet::parse(const std::vector<std::string>& raw_args) {
 
     if (st.spec.kind == FlagKind::kBool) {
       if (inline_value) {
-        return invalid("boolean flag --" + body + " does not take a value (got " + quote_for_error(*inline_value) +
-                       "); use --" + st.spec.name + " or --no-" + st.spec.name);
+        return invalid("boolean flag --" + body + " does not take a value (got " +
+                       quote_for_error(*inline_value) + "); use --" + st.spec.name + " or --no-" +
+                       st.spec.name);
       }
       if (auto s = assign(st, st.spec.name, negated ? "false" : "true"); !s) return s.error();
       continue;

@@ -28,7 +28,7 @@ struct FlagSpec {
   std::string env;                    // environment variable giving the default
   std::string placeholder;            // shown in --help instead of the default
   bool hidden = false;
-  std::string alias_of;               // deprecated alias: the flag it stands for
+  std::string alias_of;  // deprecated alias: the flag it stands for
 };
 
 struct ParseOutcome {

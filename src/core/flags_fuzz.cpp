@@ -9,7 +9,11 @@ void fuzz(std::string_view in) {
   f.add_bool("b", "bool");
   f.add_string("s", "string");
   f.add_int("i", "int", 1);
-  f.add({.name = "e", .kind = ceems::FlagKind::kEnum, .help = "enum", .defaults = {"x"}, .choices = {"x", "y"}});
+  f.add({.name = "e",
+         .kind = ceems::FlagKind::kEnum,
+         .help = "enum",
+         .defaults = {"x"},
+         .choices = {"x", "y"}});
   f.add({.name = "l", .kind = ceems::FlagKind::kStringList, .help = "list", .defaults = {"d"}});
   f.add({.name = "old", .kind = ceems::FlagKind::kBool, .help = "alias", .alias_of = "b"});
   std::vector<std::string> args;

@@ -15,13 +15,25 @@ FlagSet make() {
   f.add_bool("collector.slurm", "Enable the slurm collector (default: disabled).");
   f.add_string("web.telemetry-path", "Path.", "/metrics");
   f.add_int("web.max-requests", "Max.", 40);
-  f.add({.name = "web.listen-address", .kind = FlagKind::kStringList, .help = "Addresses.", .defaults = {":9010"}});
-  f.add({.name = "log.level", .kind = FlagKind::kEnum, .help = "Level.", .defaults = {"info"},
+  f.add({.name = "web.listen-address",
+         .kind = FlagKind::kStringList,
+         .help = "Addresses.",
+         .defaults = {":9010"}});
+  f.add({.name = "log.level",
+         .kind = FlagKind::kEnum,
+         .help = "Level.",
+         .defaults = {"info"},
          .choices = {"debug", "info"}});
   f.add_bool("collector.meminfo.all-stats", "All stats.");
-  f.add({.name = "collector.meminfo.all.stats", .kind = FlagKind::kBool, .help = "All stats.", .hidden = true,
+  f.add({.name = "collector.meminfo.all.stats",
+         .kind = FlagKind::kBool,
+         .help = "All stats.",
+         .hidden = true,
          .alias_of = "collector.meminfo.all-stats"});
-  f.add({.name = "web.config.file", .kind = FlagKind::kString, .help = "Config.", .defaults = {""},
+  f.add({.name = "web.config.file",
+         .kind = FlagKind::kString,
+         .help = "Config.",
+         .defaults = {""},
          .env = "CEEMS_TEST_FLAGS_ENV"});
   f.add_string("path.sysfs", "sysfs mountpoint.", "/sys", true);
   return f;
@@ -40,7 +52,8 @@ TEST(Flags, Defaults) {
 
 TEST(Flags, BothValueFormsAndNegation) {
   auto f = make();
-  auto r = f.parse({"--no-collector.cpu", "--collector.slurm", "--web.telemetry-path", "/m", "--web.max-requests=3"});
+  auto r = f.parse(
+      {"--no-collector.cpu", "--collector.slurm", "--web.telemetry-path", "/m", "--web.max-requests=3"});
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_FALSE(f.get_bool("collector.cpu"));
   EXPECT_TRUE(f.explicitly_set("collector.cpu"));
@@ -62,7 +75,8 @@ TEST(Flags, Errors) {
   };
   std::vector<Case> cases = {
       {{"--nope"}, "unknown long flag '--nope'"},
-      {{"--web.telemetry-path=/a", "--web.telemetry-path=/b"}, "flag 'web.telemetry-path' cannot be repeated"},
+      {{"--web.telemetry-path=/a", "--web.telemetry-path=/b"},
+       "flag 'web.telemetry-path' cannot be repeated"},
       {{"--web.max-requests=ten"}, "invalid value \"ten\" for flag --web.max-requests"},
       {{"--log.level=loud"}, "enum value must be one of debug,info, got 'loud'"},
       {{"--collector.cpu=false"}, "boolean flag --collector.cpu does not take a value"},

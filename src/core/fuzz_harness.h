@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#define CEEMS_FUZZ_TARGET(body_fn)                                                  \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {          \
-    body_fn(std::string_view(reinterpret_cast<const char*>(data), size));            \
-    return 0;                                                                        \
+#define CEEMS_FUZZ_TARGET(body_fn)                                          \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+    body_fn(std::string_view(reinterpret_cast<const char*>(data), size));   \
+    return 0;                                                               \
   }

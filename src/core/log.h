@@ -35,8 +35,7 @@ struct Field {
   Field(std::string_view k, const Error& e) : key(k), value(e.message()) {}
   Field(std::string_view k, bool v) : key(k), value(v ? "true" : "false") {}
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  Field(std::string_view k, T v) : key(k), value(std::to_string(v)) {}
+  requires std::is_arithmetic_v<T> Field(std::string_view k, T v) : key(k), value(std::to_string(v)) {}
 
   std::string key;
   std::string value;

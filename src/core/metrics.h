@@ -43,6 +43,8 @@ class MetricFamily {
     return label_values_[sample * desc_.labels.size() + label];
   }
   double value(size_t sample) const { return values_[sample]; }
+  // The label values of one sample, in declaration order (label_count() of them).
+  const std::string* row(size_t sample) const { return label_values_.data() + sample * desc_.labels.size(); }
   size_t mismatched() const { return mismatched_; }
   void reserve(size_t n);
 

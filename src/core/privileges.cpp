@@ -80,13 +80,13 @@ Status CapabilityPrivileges::run_with(std::string_view context, const std::vecto
         if (in_permitted(cur.get(), v)) usable.push_back(v);
       }
       if (!usable.empty() && next &&
-          cap_set_flag(next.get(), CAP_EFFECTIVE, static_cast<int>(usable.size()), usable.data(), CAP_SET) == 0 &&
+          cap_set_flag(next.get(), CAP_EFFECTIVE, static_cast<int>(usable.size()), usable.data(), CAP_SET) ==
+              0 &&
           cap_set_proc(next.get()) == 0) {
         raised = usable.size() == want.size();
       }
       if (!raised && ::geteuid() != 0) {
-        logger_.error("Failed to raise capabilities",
-                      {{"context", context}, {"caps", caps_text(cur.get())}});
+        logger_.error("Failed to raise capabilities", {{"context", context}, {"caps", caps_text(cur.get())}});
       }
     }
     logger_.debug("Executing in security context", {{"context", context}});
@@ -149,14 +149,15 @@ Status drop_privileges(const DropOptions& opts, const log::Logger& logger) {
   ::setenv("HOME", home.c_str(), 1);
 
   for (const auto& p : opts.read_paths) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) {
       return invalid("could not reach path " + p + " after changing user to " + opts.user);
     }
   }
   if (auto s = set_kept(keep); !s) return s;
-  logger.info("Dropped privileges", {{"user", opts.user}, {"uid", static_cast<long>(uid)},
-                                     {"kept_caps", caps_text(current_caps().get())}});
+  logger.info(
+      "Dropped privileges",
+      {{"user", opts.user}, {"uid", static_cast<long>(uid)}, {"kept_caps", caps_text(current_caps().get())}});
   return Status::Ok();
 }
 

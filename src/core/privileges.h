@@ -37,15 +37,16 @@ class CapabilityPrivileges final : public Privileges {
 // Runs fn directly on the calling thread (tests, and --no-security.drop-privileges).
 class NoPrivileges final : public Privileges {
  public:
-  Status run_with(std::string_view, const std::vector<std::string>&, const std::function<Status()>& fn) override {
+  Status run_with(std::string_view, const std::vector<std::string>&,
+                  const std::function<Status()>& fn) override {
     return fn();
   }
 };
 
 struct DropOptions {
-  std::string user = "nobody";           // run-as user when started as root
-  std::vector<std::string> keep_caps;    // union of the enabled collectors' capabilities
-  std::vector<std::string> read_paths;   // must stay readable after the switch (web config)
+  std::string user = "nobody";          // run-as user when started as root
+  std::vector<std::string> keep_caps;   // union of the enabled collectors' capabilities
+  std::vector<std::string> read_paths;  // must stay readable after the switch (web config)
 };
 
 // Must run while the process is single-threaded. As root: switch to opts.user keeping

@@ -16,7 +16,7 @@ enum class ErrorKind {
   kNoData,            // source exists but offers nothing this time (not a failure to log loudly)
   kInvalid,           // malformed content: names the source and the offending value
   kTimeout,
-  kIo,                // any other system error
+  kIo,  // any other system error
 };
 
 class Error {
@@ -39,7 +39,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

@@ -32,8 +32,8 @@ std::string arch() {
 }  // namespace
 
 const BuildInfo& build_info() {
-  static const BuildInfo info{CEEMS_VERSION, CEEMS_REVISION, CEEMS_BRANCH, CEEMS_BUILD_USER, CEEMS_BUILD_DATE,
-                              compiler_id(), arch(), "unknown"};
+  static const BuildInfo info{CEEMS_VERSION,    CEEMS_REVISION, CEEMS_BRANCH, CEEMS_BUILD_USER,
+                              CEEMS_BUILD_DATE, compiler_id(),  arch(),       "unknown"};
   return info;
 }
 

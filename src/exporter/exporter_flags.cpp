@@ -7,14 +7,16 @@ namespace ceems {
 std::string collector_flag(std::string_view name) { return "collector." + std::string(name); }
 
 void register_exporter_flags(FlagSet& f) {
-  f.add(FlagSpec{.name = "web.listen-address",
-                 .kind = FlagKind::kStringList,
-                 .help = "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses.",
-                 .defaults = {":9010"}});
+  f.add(FlagSpec{
+      .name = "web.listen-address",
+      .kind = FlagKind::kStringList,
+      .help = "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses.",
+      .defaults = {":9010"}});
   f.add(FlagSpec{.name = "web.config.file",
                  .kind = FlagKind::kString,
-                 .help = "Path to configuration file that can enable TLS or authentication. See: "
-                         "https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
+                 .help =
+                     "Path to configuration file that can enable TLS or authentication. See: "
+                     "https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
                  .defaults = {""},
                  .env = "CEEMS_EXPORTER_WEB_CONFIG_FILE"});
   f.add_string("web.telemetry-path", "Path under which to expose metrics.", "/metrics");
@@ -31,17 +33,19 @@ void register_exporter_flags(FlagSet& f) {
                  .help = "The target number of CPUs Go will run on (GOMAXPROCS)",
                  .defaults = {"1"},
                  .env = "GOMAXPROCS"});
-  f.add_bool("security.drop-privileges", "Drop privileges and run as nobody when exporter is started as root.",
-             true, true);
+  f.add_bool("security.drop-privileges",
+             "Drop privileges and run as nobody when exporter is started as root.", true, true);
   f.add_string("security.run-as-user",
-               "User to switch to when started as root and --security.drop-privileges is on.", "nobody", true);
-  f.add_bool("collector.empty-hostname-label", "Use empty hostname in labels. Only for testing. (default is disabled)",
-             false, true);
-  f.add(FlagSpec{.name = "log.level",
-                 .kind = FlagKind::kEnum,
-                 .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
-                 .defaults = {"info"},
-                 .choices = {"debug", "info", "warn", "error"}});
+               "User to switch to when started as root and --security.drop-privileges is on.", "nobody",
+               true);
+  f.add_bool("collector.empty-hostname-label",
+             "Use empty hostname in labels. Only for testing. (default is disabled)", false, true);
+  f.add(FlagSpec{
+      .name = "log.level",
+      .kind = FlagKind::kEnum,
+      .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+      .defaults = {"info"},
+      .choices = {"debug", "info", "warn", "error"}});
   f.add(FlagSpec{.name = "log.format",
                  .kind = FlagKind::kEnum,
                  .help = "Output format of log messages. One of: [logfmt, json]",
@@ -53,8 +57,8 @@ void register_exporter_flags(FlagSet& f) {
 
   for (const CollectorInfo& c : collector_table()) {
     f.add_bool(collector_flag(c.name),
-               "Enable the " + std::string(c.name) + " collector (default: " +
-                   (c.enabled_by_default ? "enabled" : "disabled") + ").",
+               "Enable the " + std::string(c.name) +
+                   " collector (default: " + (c.enabled_by_default ? "enabled" : "disabled") + ").",
                c.enabled_by_default);
     if (c.register_flags != nullptr) c.register_flags(f);
   }

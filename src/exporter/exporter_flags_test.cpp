@@ -34,7 +34,8 @@ TEST(ExporterFlags, HelpTextOfCollectorFlags) {
 TEST(ExporterFlags, DisableDefaultsKeepsExplicitMentions) {
   FlagSet f("ceems_exporter");
   register_exporter_flags(f);
-  ASSERT_TRUE(f.parse({"--collector.disable-defaults", "--collector.meminfo", "--collector.cray_pm_counters"}).ok());
+  ASSERT_TRUE(
+      f.parse({"--collector.disable-defaults", "--collector.meminfo", "--collector.cray_pm_counters"}).ok());
   apply_disable_defaults(f);
   EXPECT_FALSE(f.get_bool("collector.cpu"));
   EXPECT_FALSE(f.get_bool("collector.rapl"));

@@ -8,27 +8,45 @@
 namespace ceems {
 namespace {
 
-const MetricDesc kCpu{"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                      MetricType::kCounter, {}};
+const MetricDesc kCpu{"process_cpu_seconds_total",
+                      "Total user and system CPU time spent in seconds.",
+                      MetricType::kCounter,
+                      {}};
 const MetricDesc kOpenFds{"process_open_fds", "Number of open file descriptors.", MetricType::kGauge, {}};
-const MetricDesc kMaxFds{"process_max_fds", "Maximum number of open file descriptors.", MetricType::kGauge, {}};
-const MetricDesc kVirt{"process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::kGauge, {}};
+const MetricDesc kMaxFds{
+    "process_max_fds", "Maximum number of open file descriptors.", MetricType::kGauge, {}};
+const MetricDesc kVirt{
+    "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::kGauge, {}};
 const MetricDesc kVirtMax{"process_virtual_memory_max_bytes",
-                          "Maximum amount of virtual memory available in bytes.", MetricType::kGauge, {}};
-const MetricDesc kRss{"process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::kGauge, {}};
-const MetricDesc kStart{"process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-                        MetricType::kGauge, {}};
+                          "Maximum amount of virtual memory available in bytes.",
+                          MetricType::kGauge,
+                          {}};
+const MetricDesc kRss{
+    "process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::kGauge, {}};
+const MetricDesc kStart{"process_start_time_seconds",
+                        "Start time of the process since unix epoch in seconds.",
+                        MetricType::kGauge,
+                        {}};
 const MetricDesc kRx{"process_network_receive_bytes_total",
-                     "Number of bytes received by the process over the network.", MetricType::kCounter, {}};
-const MetricDesc kTx{"process_network_transmit_bytes_total", "Number of bytes sent by the process over the network.",
-                     MetricType::kCounter, {}};
-const MetricDesc kRequests{"promhttp_metric_handler_requests_total", "Total number of scrapes by HTTP status code.",
-                           MetricType::kCounter, {"code"}};
-const MetricDesc kInFlight{"promhttp_metric_handler_requests_in_flight", "Current number of scrapes being served.",
-                           MetricType::kGauge, {}};
+                     "Number of bytes received by the process over the network.",
+                     MetricType::kCounter,
+                     {}};
+const MetricDesc kTx{"process_network_transmit_bytes_total",
+                     "Number of bytes sent by the process over the network.",
+                     MetricType::kCounter,
+                     {}};
+const MetricDesc kRequests{"promhttp_metric_handler_requests_total",
+                           "Total number of scrapes by HTTP status code.",
+                           MetricType::kCounter,
+                           {"code"}};
+const MetricDesc kInFlight{"promhttp_metric_handler_requests_in_flight",
+                           "Current number of scrapes being served.",
+                           MetricType::kGauge,
+                           {}};
 const MetricDesc kErrors{"promhttp_metric_handler_errors_total",
                          "Total number of internal errors encountered by the promhttp metric handler.",
-                         MetricType::kCounter, {"cause"}};
+                         MetricType::kCounter,
+                         {"cause"}};
 
 // Go reports an unlimited rlimit as the maximum uint64.
 constexpr double kUnlimited = 18446744073709551615.0;
@@ -47,7 +65,8 @@ Result<SelfStat> parse_self_stat(std::string_view content, long ticks_per_second
   auto start = parse_u64(f[19]);
   auto vsize = parse_u64(f[20]);
   auto rss = parse_i64(f[21]);
-  if (!utime || !stime || !start || !vsize || !rss) return invalid("stat: non-numeric field in " + quote_for_error(content));
+  if (!utime || !stime || !start || !vsize || !rss)
+    return invalid("stat: non-numeric field in " + quote_for_error(content));
   SelfStat s;
   s.cpu_seconds = static_cast<double>(*utime + *stime) / static_cast<double>(ticks_per_second);
   s.virtual_bytes = static_cast<double>(*vsize);

@@ -39,11 +39,14 @@ TEST(ProcessMetrics, ParseLimits) {
 TEST(ProcessMetrics, ParseNetDev) {
   std::string dev =
       "Inter-|   Receive                                                |  Transmit\n"
-      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls "
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo "
+      "colls "
       "carrier compressed\n"
-      "    lo:    1000      10    0    0    0     0          0         0     2000      20    0    0    0     0 "
+      "    lo:    1000      10    0    0    0     0          0         0     2000      20    0    0    0     "
+      "0 "
       "      0          0\n"
-      "  eth0:     500       5    0    0    0     0          0         0      700       7    0    0    0     0 "
+      "  eth0:     500       5    0    0    0     0          0         0      700       7    0    0    0     "
+      "0 "
       "      0          0\n";
   auto t = parse_net_dev_totals(dev);
   ASSERT_TRUE(t.ok());

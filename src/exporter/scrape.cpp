@@ -9,20 +9,26 @@
 namespace ceems {
 namespace {
 
-const MetricDesc kDuration{"ceems_scrape_collector_duration_seconds", "ceems_exporter: Duration of a collector scrape.",
-                           MetricType::kGauge, {"collector"}};
-const MetricDesc kSuccess{"ceems_scrape_collector_success", "ceems_exporter: Whether a collector succeeded.",
-                          MetricType::kGauge, {"collector"}};
-const MetricDesc kBuildInfo{"ceems_exporter_build_info",
-                            "A metric with a constant '1' value labeled by version, revision, branch, goversion from "
-                            "which ceems_exporter was built, and the goos and goarch for the build.",
-                            MetricType::kGauge,
-                            {"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}};
+const MetricDesc kDuration{"ceems_scrape_collector_duration_seconds",
+                           "ceems_exporter: Duration of a collector scrape.",
+                           MetricType::kGauge,
+                           {"collector"}};
+const MetricDesc kSuccess{"ceems_scrape_collector_success",
+                          "ceems_exporter: Whether a collector succeeded.",
+                          MetricType::kGauge,
+                          {"collector"}};
+const MetricDesc kBuildInfo{
+    "ceems_exporter_build_info",
+    "A metric with a constant '1' value labeled by version, revision, branch, goversion from "
+    "which ceems_exporter was built, and the goos and goarch for the build.",
+    MetricType::kGauge,
+    {"version", "revision", "branch", "goversion", "goos", "goarch", "tags"}};
 
 }  // namespace
 
-ScrapeEngine::ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics)
-    : logger_(std::move(logger)), exporter_metrics_(exporter_metrics) {
+ScrapeEngine::ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics,
+                           std::shared_ptr<HandlerMetrics> handler)
+    : logger_(std::move(logger)), exporter_metrics_(exporter_metrics), handler_(std::move(handler)) {
   for (auto& c : collectors) {
     auto slot = std::make_unique<Slot>();
     slot->name = std::move(c.name);
@@ -45,11 +51,11 @@ void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
   out.success = st.ok();
   if (!st.ok()) {
     if (st.error().kind() == ErrorKind::kNoData) {
-      logger_.debug("collector returned no data", {{"name", slot.name}, {"duration_seconds", out.seconds},
-                                                   {"err", st.error()}});
+      logger_.debug("collector returned no data",
+                    {{"name", slot.name}, {"duration_seconds", out.seconds}, {"err", st.error()}});
     } else {
-      logger_.error("collector failed", {{"name", slot.name}, {"duration_seconds", out.seconds},
-                                         {"err", st.error()}});
+      logger_.error("collector failed",
+                    {{"name", slot.name}, {"duration_seconds", out.seconds}, {"err", st.error()}});
     }
     // A failed update's partial samples are still valid observations; keep them.
   } else {
@@ -78,7 +84,7 @@ std::string ScrapeEngine::scrape() {
     duration.add({slots_[i]->name}, outcomes[i].seconds);
     success.add({slots_[i]->name}, outcomes[i].success ? 1 : 0);
   }
-  if (exporter_metrics_) collect_process_metrics(framework, handler_);
+  if (exporter_metrics_) collect_process_metrics(framework, *handler_);
 
   std::vector<const MetricBatch*> batches;
   batches.push_back(&framework);
@@ -88,7 +94,7 @@ std::string ScrapeEngine::scrape() {
   ExpositionProblems problems;
   write_text(batches, page, &problems);
   for (const auto& m : problems.messages) logger_.error("error gathering metrics", {{"err", m}});
-  if (!problems.messages.empty()) handler_.errors_gathering += 1;
+  if (!problems.messages.empty()) handler_->errors_gathering += 1;
   return page;
 }
 

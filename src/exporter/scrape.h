@@ -19,7 +19,8 @@ struct NamedCollector {
 
 class ScrapeEngine {
  public:
-  ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics);
+  ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger logger, bool exporter_metrics,
+               std::shared_ptr<HandlerMetrics> handler = std::make_shared<HandlerMetrics>());
   ScrapeEngine(const ScrapeEngine&) = delete;
   ScrapeEngine& operator=(const ScrapeEngine&) = delete;
 
@@ -30,7 +31,7 @@ class ScrapeEngine {
   // Calls stop() on every collector; errors are the collectors' to log.
   void stop();
 
-  HandlerMetrics& handler_metrics() { return handler_; }
+  HandlerMetrics& handler_metrics() { return *handler_; }
   std::vector<std::string> names() const;
 
  private:
@@ -51,7 +52,7 @@ class ScrapeEngine {
   std::vector<std::unique_ptr<Slot>> slots_;
   log::Logger logger_;
   bool exporter_metrics_;
-  HandlerMetrics handler_;
+  std::shared_ptr<HandlerMetrics> handler_;
 };
 
 }  // namespace ceems

@@ -51,9 +51,9 @@ TEST(ScrapeEngine, EmitsScrapeMetricsPerCollector) {
 TEST(ScrapeEngine, CollectorsRunConcurrentlyWithinAScrape) {
   std::vector<NamedCollector> cs;
   for (int i = 0; i < 3; ++i) {
-    cs.push_back({"c" + std::to_string(i),
-                  std::make_unique<FakeCollector>("ceems_c" + std::to_string(i), Status::Ok(),
-                                                  std::chrono::milliseconds(200))});
+    cs.push_back(
+        {"c" + std::to_string(i), std::make_unique<FakeCollector>("ceems_c" + std::to_string(i), Status::Ok(),
+                                                                  std::chrono::milliseconds(200))});
   }
   ScrapeEngine engine(std::move(cs), log::Logger(), false);
   auto start = std::chrono::steady_clock::now();

@@ -217,6 +217,7 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
   const bool counted = route->limited && limit > 0;
   if (counted && route->in_flight.fetch_add(1) >= limit) {
     route->in_flight.fetch_sub(1);
+    if (options.on_error_status) options.on_error_status(req.path, 503);
     plain_error(res, 503,
                 "Limit of concurrent requests reached (" + std::to_string(limit) + "), try again later.");
     return;
@@ -233,6 +234,7 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
     out = route->handler(r);
   } catch (const std::exception& e) {
     logger.error("Request handler failed", {{"path", req.path}, {"err", e.what()}});
+    if (options.on_error_status) options.on_error_status(req.path, 500);
     plain_error(res, 500, "Internal Server Error");
     return;
   }

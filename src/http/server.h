@@ -48,6 +48,8 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{10};
   size_t worker_threads = 8;
   std::optional<LandingPage> landing_page;  // served at "/" when set
+  // Told of every 500/503 the server itself answers on a route (for promhttp_* counters).
+  std::function<void(const std::string& path, int status)> on_error_status;
 };
 
 class Server {

@@ -24,7 +24,8 @@ class FakeTransport : public IpmiTransport {
                                         std::chrono::milliseconds timeout) override {
     requests.push_back({netfn, cmd, {data.begin(), data.end()}, timeout});
     if (closed) return Error(ErrorKind::kIo, "closed");
-    if (responses.empty()) return Error(ErrorKind::kTimeout, "no response received from IPMI device interface");
+    if (responses.empty())
+      return Error(ErrorKind::kTimeout, "no response received from IPMI device interface");
     auto r = std::move(responses.front());
     responses.pop_front();
     return r;
@@ -49,8 +50,8 @@ inline std::vector<uint8_t> power_response(uint16_t cur, uint16_t min, uint16_t 
                                            uint8_t state = 0x40) {
   auto lo = [](uint16_t v) { return static_cast<uint8_t>(v & 0xff); };
   auto hi = [](uint16_t v) { return static_cast<uint8_t>(v >> 8); };
-  return {0x00,    0xDC,    lo(cur), hi(cur), lo(min), hi(min), lo(max), hi(max), lo(avg), hi(avg),
-          0x78,    0x56,    0x34,    0x12,    0xE8,    0x03,    0x00,    0x00,    state};
+  return {0x00, 0xDC, lo(cur), hi(cur), lo(min), hi(min), lo(max), hi(max), lo(avg), hi(avg),
+          0x78, 0x56, 0x34,    0x12,    0xE8,    0x03,    0x00,    0x00,    state};
 }
 
 }  // namespace ceems::ipmi

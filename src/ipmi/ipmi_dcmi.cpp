@@ -11,7 +11,8 @@
 namespace ceems {
 namespace {
 
-constexpr std::string_view kCmdHelp = "IPMI DCMI command to get system power statistics. Use full path to executables.";
+constexpr std::string_view kCmdHelp =
+    "IPMI DCMI command to get system power statistics. Use full path to executables.";
 constexpr std::string_view kDevNumHelp =
     "Device number used by OpenIPMI driver. For e.g. if device is found at /dev/ipmi0, device number is 0";
 constexpr std::string_view kForceNativeHelp = "Force native mode using OpenIPMI driver.";
@@ -159,7 +160,8 @@ std::string redact_ipmi_command(const std::vector<std::string>& argv) {
     } else if (starts_with(arg, "--password=") || starts_with(arg, "--k-g=")) {
       out.append(arg, 0, arg.find('=') + 1);
       out += "<redacted>";
-    } else if (arg.size() > 2 && (starts_with(arg, "-P") || starts_with(arg, "-k") || starts_with(arg, "-y"))) {
+    } else if (arg.size() > 2 &&
+               (starts_with(arg, "-P") || starts_with(arg, "-k") || starts_with(arg, "-y"))) {
       // Short option with its value glued on (getopt style).
       out.append(arg, 0, 2);
       out += "<redacted>";
@@ -175,10 +177,14 @@ std::string find_ipmi_tool(const std::string& name, const std::vector<std::strin
   if (!path.empty()) return path;
   for (const auto& dir : sbin_dirs) {
     std::string candidate = dir + "/" + name;
-    struct stat st{};
+    struct stat st = {};
     if (::stat(candidate.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return candidate;
   }
   return {};
+}
+
+std::string find_ipmi_tool(const std::string& name) {
+  return find_ipmi_tool(name, {"/sbin", "/usr/sbin", "/usr/local/sbin"});
 }
 
 IpmiDcmiHost real_ipmi_dcmi_host(const log::Logger& logger) {
@@ -251,6 +257,7 @@ Result<ipmi::PowerReadings> IpmiDcmiCollector::read_native() {
 }
 
 Result<ipmi::PowerReadings> IpmiDcmiCollector::read_tool() {
+  if (command_.empty()) return Error(ErrorKind::kNoData, "no IPMI command configured");
   std::optional<Result<CommandOutput>> result;
   switch (mode_) {
     case IpmiExecMode::kCap: {
@@ -321,7 +328,7 @@ Status IpmiDcmiCollector::update(MetricBatch& out) {
 }
 
 Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const CollectorContext& ctx,
-                                                                       const IpmiDcmiHost& host) {
+                                                                      const IpmiDcmiHost& host) {
   const log::Logger& logger = ctx.logger;
   const std::string deprecated_cmd = ctx.flags.get_string(kIpmiDcmiDeprecatedCmdFlag);
   const std::string cmd = ctx.flags.get_string(kIpmiDcmiCmdFlag);
@@ -358,8 +365,9 @@ Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const Coll
         config.mode = probe_mode(config.command, ctx.runner, logger);
         if (config.mode == IpmiExecMode::kNone) {
           // The reference stays silent here; an operator needs to know why no data ever comes.
-          logger.warn("IPMI command failed directly, with sudo and as root; the collector will report no data",
-                      {{"command", redact_ipmi_command(config.command)}});
+          logger.warn(
+              "IPMI command failed directly, with sudo and as root; the collector will report no data",
+              {{"command", redact_ipmi_command(config.command)}});
         }
       }
     }

@@ -53,9 +53,9 @@ std::string redact_ipmi_command(const std::vector<std::string>& argv);
 
 // Looks a tool up on $PATH, then as a non-directory entry of one of sbin_dirs (the
 // executable bit is not checked there, as in the reference). Returns the resolved path
-// or "" when not found.
-std::string find_ipmi_tool(const std::string& name,
-                           const std::vector<std::string>& sbin_dirs = {"/sbin", "/usr/sbin", "/usr/local/sbin"});
+// or "" when not found. The one-argument form searches /sbin, /usr/sbin, /usr/local/sbin.
+std::string find_ipmi_tool(const std::string& name, const std::vector<std::string>& sbin_dirs);
+std::string find_ipmi_tool(const std::string& name);
 
 // Access to the host that mode selection needs, replaceable in tests.
 struct IpmiDcmiHost {
@@ -105,7 +105,7 @@ class IpmiDcmiCollector final : public Collector {
 
 // Mode selection (flags, tool detection, probes, device opening) with the host seam.
 Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const CollectorContext& ctx,
-                                                                       const IpmiDcmiHost& host);
+                                                                      const IpmiDcmiHost& host);
 
 void register_ipmi_dcmi_flags(FlagSet& flags);
 Result<std::unique_ptr<Collector>> make_ipmi_dcmi_collector(const CollectorContext& ctx);

@@ -73,7 +73,8 @@ Status OpenIpmiDevice::close() {
   return Status::Ok();
 }
 
-Result<std::vector<uint8_t>> OpenIpmiDevice::exchange(uint8_t netfn, uint8_t cmd, std::span<const uint8_t> data,
+Result<std::vector<uint8_t>> OpenIpmiDevice::exchange(uint8_t netfn, uint8_t cmd,
+                                                      std::span<const uint8_t> data,
                                                       std::chrono::milliseconds timeout) {
   std::lock_guard lock(mu_);
   if (fd_ < 0) return Error(ErrorKind::kIo, "IPMI device " + path_ + " is closed");

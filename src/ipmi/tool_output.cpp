@@ -108,7 +108,7 @@ std::optional<std::string_view> match_state_line(std::string_view line) {
 // (possibly empty), or nullopt when the line does not match.
 template <size_t N>
 std::optional<std::string_view> match_reading_line(std::string_view line,
-                                                    const std::array<std::string_view, N>& labels) {
+                                                   const std::array<std::string_view, N>& labels) {
   LineCursor c(line);
   c.skip_spaces();
   if (!c.match_any(labels) || !c.match_colon()) return std::nullopt;

@@ -95,10 +95,9 @@ TEST(ParseToolOutput, CrLfLineEndings) {
 }
 
 TEST(ParseToolOutput, NotAvailableStatesAreErrors) {
-  for (std::string_view state : {"Power Measurement                    : Not Available",
-                                 "Power reading state is:          not active",
-                                 "Power reading state is:                   deactivated",
-                                 "Power Measurement : Not\tAvailable"}) {
+  for (std::string_view state :
+       {"Power Measurement                    : Not Available", "Power reading state is:          not active",
+        "Power reading state is:                   deactivated", "Power Measurement : Not\tAvailable"}) {
     std::string out = "Current Power : 332 Watts\n" + std::string(state) + "\n";
     auto r = parse_tool_output(out);
     ASSERT_FALSE(r.ok()) << state;

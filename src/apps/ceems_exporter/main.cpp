@@ -22,10 +22,11 @@
 namespace {
 
 constexpr const char* kProgram = "ceems_exporter";
-constexpr const char* kDescription = "Prometheus Exporter to export compute (job, VM, pod) resource usage metrics.";
+constexpr const char* kDescription =
+    "Prometheus Exporter to export compute (job, VM, pod) resource usage metrics.";
 
 std::string node_name(const ceems::log::Logger& logger) {
-  struct utsname u{};
+  struct utsname u {};
   if (::uname(&u) != 0) {
     logger.error("Failed to get hostname");
     return {};
@@ -63,11 +64,13 @@ int run(int argc, char** argv) {
   if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
 
   const BuildInfo& b = build_info();
-  struct utsname u{};
+  struct utsname u {};
   ::uname(&u);
-  logger.info("Starting ceems_exporter", {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
+  logger.info("Starting ceems_exporter",
+              {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
   logger.info("Build context", {{"compiler", b.compiler}, {"user", b.build_user}, {"date", b.build_date}});
-  logger.info("Host", {{"uname", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine}});
+  logger.info("Host",
+              {{"uname", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine}});
 
   bool empty_host = flags.get_bool("collector.empty-hostname-label");
   std::string hostname = empty_host ? std::string() : node_name(logger);
@@ -81,7 +84,8 @@ int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  HostFs host(flags.get_string("path.procfs"), flags.get_string("path.sysfs"), flags.get_string("path.cgroupfs"));
+  HostFs host(flags.get_string("path.procfs"), flags.get_string("path.sysfs"),
+              flags.get_string("path.cgroupfs"));
   ProcessRunner runner;
   CapabilityPrivileges privileges(logger.with("component", "security"));
 
@@ -96,8 +100,8 @@ int run(int argc, char** argv) {
   for (const auto& n : enabled) logger.info("collector", {{"name", n}});
   for (const CollectorInfo& c : collector_table()) {
     if (!flags.get_bool(collector_flag(c.name))) continue;
-    CollectorContext ctx{flags, host, runner, privileges, hostname, empty_host,
-                         logger.with("collector", c.name)};
+    CollectorContext ctx{
+        flags, host, runner, privileges, hostname, empty_host, logger.with("collector", c.name)};
     auto created = c.create(ctx);
     if (!created) {
       logger.error("Couldn't create collector", {{"name", c.name}, {"err", created.error()}});
@@ -115,11 +119,19 @@ int run(int argc, char** argv) {
   std::string telemetry_path = flags.get_string("web.telemetry-path");
   std::string targets_path = flags.get_string("web.targets-path");
   if (telemetry_path != "/") {
-    opts.landing_page = http::LandingPage{
-        kProgram, kDescription,
-        "(version=" + b.version + ", branch=" + b.branch + ", revision=" + b.revision + ")",
-        {{"Metrics", telemetry_path}, {"Grafana Alloy Targets", targets_path}}};
+    opts.landing_page =
+        http::LandingPage{kProgram,
+                          kDescription,
+                          "(version=" + b.version + ", branch=" + b.branch + ", revision=" + b.revision + ")",
+                          {{"Metrics", telemetry_path}, {"Grafana Alloy Targets", targets_path}}};
   }
+  // promhttp_metric_handler_requests_total counts what the server answers itself too.
+  auto handler_metrics = std::make_shared<HandlerMetrics>();
+  opts.on_error_status = [handler_metrics, telemetry_path](const std::string& path, int status) {
+    if (path != telemetry_path) return;
+    if (status == 503) ++handler_metrics->code_503;
+    if (status == 500) ++handler_metrics->code_500;
+  };
   // The web config (TLS keys may be root-only) is read here, before the drop.
   auto server = http::Server::create(opts, logger.with("component", "web"));
   if (!server) {
@@ -128,20 +140,22 @@ int run(int argc, char** argv) {
   }
 
   if (::geteuid() == 0) {
-    logger.info("CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
-                "unprivileged user");
+    logger.info(
+        "CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
+        "unprivileged user");
   }
   if (flags.get_bool("security.drop-privileges")) {
     DropOptions drop{flags.get_string("security.run-as-user"),
-                     std::vector<std::string>(keep_caps.begin(), keep_caps.end()), {}};
+                     std::vector<std::string>(keep_caps.begin(), keep_caps.end()),
+                     {}};
     if (auto st = drop_privileges(drop, logger.with("component", "security")); !st) {
       logger.error("Failed to drop privileges", {{"err", st.error()}});
       return 1;
     }
   }
 
-  auto engine = std::make_shared<ScrapeEngine>(std::move(collectors), logger,
-                                               !flags.get_bool("web.disable-exporter-metrics"));
+  auto engine = std::make_shared<ScrapeEngine>(
+      std::move(collectors), logger, !flags.get_bool("web.disable-exporter-metrics"), handler_metrics);
   (*server)->route(
       telemetry_path,
       [engine](const http::Request&) {
@@ -158,7 +172,10 @@ int run(int argc, char** argv) {
   // Until a resource manager's discoverer is enabled the targets list is empty.
   (*server)->route(
       targets_path,
-      [](const http::Request&) { return http::Response{200, "application/json", "[]\n"}; }, true);
+      [](const http::Request&) {
+        return http::Response{200, "application/json", "[]\n"};
+      },
+      true);
 
   if (auto st = (*server)->start(); !st) {
     logger.error("Failed to start server", {{"err", st.error()}});
