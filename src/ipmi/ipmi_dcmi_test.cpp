@@ -15,10 +15,16 @@
 #include <vector>
 
 #include "core/exposition.h"
+#include "core/testing/test_support.h"
 #include "ipmi/fake_transport.h"
 
 namespace ceems {
 namespace {
+
+using test_support::render;
+struct LogCapture : test_support::LogCapture {
+  LogCapture() : test_support::LogCapture(log::Level::kDebug) {}
+};
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -39,13 +45,6 @@ constexpr std::string_view kFreeIpmiOutput =
 constexpr std::string_view kCapmcOutput =
     "{\n\"start_time\":\"2015-04-01 17:02:10\",\n\"avg\":5942,\n\"min\":5748,\n\"max\":6132,\n"
     "\"window_len\":600,\n\"e\":0,\n\"err_msg\":\"\"\n}\n";
-
-std::string render(const MetricBatch& batch) {
-  std::string out;
-  const MetricBatch* batches[] = {&batch};
-  write_text(batches, out);
-  return out;
-}
 
 // Answers commands through a handler and records each one.
 class ScriptedRunner : public CommandRunner {
@@ -75,30 +74,6 @@ class RecordingPrivileges : public Privileges {
   std::vector<std::string> contexts;
   std::vector<std::string> last_caps;
   int depth = 0;  // > 0 while a privileged function runs
-};
-
-class LogCapture {
- public:
-  LogCapture() : file_(std::tmpfile()) {
-    log::configure(log::Level::kDebug, log::Format::kLogfmt);
-    log::set_output_fd(fileno(file_));
-  }
-  ~LogCapture() {
-    log::set_output_fd(2);
-    log::configure(log::Level::kInfo, log::Format::kLogfmt);
-    std::fclose(file_);
-  }
-  std::string text() const {
-    std::string out;
-    std::rewind(file_);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
-    return out;
-  }
-
- private:
-  std::FILE* file_;
 };
 
 // Everything a factory call needs, with fakes for the host.

@@ -9,36 +9,18 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
 
+using test_support::render;
+using FakeFs = test_support::OverlayFs;
+using test_support::NoCommands;
+
 using ::testing::HasSubstr;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
-
-std::string render(const MetricBatch& batch) {
-  std::string out;
-  const MetricBatch* batches[] = {&batch};
-  write_text(batches, out);
-  return out;
-}
-
-// Serves selected files from memory (so a test can change them between scrapes) and
-// everything else from disk.
-class FakeFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (auto it = files.find(path); it != files.end()) return it->second;
-    return Filesystem::read_file(path, max_bytes);
-  }
-  std::map<std::string, std::string> files;
-};
-
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
 
 std::string stat_with(const std::string& cpu_columns) {
   return "cpu  " + cpu_columns + "\ncpu0 " + cpu_columns + "\nctxt 5\n";

@@ -11,9 +11,15 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
+
+using test_support::render;
+using FakeFs = test_support::OverlayFs;
+using test_support::LogCapture;
+using test_support::NoCommands;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -21,48 +27,6 @@ using ::testing::Not;
 using ::testing::Pair;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
-
-std::string render(const MetricBatch& batch) {
-  std::string out;
-  const MetricBatch* batches[] = {&batch};
-  write_text(batches, out);
-  return out;
-}
-
-class FakeFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (auto it = files.find(path); it != files.end()) return it->second;
-    return Filesystem::read_file(path, max_bytes);
-  }
-  std::map<std::string, std::string> files;
-};
-
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
-
-// Redirects log lines to a temporary file for the lifetime of the object.
-class LogCapture {
- public:
-  LogCapture() : file_(std::tmpfile()) { log::set_output_fd(fileno(file_)); }
-  ~LogCapture() {
-    log::set_output_fd(2);
-    std::fclose(file_);
-  }
-  std::string text() const {
-    std::string out;
-    std::rewind(file_);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
-    return out;
-  }
-
- private:
-  std::FILE* file_;
-};
 
 // ---- parse_meminfo ----
 

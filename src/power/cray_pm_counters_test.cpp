@@ -9,27 +9,19 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
+
+using test_support::NoCommands;
+using test_support::render;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
-
-std::string render(const MetricBatch& batch) {
-  std::string out;
-  const MetricBatch* batches[] = {&batch};
-  write_text(batches, out);
-  return out;
-}
-
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
 
 // Pretends the directory exists but cannot be listed.
 class FailingListFs : public Filesystem {

@@ -15,9 +15,22 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/strings.h"
+#include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
+
+using test_support::LogCapture;
+using test_support::NoCommands;
+using test_support::render;
+// A scratch sysfs tree with a helper for powercap zones.
+struct TempTree : test_support::TempTree {
+  void zone(const std::string& entry, const std::string& name, const std::string& energy) const {
+    write("class/powercap/" + entry + "/name", name + "\n");
+    write("class/powercap/" + entry + "/energy_uj", energy + "\n");
+    write("class/powercap/" + entry + "/max_energy_range_uj", "262143328850\n");
+  }
+};
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -27,18 +40,6 @@ using ::testing::Not;
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
 const std::string kSys = kTestData + "/sys";
 const std::string kPowercap = kSys + "/class/powercap";
-
-std::string render(const MetricBatch& batch) {
-  std::string out;
-  const MetricBatch* batches[] = {&batch};
-  write_text(batches, out);
-  return out;
-}
-
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
 
 // Records every privileged call and runs fn in place.
 class RecordingPrivileges : public Privileges {
@@ -60,51 +61,6 @@ class DeniedEnergyFs : public Filesystem {
     if (ends_with(path, "/energy_uj")) return Error::from_errno(EACCES, "open " + path);
     return Filesystem::read_file(path, max_bytes);
   }
-};
-
-class LogCapture {
- public:
-  LogCapture() : file_(std::tmpfile()) { log::set_output_fd(fileno(file_)); }
-  ~LogCapture() {
-    log::set_output_fd(2);
-    std::fclose(file_);
-  }
-  std::string text() const {
-    std::string out;
-    std::rewind(file_);
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
-    return out;
-  }
-
- private:
-  std::FILE* file_;
-};
-
-// A scratch sysfs tree, removed at the end of the test.
-class TempTree {
- public:
-  TempTree() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "rapl_test.XXXXXX").string();
-    root_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempTree() { std::filesystem::remove_all(root_); }
-  const std::string& root() const { return root_; }
-  void write(const std::string& rel, const std::string& content, mode_t mode = 0644) const {
-    std::filesystem::path p = std::filesystem::path(root_) / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p) << content;
-    ::chmod(p.c_str(), mode);
-  }
-  void zone(const std::string& entry, const std::string& name, const std::string& energy) const {
-    write("class/powercap/" + entry + "/name", name + "\n");
-    write("class/powercap/" + entry + "/energy_uj", energy + "\n");
-    write("class/powercap/" + entry + "/max_energy_range_uj", "262143328850\n");
-  }
-
- private:
-  std::string root_;
 };
 
 std::unique_ptr<RaplCollector> make(const HostFs& host, Privileges& privileges, bool zone_label) {
