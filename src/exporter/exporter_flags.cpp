@@ -1,5 +1,6 @@
 #include "exporter/exporter_flags.h"
 
+#include "core/app.h"
 #include "core/collector.h"
 
 namespace ceems {
@@ -40,17 +41,7 @@ void register_exporter_flags(FlagSet& f) {
                true);
   f.add_bool("collector.empty-hostname-label",
              "Use empty hostname in labels. Only for testing. (default is disabled)", false, true);
-  f.add(FlagSpec{
-      .name = "log.level",
-      .kind = FlagKind::kEnum,
-      .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
-      .defaults = {"info"},
-      .choices = {"debug", "info", "warn", "error"}});
-  f.add(FlagSpec{.name = "log.format",
-                 .kind = FlagKind::kEnum,
-                 .help = "Output format of log messages. One of: [logfmt, json]",
-                 .defaults = {"logfmt"},
-                 .choices = {"logfmt", "json"}});
+  app::register_logging_flags(f);
   f.add_string("path.sysfs", "sysfs mountpoint.", "/sys", true);
   f.add_string("path.procfs", "procfs mountpoint.", "/proc", true);
   f.add_string("path.cgroupfs", "cgroupfs mountpoint.", "/sys/fs/cgroup", true);

@@ -2,7 +2,6 @@
 // node power and emissions. Start-up order matters: everything that needs the
 // start-up privileges (collector probes, web config) happens before privileges
 // are dropped, and no thread exists until they are.
-#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <iostream>
 #include <set>
 
+#include "core/app.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "exporter/build_info.h"
@@ -38,27 +38,9 @@ int run(int argc, char** argv) {
   using namespace ceems;
   FlagSet flags(kProgram, kDescription);
   register_exporter_flags(flags);
-  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
-  if (!parsed) {
-    std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
-    return 1;
-  }
-  if (parsed->help) {
-    std::cout << flags.usage();
-    return 0;
-  }
-  if (parsed->version) {
-    std::cout << version_text(kProgram);
-    return 0;
-  }
-
-  log::configure(*log::parse_level(flags.get_string("log.level")),
-                 *log::parse_format(flags.get_string("log.format")));
+  if (auto code = app::parse_command_line(flags, argc, argv, version_text(kProgram))) return *code;
   log::Logger logger;
   apply_disable_defaults(flags);
-  for (const auto& alias : parsed->deprecated_used) {
-    logger.warn("flag --" + alias + " has been deprecated and will be removed in a future release");
-  }
 
   std::string web_config = flags.get_string("web.config.file");
   if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
@@ -76,13 +58,8 @@ int run(int argc, char** argv) {
   std::string hostname = empty_host ? std::string() : node_name(logger);
 
   // Signals are taken synchronously by the main thread; every thread created later
-  // inherits this mask, so SIGTERM never lands in a worker.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // inherits the mask, so SIGTERM never lands in a worker.
+  app::StopSignals stop_signals;
 
   HostFs host(flags.get_string("path.procfs"), flags.get_string("path.sysfs"),
               flags.get_string("path.cgroupfs"));
@@ -183,9 +160,7 @@ int run(int argc, char** argv) {
   }
   for (const auto& a : opts.listen_addresses) logger.info("Listening on", {{"address", a}});
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  logger.info("Shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  logger.info("Shutting down", {{"signal", stop_signals.wait()}});
   (*server)->stop(std::chrono::seconds(5));
   engine->stop();
   logger.info("Stopped");

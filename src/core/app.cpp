@@ -1,0 +1,65 @@
+#include "core/app.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/log.h"
+
+namespace ceems::app {
+
+void register_logging_flags(FlagSet& f) {
+  f.add(FlagSpec{
+      .name = "log.level",
+      .kind = FlagKind::kEnum,
+      .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+      .defaults = {"info"},
+      .choices = {"debug", "info", "warn", "error"}});
+  f.add(FlagSpec{.name = "log.format",
+                 .kind = FlagKind::kEnum,
+                 .help = "Output format of log messages. One of: [logfmt, json]",
+                 .defaults = {"logfmt"},
+                 .choices = {"logfmt", "json"}});
+}
+
+std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
+                                      ParseOutcome* outcome) {
+  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) {
+    std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
+    return 1;
+  }
+  if (parsed->help) {
+    std::cout << flags.usage();
+    return 0;
+  }
+  if (parsed->version) {
+    std::cout << version_text;
+    return 0;
+  }
+  // The enum flags were validated by the parser, so these cannot fail.
+  log::configure(*log::parse_level(flags.get_string("log.level")),
+                 *log::parse_format(flags.get_string("log.format")));
+  log::Logger logger;
+  for (const auto& alias : parsed->deprecated_used) {
+    logger.warn("flag --" + alias + " has been deprecated and will be removed in a future release");
+  }
+  if (outcome != nullptr) *outcome = std::move(*parsed);
+  return std::nullopt;
+}
+
+StopSignals::StopSignals() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  // A client closing its connection mid-response must not kill the process.
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+std::string StopSignals::wait() {
+  int sig = 0;
+  sigwait(&set_, &sig);
+  return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+}  // namespace ceems::app

@@ -1,0 +1,35 @@
+// Start-up plumbing shared by the binaries: the logging flags, command-line
+// parsing with --help/--version, and synchronous handling of stop signals.
+#pragma once
+
+#include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/flags.h"
+
+namespace ceems::app {
+
+// --log.level and --log.format with the Prometheus exporter help texts.
+void register_logging_flags(FlagSet& flags);
+
+// Parses argv and applies the logging flags. Returns an exit code when the process
+// should end now (--help, --version: 0; a parse error: 1, printed to stderr).
+std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
+                                      ParseOutcome* outcome = nullptr);
+
+// Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later,
+// so that only wait() receives them. Construct before starting any thread.
+class StopSignals {
+ public:
+  StopSignals();
+  // Blocks until SIGINT or SIGTERM arrives; returns its name.
+  std::string wait();
+
+ private:
+  sigset_t set_{};
+};
+
+}  // namespace ceems::app
