@@ -1,5 +1,6 @@
 // The explicit registration table of collectors. Adding a collector is one row here.
 #include "core/collector.h"
+#include "emissions/emissions.h"
 #include "ipmi/ipmi_dcmi.h"
 #include "node/cpu.h"
 #include "node/meminfo.h"
@@ -12,6 +13,7 @@ std::span<const CollectorInfo> collector_table() {
   static const CollectorInfo table[] = {
       {"cpu", true, nullptr, &make_cpu_collector},
       {"cray_pm_counters", false, nullptr, &make_cray_pm_counters_collector},
+      {"emissions", false, &register_emissions_flags, &make_emissions_collector},
       {"ipmi_dcmi", false, &register_ipmi_dcmi_flags, &make_ipmi_dcmi_collector},
       {"meminfo", true, &register_meminfo_flags, &make_meminfo_collector},
       {"rapl", true, &register_rapl_flags, &make_rapl_collector},

@@ -1,0 +1,405 @@
+// The providers against local mocks of the Electricity Maps and RTE APIs, through the
+// real curl client, and the time budget when an API does not answer.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/command_runner.h"
+#include "core/exposition.h"
+#include "core/privileges.h"
+#include "emissions/emissions.h"
+
+namespace ceems::emissions {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using namespace std::chrono_literals;
+
+constexpr const char* kToken = "mock-token-123";
+
+// A loopback HTTP server on an ephemeral port, stopped when the test ends.
+class MockServer {
+ public:
+  MockServer() = default;
+  MockServer(const MockServer&) = delete;
+  MockServer& operator=(const MockServer&) = delete;
+  ~MockServer() { stop(); }
+
+  httplib::Server& server() { return server_; }
+  void start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(2ms);
+  }
+  void stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// Electricity Maps v3: public /zones; /carbon-intensity/latest needs the token and
+// knows FR and DE only, like a free-tier account would not.
+class EmapsMock {
+ public:
+  EmapsMock() {
+    auto& s = mock_.server();
+    s.Get("/v3/zones", [this](const httplib::Request& req, httplib::Response& res) {
+      record(req);
+      res.set_content(R"({"FR": {"zoneName": "France"}, "DE": {"zoneName": "Germany"},
+                          "US-CAL-CISO": {"countryName": "USA", "zoneName": "CAISO"}})",
+                      "application/json");
+    });
+    s.Get("/v3/carbon-intensity/latest", [this](const httplib::Request& req, httplib::Response& res) {
+      record(req);
+      if (req.get_header_value("auth-token") != kToken) {
+        res.status = 401;
+        res.set_content(R"({"error": "Invalid authentication token"})", "application/json");
+        return;
+      }
+      const std::string zone = req.get_param_value("zone");
+      if (zone == "FR") {
+        res.set_content(R"({"zone": "FR", "carbonIntensity": 33, "datetime": "2025-01-15T10:00:00.000Z",
+                            "updatedAt": "2025-01-15T09:52:03.431Z", "emissionFactorType": "lifecycle",
+                            "isEstimated": true, "estimationMethod": "TIME_SLICER_AVERAGE"})",
+                        "application/json");
+      } else if (zone == "DE") {
+        res.set_content(R"({"zone": "DE", "carbonIntensity": 412, "isEstimated": false})",
+                        "application/json");
+      } else {
+        res.status = 403;
+        res.set_content(R"({"error": "Zone ')" + zone + R"(' is not available with your plan"})",
+                        "application/json");
+      }
+    });
+    mock_.start();
+  }
+
+  std::string base() const { return mock_.url("/v3"); }
+  std::vector<std::pair<std::string, std::string>> seen() {  // (path?query, auth-token)
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  void record(const httplib::Request& req) {
+    std::string target = req.path;
+    if (req.has_param("zone")) target += "?zone=" + req.get_param_value("zone");
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_.emplace_back(target, req.has_header("auth-token") ? req.get_header_value("auth-token") : "<none>");
+  }
+
+  MockServer mock_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> seen_;
+};
+
+class RteMock {
+ public:
+  static constexpr const char* kPath = "/api/explore/v2.1/catalog/datasets/eco2mix-national-tr/records";
+
+  RteMock() {
+    mock_.server().Get(kPath, [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      params_ = req.params;
+      res.set_content(body_, "application/json; charset=utf-8");
+    });
+    mock_.start();
+  }
+  std::string url() const { return mock_.url(kPath); }
+  void set_body(std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = std::move(body);
+  }
+  std::multimap<std::string, std::string> params() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {params_.begin(), params_.end()};
+  }
+
+ private:
+  MockServer mock_;
+  std::mutex mu_;
+  std::string body_ =
+      R"({"total_count": 1, "results": [{"taux_co2": 21, "date_heure": "2025-01-15T10:45:00+01:00"}]})";
+  std::multimap<std::string, std::string> params_;
+};
+
+// A listening socket that never accepts: connections succeed, answers never come.
+class BlackHole {
+ public:
+  BlackHole() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), len) != 0 || ::listen(fd_, 64) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+      ADD_FAILURE() << "cannot set up the black hole socket";
+    }
+    port_ = ntohs(sa.sin_port);
+  }
+  ~BlackHole() { ::close(fd_); }
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A loopback port nobody listens on: connections are refused at once.
+std::string closed_port_url(const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), len);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return "http://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + path;
+}
+
+ProviderOptions curl_options() {
+  ProviderOptions o;
+  o.client = http::make_curl_client();
+  o.emaps_token = kToken;
+  o.local_date = [] { return std::string("2025-01-15"); };
+  return o;
+}
+
+// ---- against the mocks ----
+
+TEST(EmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
+  EmapsMock api;
+  ProviderOptions o = curl_options();
+  o.emaps_base_url = o.emaps_zones_base_url = api.base();
+  auto p = EmapsProvider::create(o, log::Logger());
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  auto f = (*p)->update();
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(*f, (EmissionFactors{{"DE", {"Germany", 412}}, {"FR", {"France", 33}}}));
+  const auto seen = api.seen();
+  const std::set<std::pair<std::string, std::string>> requests(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(requests, (std::set<std::pair<std::string, std::string>>{
+                          {"/v3/zones", "<none>"},
+                          {"/v3/carbon-intensity/latest?zone=DE", kToken},
+                          {"/v3/carbon-intensity/latest?zone=FR", kToken},
+                          {"/v3/carbon-intensity/latest?zone=US-CAL-CISO", kToken}}));
+}
+
+TEST(EmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
+  EmapsMock api;
+  ProviderOptions o = curl_options();
+  o.emaps_token = "wrong";
+  o.emaps_base_url = o.emaps_zones_base_url = api.base();
+  auto p = EmapsProvider::create(o, log::Logger());
+  ASSERT_TRUE(p.ok());
+  auto f = (*p)->update();
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->empty());
+}
+
+TEST(RteMockApi, QueryParametersAndResult) {
+  RteMock api;
+  ProviderOptions o = curl_options();
+  o.rte_url = api.url();
+  RteProvider p(o, log::Logger());
+  auto f = p.update();
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(*f, (EmissionFactors{{"FR", {"France", 21}}}));
+  EXPECT_EQ(api.params(),
+            (std::multimap<std::string, std::string>{
+                {"include_app_metas", "false"},
+                {"include_links", "false"},
+                {"limit", "1"},
+                {"offset", "0"},
+                {"order_by", "date_heure desc"},
+                {"select", "taux_co2,date_heure"},
+                {"timezone", "Europe/Paris"},
+                {"where", "date_heure in [date'2025-01-15' TO now()] and taux_co2 is not null"}}));
+}
+
+TEST(RteMockApi, EmptyResultsBeforeTheFirstSuccess) {
+  RteMock api;
+  api.set_body(R"({"total_count": 0, "results": []})");
+  ProviderOptions o = curl_options();
+  o.rte_url = api.url();
+  RteProvider p(o, log::Logger());
+  auto f = p.update();
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().message(), "empty response received from RTE server: []");
+}
+
+TEST(EmissionsMockApi, CollectorPageFromBothMocks) {
+  EmapsMock emaps;
+  RteMock rte;
+  ProviderOptions o = curl_options();
+  o.emaps_base_url = o.emaps_zones_base_url = emaps.base();
+  o.rte_url = rte.url();
+  auto c = make_emissions_collector({"emaps", "rte"}, o, log::Logger());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  MetricBatch batch;
+  ASSERT_TRUE((*c)->update(batch).ok());
+  const MetricBatch* batches[] = {&batch};
+  std::string page;
+  write_text(batches, page);
+  EXPECT_EQ(page,
+            "# HELP ceems_emissions_gCo2_kWh Current emission factor in CO2eq grams per kWh\n"
+            "# TYPE ceems_emissions_gCo2_kWh gauge\n"
+            "ceems_emissions_gCo2_kWh{country=\"France\",country_code=\"FR\",provider=\"emaps\","
+            "provider_name=\"Electricity Maps\"} 33\n"
+            "ceems_emissions_gCo2_kWh{country=\"France\",country_code=\"FR\",provider=\"rte\","
+            "provider_name=\"RTE eCO2 Mix\"} 21\n"
+            "ceems_emissions_gCo2_kWh{country=\"Germany\",country_code=\"DE\",provider=\"emaps\","
+            "provider_name=\"Electricity Maps\"} 412\n");
+}
+
+// ---- unreachable APIs: bounded time, clear errors ----
+
+TEST(UnreachableApi, RefusedZonesGiveUpAfterTheRetries) {
+  ProviderOptions o = curl_options();
+  o.emaps_zones_base_url = closed_port_url("/v3");
+  o.emaps_zone_retry_sleep = 50ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto c = make_emissions_collector({"emaps"}, o, log::Logger());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), StartsWith("failed to fetch electricity maps zones: "));
+  EXPECT_GE(elapsed, 200ms);  // four pauses
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST(UnreachableApi, SilentZonesEndpointIsBoundedByTheRequestTimeout) {
+  BlackHole hole;
+  ProviderOptions o = curl_options();
+  o.emaps_zones_base_url = hole.url("/v3");
+  o.request_timeout = 300ms;
+  o.emaps_zone_attempts = 3;
+  o.emaps_zone_retry_sleep = 50ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto c = make_emissions_collector({}, o, log::Logger());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), StartsWith("failed to fetch electricity maps zones: "));
+  // Budget: attempts x timeout + (attempts - 1) x pause = 1000 ms, plus slack.
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST(UnreachableApi, SilentApisBoundTheScrape) {
+  EmapsMock zones_only;  // zones come from the mock, the intensities from a black hole
+  BlackHole hole;
+  ProviderOptions o = curl_options();
+  o.emaps_zones_base_url = zones_only.base();
+  o.emaps_base_url = hole.url("/v3");
+  o.rte_url = hole.url("/records");
+  o.request_timeout = 400ms;
+  auto c = make_emissions_collector({"emaps", "rte", "owid"}, o, log::Logger());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  MetricBatch batch;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*c)->update(batch).ok());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // All requests run concurrently: one timeout, not one per zone or provider.
+  EXPECT_GE(elapsed, 350ms);
+  EXPECT_LT(elapsed, 2s);
+  EXPECT_EQ(batch.sample_count(), 212u) << "only the static OWID factors";
+}
+
+// ---- the production factory ----
+
+class NoCommands final : public CommandRunner {
+ public:
+  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
+};
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_.c_str());
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+Result<std::unique_ptr<Collector>> make_from_flags(const std::vector<std::string>& args) {
+  FlagSet flags("test");
+  register_emissions_flags(flags);
+  EXPECT_TRUE(flags.parse(args).ok());
+  HostFs host("/proc", "/sys", "/sys/fs/cgroup");
+  NoCommands runner;
+  NoPrivileges privileges;
+  CollectorContext ctx{flags, host, runner, privileges, "", false, {}};
+  return make_emissions_collector(ctx);
+}
+
+TEST(EmissionsFactory, DefaultSelectionWithoutTokenFailsStartUp) {
+  ScopedEnv token("EMAPS_API_TOKEN", nullptr);
+  auto c = make_from_flags({});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message(), "api token missing for Electricity Maps");
+}
+
+TEST(EmissionsFactory, ExplicitProvidersNeedNoToken) {
+  ScopedEnv token("EMAPS_API_TOKEN", nullptr);
+  auto c = make_from_flags({"--collector.emissions.provider=owid", "--collector.emissions.provider=rte"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+}
+
+TEST(EmissionsFactory, TokenAndZonesHookFromTheEnvironment) {
+  EmapsMock api;
+  ScopedEnv token("EMAPS_API_TOKEN", "");  // present but empty still enables the provider
+  ScopedEnv base("__EMAPS_BASE_URL", api.base().c_str());
+  auto c = make_from_flags({"--collector.emissions.provider=emaps"});
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const auto seen = api.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first, "/v3/zones");
+  // Only the zones request is redirected: no scrape here, as it would go to the real API.
+}
+
+}  // namespace
+}  // namespace ceems::emissions
