@@ -6,6 +6,7 @@
 #include "node/meminfo.h"
 #include "power/cray_pm_counters.h"
 #include "power/rapl.h"
+#include "redfish/redfish_collector.h"
 
 namespace ceems {
 
@@ -17,6 +18,7 @@ std::span<const CollectorInfo> collector_table() {
       {"ipmi_dcmi", false, &register_ipmi_dcmi_flags, &make_ipmi_dcmi_collector},
       {"meminfo", true, &register_meminfo_flags, &make_meminfo_collector},
       {"rapl", true, &register_rapl_flags, &make_rapl_collector},
+      {"redfish", false, &register_redfish_flags, &make_redfish_collector},
   };
   return table;
 }

@@ -1,0 +1,21 @@
+// The web config parser and the URL helpers on arbitrary text.
+#include <string_view>
+
+#include "core/fuzz_harness.h"
+#include "redfish/config.h"
+
+namespace {
+
+void fuzz_redfish_config(std::string_view data) {
+  auto cfg = ceems::redfish::parse_redfish_web_config(data, "fuzz.yml");
+  if (cfg.ok()) {
+    const std::string host = ceems::redfish::expand_hostname(cfg->hostname, "node");
+    auto url = ceems::redfish::build_bmc_url(cfg->protocol, host, cfg->port);
+    if (url.ok()) (void)ceems::redfish::dialable_url(*url);
+    (void)ceems::redfish::redact_url(cfg->external_url);
+  }
+}
+
+}  // namespace
+
+CEEMS_FUZZ_TARGET(fuzz_redfish_config)

@@ -1,0 +1,482 @@
+#include "redfish/redfish.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+
+#include "redfish/testing/fake_bmc.h"
+
+namespace ceems::redfish {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeBmc;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string error_of(const Status& s) { return s.ok() ? std::string() : s.error().message(); }
+template <typename T>
+std::string error_of(const Result<T>& r) {
+  return r.ok() ? std::string() : r.error().message();
+}
+
+// ---- service root ----
+
+TEST(ParseServiceRoot, Fixture) {
+  auto r = parse_service_root(R"({
+    "@odata.id": "/redfish/v1/ServiceRoot", "Id": "ServiceRoot-1",
+    "AccountService": {"@odata.id": "/redfish/v1/Accounts"},
+    "Chassis": {"@odata.id": "/redfish/v1/Chassis"},
+    "Links": {"Sessions": {"@odata.id": "/redfish/v1/Sessions"}},
+    "ProtocolFeaturesSupported": {"ExpandQuery": {"MaxLevels": 21}},
+    "RedfishVersion": "1.2.3"})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->chassis, "/redfish/v1/Chassis");
+  EXPECT_EQ(r->sessions, "/redfish/v1/Sessions");
+}
+
+TEST(ParseServiceRoot, AbsentAndNullFields) {
+  auto r = parse_service_root(R"({"Id": "x"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->chassis, "");
+  EXPECT_EQ(r->sessions, "");
+  r = parse_service_root(R"({"Chassis": null, "Links": {"Sessions": null}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->chassis, "");
+  r = parse_service_root(R"({"Chassis": {}, "Links": {}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->chassis, "");
+  r = parse_service_root("null");
+  ASSERT_TRUE(r.ok());
+}
+
+TEST(ParseServiceRoot, KeysMatchCaseInsensitively) {
+  auto r =
+      parse_service_root(R"({"chassis": {"@ODATA.ID": "/c"}, "LINKS": {"sessions": {"@odata.id": "/s"}}})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->chassis, "/c");
+  EXPECT_EQ(r->sessions, "/s");
+  // An exact match wins over a case-folded one.
+  r = parse_service_root(R"({"chassis": {"@odata.id": "/folded"}, "Chassis": {"@odata.id": "/exact"}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->chassis, "/exact");
+}
+
+TEST(ParseServiceRoot, WrongTypesNameDocumentAndField) {
+  std::string e = error_of(parse_service_root(R"({"Chassis": "/redfish/v1/Chassis"})"));
+  EXPECT_THAT(e, HasSubstr("service root"));
+  EXPECT_THAT(e, HasSubstr("Chassis: expected a link object, got a string"));
+  EXPECT_THAT(error_of(parse_service_root(R"({"Links": []})")), HasSubstr("Links: expected an object"));
+  EXPECT_THAT(error_of(parse_service_root(R"({"Links": {"Sessions": {"@odata.id": 5}}})")),
+              HasSubstr("Links.Sessions.@odata.id: expected a string, got a number"));
+  EXPECT_THAT(error_of(parse_service_root("[1, 2]")),
+              HasSubstr("service root: expected an object, got an array"));
+}
+
+TEST(ParseServiceRoot, MalformedJson) {
+  for (const char* doc : {"", "{", "{\"Chassis\": }", "not json", "{\"a\": 1} trailing", "\xff\xfe"}) {
+    std::string e = error_of(parse_service_root(doc));
+    EXPECT_THAT(e, HasSubstr("service root: malformed JSON")) << doc;
+  }
+}
+
+// ---- collections ----
+
+TEST(ParseCollection, MembersAndPagination) {
+  auto c = parse_collection(R"({"Members": [{"@odata.id": "/a"}, {"@odata.id": "/b"}],
+                                "Members@odata.nextLink": "/c?page=2"})");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_THAT(c->members, ElementsAre("/a", "/b"));
+  EXPECT_EQ(c->next_link, "/c?page=2");
+}
+
+TEST(ParseCollection, LinksMembersWinWhenNonEmpty) {
+  auto c =
+      parse_collection(R"({"Members": [{"@odata.id": "/a"}], "Links": {"Members": [{"@odata.id": "/l"}]}})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(c->members, ElementsAre("/l"));
+  c = parse_collection(R"({"Members": [{"@odata.id": "/a"}], "Links": {"Members": []}})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(c->members, ElementsAre("/a"));
+}
+
+TEST(ParseCollection, EmptyAndNullMembers) {
+  auto c = parse_collection(R"({"Name": "Chassis Collection"})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(c->members, IsEmpty());
+  c = parse_collection(R"({"Members": [null, {}, {"@odata.id": "/x"}]})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(c->members, ElementsAre("", "", "/x"));
+}
+
+TEST(ParseCollection, WrongTypes) {
+  EXPECT_THAT(error_of(parse_collection(R"({"Members": {"@odata.id": "/a"}})")),
+              HasSubstr("collection: Members: expected an array, got an object"));
+  EXPECT_THAT(error_of(parse_collection(R"({"Members": ["/a"]})")),
+              HasSubstr("Members[0]: expected a link object, got a string"));
+  EXPECT_THAT(error_of(parse_collection(R"({"Members": [{"@odata.id": "/a"}, {"@odata.id": 1}]})")),
+              HasSubstr("Members[1].@odata.id"));
+  EXPECT_THAT(error_of(parse_collection(R"({"Members@odata.nextLink": 2})")),
+              HasSubstr("Members@odata.nextLink: expected a string"));
+  EXPECT_THAT(error_of(parse_collection(R"({"Links": {"Members": 1}})")), HasSubstr("Links.Members"));
+  EXPECT_THAT(error_of(parse_collection("{")), HasSubstr("collection: malformed JSON"));
+}
+
+// ---- chassis ----
+
+TEST(ParseChassis, IdAndPowerLink) {
+  auto c = parse_chassis(testing::kFixtureChassis);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->id, "Chassis-1");
+  EXPECT_EQ(c->power, "/redfish/v1/Chassis/Chassis-1/Power");
+  c = parse_chassis(R"({"Id": "Enclosure", "Thermal": {"@odata.id": "/t"}})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->power, "");
+}
+
+TEST(ParseChassis, WrongTypes) {
+  EXPECT_THAT(error_of(parse_chassis(R"({"Id": 1})")),
+              HasSubstr("chassis: Id: expected a string, got a number"));
+  EXPECT_THAT(error_of(parse_chassis(R"({"Id": "a", "Power": ["/p"]})")),
+              HasSubstr("chassis: Power: expected a link object, got an array"));
+  EXPECT_THAT(error_of(parse_chassis("{\"Id\": \"a\"")), HasSubstr("chassis: malformed JSON"));
+}
+
+// ---- Power ----
+
+TEST(ParsePower, FixtureSums) {
+  auto p = parse_power(testing::kFixturePower);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  ASSERT_EQ(p->power_control.size(), 2u);
+  EXPECT_EQ(p->power_control[0].consumed_watts, 344);
+  EXPECT_EQ(p->power_control[1].avg_watts, 46);
+  PowerSums s = sum_power(*p);
+  EXPECT_EQ(s.current, 397);
+  EXPECT_EQ(s.min, 326);
+  EXPECT_EQ(s.max, 609);
+  EXPECT_EQ(s.avg, 365);
+}
+
+TEST(ParsePower, ValuesHaveFloatPrecision) {
+  auto p = parse_power(R"({"PowerControl": [{"PowerConsumedWatts": 123.4}]})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->power_control[0].consumed_watts, static_cast<double>(123.4f));
+  EXPECT_DOUBLE_EQ(p->power_control[0].consumed_watts, 123.40000152587891);
+  EXPECT_NE(p->power_control[0].consumed_watts, 123.4);
+}
+
+TEST(ParsePower, MissingAndNullReadingsAreZero) {
+  auto p = parse_power(R"({"PowerControl": [
+      {"PowerConsumedWatts": null, "PowerMetrics": null},
+      null,
+      {"PowerMetrics": {"MinConsumedWatts": 5}},
+      {"PowerConsumedWatts": -3}]})");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  ASSERT_EQ(p->power_control.size(), 4u);
+  PowerSums s = sum_power(*p);
+  EXPECT_EQ(s.current, -3);
+  EXPECT_EQ(s.min, 5);
+  EXPECT_EQ(s.max, 0);
+  EXPECT_EQ(s.avg, 0);
+  EXPECT_THAT(parse_power(R"({"Id": "Power"})")->power_control, IsEmpty());
+  EXPECT_THAT(parse_power(R"({"PowerControl": null})")->power_control, IsEmpty());
+}
+
+TEST(ParsePower, WrongTypesNameTheField) {
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [{"PowerConsumedWatts": "344"}]})")),
+              HasSubstr("Power: PowerControl[0].PowerConsumedWatts: expected a number, got a string"));
+  EXPECT_THAT(
+      error_of(parse_power(R"({"PowerControl": [{}, {"PowerMetrics": {"MaxConsumedWatts": true}}]})")),
+      HasSubstr("PowerControl[1].PowerMetrics.MaxConsumedWatts: expected a number, got a boolean"));
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [{"PowerMetrics": [1]}]})")),
+              HasSubstr("PowerControl[0].PowerMetrics: expected an object"));
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": {"PowerConsumedWatts": 1}})")),
+              HasSubstr("PowerControl: expected an array, got an object"));
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [5]})")),
+              HasSubstr("PowerControl[0]: expected an object"));
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [{"PowerConsumedWatts": 1e39}]})")),
+              HasSubstr("out of float range"));
+  EXPECT_TRUE(parse_power(R"({"PowerControl": [{"PowerConsumedWatts": 3.4e38}]})").ok());
+  EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [)")), HasSubstr("Power: malformed JSON"));
+  EXPECT_THAT(error_of(parse_power("\"text\"")), HasSubstr("Power: expected an object, got a string"));
+}
+
+TEST(SessionPath, FromLocation) {
+  EXPECT_EQ(session_path("https://bmc:443/redfish/v1/SessionService/Sessions/abc/"),
+            "/redfish/v1/SessionService/Sessions/abc/");
+  EXPECT_EQ(session_path("/redfish/v1/Sessions/1"), "/redfish/v1/Sessions/1");
+  EXPECT_EQ(session_path("http://bmc/redfish/v1/Sessions/1?x=y#frag"), "/redfish/v1/Sessions/1?x=y");
+  EXPECT_EQ(session_path("//bmc:443/redfish/v1/Sessions/2"), "/redfish/v1/Sessions/2");
+  EXPECT_EQ(session_path("http://bmc"), "");
+  EXPECT_EQ(session_path(""), "");
+}
+
+// ---- client against the in-memory BMC ----
+
+class ClientTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RedfishClient> client(bool session, std::string endpoint = "https://bmc:443") {
+    ClientOptions o;
+    o.bmc_url = "https://bmc:443";
+    o.endpoint = std::move(endpoint);
+    o.username = "admin";
+    o.password = "secret";
+    o.use_session_token = session;
+    o.insecure_skip_verify = true;
+    o.request_timeout = std::chrono::milliseconds(700);
+    return std::make_unique<RedfishClient>(bmc, o, log::Logger("test", "redfish"));
+  }
+  static Deadline soon() { return Deadline::after(std::chrono::seconds(5)); }
+
+  std::shared_ptr<FakeBmc> bmc = std::make_shared<FakeBmc>("https://bmc:443");
+};
+
+TEST_F(ClientTest, SessionLoginAndTokenUse) {
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  EXPECT_TRUE(c->connected());
+  EXPECT_TRUE(c->has_session());
+  EXPECT_EQ(c->session_token(), "token1");
+  ASSERT_EQ(bmc->requests.size(), 2u);
+  const auto& login = bmc->requests[1];
+  EXPECT_EQ(login.method, "POST");
+  EXPECT_EQ(login.url, "https://bmc:443/redfish/v1/SessionService/Sessions");
+  EXPECT_EQ(login.body, R"({"UserName":"admin","Password":"secret"})");
+  EXPECT_EQ(login.headers.count("X-Auth-Token"), 0u);
+  EXPECT_EQ(login.headers.count("Authorization"), 0u);
+
+  auto listing = c->list_chassis(soon());
+  ASSERT_FALSE(listing.error) << listing.error->message();
+  ASSERT_EQ(listing.chassis.size(), 1u);
+  EXPECT_EQ(listing.chassis[0].id, "Chassis-1");
+  auto power = c->get_power(listing.chassis[0].power, soon());
+  ASSERT_TRUE(power.ok()) << power.error().message();
+  EXPECT_EQ(sum_power(*power).current, 397);
+  for (size_t i = 2; i < bmc->requests.size(); ++i) {
+    const auto& r = bmc->requests[i];
+    ASSERT_EQ(r.headers.count("X-Auth-Token"), 1u) << r.url;
+    EXPECT_EQ(r.headers.find("X-Auth-Token")->second, "token1");
+    EXPECT_EQ(r.headers.count("Authorization"), 0u);
+  }
+}
+
+TEST_F(ClientTest, FixedHeadersAndLimitsOnEveryRequest) {
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  (void)c->list_chassis(soon());
+  c->logout(soon());
+  ASSERT_GE(bmc->requests.size(), 5u);
+  for (const auto& r : bmc->requests) {
+    EXPECT_EQ(r.headers.find("User-Agent")->second, "gofish/1.0") << r.url;
+    EXPECT_EQ(r.headers.find("Accept")->second, "application/json");
+    EXPECT_EQ(r.headers.find("Content-Type")->second, "application/json");
+    EXPECT_EQ(r.headers.find("X-Redfish-Url")->second, "https://bmc:443");
+    EXPECT_FALSE(r.follow_redirects);
+    EXPECT_TRUE(r.insecure_skip_verify);
+    EXPECT_GT(r.timeout.count(), 0);
+    EXPECT_LE(r.timeout.count(), 700);
+    EXPECT_LE(r.connect_timeout.count(), 700);
+  }
+  EXPECT_EQ(bmc->requests.front().url, "https://bmc:443/redfish/v1/");
+}
+
+TEST_F(ClientTest, BasicAuthOnEveryRequest) {
+  auto c = client(false);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  EXPECT_FALSE(c->has_session());
+  auto listing = c->list_chassis(soon());
+  ASSERT_FALSE(listing.error);
+  ASSERT_TRUE(c->get_power(listing.chassis[0].power, soon()).ok());
+  EXPECT_EQ(bmc->count("POST", "/redfish/v1/SessionService/Sessions"), 0u);
+  for (const auto& r : bmc->requests) {
+    ASSERT_EQ(r.headers.count("Authorization"), 1u) << r.url;
+    EXPECT_EQ(r.headers.find("Authorization")->second, "Basic YWRtaW46c2VjcmV0");
+    EXPECT_EQ(r.headers.count("X-Auth-Token"), 0u);
+  }
+  // Basic mode has no session to delete.
+  bmc->requests.clear();
+  c->logout(soon());
+  EXPECT_THAT(bmc->requests, IsEmpty());
+  EXPECT_FALSE(c->connected());
+}
+
+TEST_F(ClientTest, NoAuthWithoutUsernameOrWithoutPasswordForBasic) {
+  ClientOptions o;
+  o.bmc_url = o.endpoint = "https://bmc:443";
+  o.username = "admin";  // no password: Basic needs both
+  bmc->require_auth = false;
+  RedfishClient basic(bmc, o, {});
+  ASSERT_TRUE(basic.connect(soon()).ok());
+  (void)basic.list_chassis(soon());
+
+  o.username.clear();
+  o.password = "secret";
+  o.use_session_token = true;  // no username: no session either
+  RedfishClient none(bmc, o, {});
+  ASSERT_TRUE(none.connect(soon()).ok());
+  EXPECT_FALSE(none.has_session());
+  for (const auto& r : bmc->requests) {
+    EXPECT_EQ(r.headers.count("Authorization"), 0u);
+    EXPECT_EQ(r.headers.count("X-Auth-Token"), 0u);
+    EXPECT_NE(r.method, "POST");
+  }
+}
+
+TEST_F(ClientTest, ProxyModeSendsEverythingToExternalUrl) {
+  auto proxy = std::make_shared<FakeBmc>("http://mgmt-0:5000");
+  bmc = proxy;
+  auto c = client(true, "http://mgmt-0:5000");
+  ASSERT_TRUE(c->connect(soon()).ok());
+  auto listing = c->list_chassis(soon());
+  ASSERT_FALSE(listing.error);
+  ASSERT_TRUE(c->get_power(listing.chassis[0].power, soon()).ok());
+  c->logout(soon());
+  EXPECT_EQ(proxy->deleted, 1);
+  for (const auto& r : proxy->requests) {
+    EXPECT_EQ(r.url.rfind("http://mgmt-0:5000/redfish/v1/", 0), 0u) << r.url;
+    EXPECT_EQ(r.headers.find("X-Redfish-Url")->second, "https://bmc:443");
+    EXPECT_EQ(r.headers.count("X-Real-IP"), 0u);
+  }
+}
+
+TEST_F(ClientTest, EmptyHostIsDialledAsLocalhost) {
+  auto local = std::make_shared<FakeBmc>("http://localhost:5000");
+  ClientOptions o;
+  o.bmc_url = o.endpoint = "http://:5000";
+  RedfishClient c(local, o, {});
+  local->require_auth = false;
+  ASSERT_TRUE(c.connect(soon()).ok());
+  EXPECT_EQ(local->requests[0].url, "http://localhost:5000/redfish/v1/");
+  EXPECT_EQ(local->requests[0].headers.find("X-Redfish-Url")->second, "http://:5000");
+}
+
+TEST_F(ClientTest, ConnectFailures) {
+  EXPECT_THAT(error_of(client(true, "mgmt-0:5000")->connect(soon())), HasSubstr("must start with http"));
+
+  bmc->docs["/redfish/v1/"] = R"({"Chassis": {"@odata.id": "/redfish/v1/Chassis"}})";
+  EXPECT_THAT(error_of(client(true)->connect(soon())), HasSubstr("no Links.Sessions"));
+  EXPECT_TRUE(client(false)->connect(soon()).ok());
+
+  bmc->docs["/redfish/v1/"] = testing::kFixtureServiceRoot;
+  bmc->password = "other";
+  auto c = client(true);
+  std::string e = error_of(c->connect(soon()));
+  EXPECT_THAT(e, HasSubstr("failed to create a Redfish session"));
+  EXPECT_THAT(e, HasSubstr("HTTP 401"));
+  EXPECT_THAT(e, HasSubstr("bad credentials"));
+  EXPECT_THAT(e, ::testing::Not(HasSubstr("secret")));
+  EXPECT_FALSE(c->connected());
+
+  bmc->docs["/redfish/v1/"] = "{not json";
+  EXPECT_THAT(error_of(client(false)->connect(soon())), HasSubstr("service root: malformed JSON"));
+}
+
+TEST_F(ClientTest, OnlyTwoHundredStatusesAreSuccess) {
+  for (int code : {200, 201, 202, 204}) {
+    bmc->status["/redfish/v1/Chassis/Chassis-1/Power"] = code;
+    auto c = client(false);
+    ASSERT_TRUE(c->connect(soon()).ok());
+    // The forced reply's body is not a Power document with readings, but it is accepted.
+    auto p = c->get_power("/redfish/v1/Chassis/Chassis-1/Power", soon());
+    EXPECT_TRUE(p.ok()) << code;
+  }
+  for (int code : {203, 301, 302, 307, 400, 401, 404, 500, 503}) {
+    bmc->status["/redfish/v1/Chassis/Chassis-1/Power"] = code;
+    auto c = client(false);
+    ASSERT_TRUE(c->connect(soon()).ok());
+    auto p = c->get_power("/redfish/v1/Chassis/Chassis-1/Power", soon());
+    ASSERT_FALSE(p.ok()) << code;
+    EXPECT_THAT(p.error().message(), HasSubstr("HTTP " + std::to_string(code)));
+    EXPECT_THAT(p.error().message(), HasSubstr("GET https://bmc:443/redfish/v1/Chassis/Chassis-1/Power"));
+  }
+}
+
+TEST_F(ClientTest, ChassisListingPaginationAndPartialFailure) {
+  bmc->docs["/redfish/v1/Chassis"] =
+      R"({"Members": [{"@odata.id": "/redfish/v1/Chassis/Chassis-1"}],
+          "Members@odata.nextLink": "/redfish/v1/Chassis?page=2"})";
+  bmc->docs["/redfish/v1/Chassis?page=2"] =
+      R"({"Members": [{"@odata.id": "/redfish/v1/Chassis/Blade"}, {"@odata.id": "/redfish/v1/Chassis/Gone"}],
+          "Members@odata.nextLink": "/redfish/v1/Chassis"})";
+  bmc->docs["/redfish/v1/Chassis/Blade"] = R"({"Id": "Blade.1"})";
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  auto listing = c->list_chassis(soon());
+  ASSERT_TRUE(listing.error.has_value());
+  EXPECT_THAT(listing.error->message(), HasSubstr("/redfish/v1/Chassis/Gone"));
+  EXPECT_THAT(listing.error->message(), HasSubstr("HTTP 404"));
+  ASSERT_EQ(listing.chassis.size(), 2u);
+  EXPECT_EQ(listing.chassis[0].id, "Chassis-1");
+  EXPECT_EQ(listing.chassis[1].id, "Blade.1");
+  EXPECT_EQ(listing.chassis[1].power, "");
+  // The cycle back to the first page ends the walk.
+  EXPECT_EQ(bmc->count("GET", "/redfish/v1/Chassis"), 1u);
+}
+
+TEST_F(ClientTest, NoChassisCollection) {
+  bmc->docs["/redfish/v1/"] =
+      R"({"Links": {"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}}})";
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  auto listing = c->list_chassis(soon());
+  EXPECT_FALSE(listing.error);
+  EXPECT_THAT(listing.chassis, IsEmpty());
+}
+
+TEST_F(ClientTest, LogoutDeletesSessionWithItsToken) {
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  bmc->requests.clear();
+  c->logout(soon());
+  ASSERT_EQ(bmc->requests.size(), 1u);
+  EXPECT_EQ(bmc->requests[0].method, "DELETE");
+  EXPECT_EQ(bmc->requests[0].url, "https://bmc:443/redfish/v1/SessionService/Sessions/token1/");
+  EXPECT_EQ(bmc->requests[0].headers.find("X-Auth-Token")->second, "token1");
+  EXPECT_THAT(bmc->tokens, IsEmpty());
+  EXPECT_FALSE(c->connected());
+  EXPECT_FALSE(c->has_session());
+  // A second logout has nothing to delete.
+  c->logout(soon());
+  EXPECT_EQ(bmc->requests.size(), 1u);
+}
+
+TEST_F(ClientTest, EveryRequestBoundedByDeadline) {
+  auto c = client(true);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  bmc->requests.clear();
+  (void)c->get_power("/redfish/v1/Chassis/Chassis-1/Power", Deadline::after(std::chrono::milliseconds(200)));
+  ASSERT_EQ(bmc->requests.size(), 1u);
+  EXPECT_LE(bmc->requests[0].timeout.count(), 200);
+
+  bmc->requests.clear();
+  auto p = c->get_power("/redfish/v1/Chassis/Chassis-1/Power", Deadline::after(std::chrono::milliseconds(0)));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind(), ErrorKind::kTimeout);
+  EXPECT_THAT(bmc->requests, IsEmpty());
+}
+
+TEST_F(ClientTest, TransportErrorsKeepTheirKind) {
+  auto c = client(false);
+  ASSERT_TRUE(c->connect(soon()).ok());
+  bmc->down = true;
+  auto p = c->get_power("/redfish/v1/Chassis/Chassis-1/Power", soon());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind(), ErrorKind::kTimeout);
+}
+
+TEST_F(ClientTest, UserInfoOfExternalUrlNeverInErrors) {
+  auto proxy = std::make_shared<FakeBmc>("http://u:pw1234@mgmt-0:5000");
+  proxy->status["/redfish/v1/"] = 500;
+  bmc = proxy;
+  std::string e = error_of(client(false, "http://u:pw1234@mgmt-0:5000")->connect(soon()));
+  EXPECT_THAT(e, HasSubstr("http://<redacted>@mgmt-0:5000/redfish/v1/"));
+  EXPECT_THAT(e, ::testing::Not(HasSubstr("pw1234")));
+  proxy->down = true;
+  e = error_of(client(false, "http://u:pw1234@mgmt-0:5000")->connect(soon()));
+  EXPECT_THAT(e, ::testing::Not(HasSubstr("pw1234")));
+}
+
+}  // namespace
+}  // namespace ceems::redfish
