@@ -95,7 +95,11 @@ RedfishMock::RedfishMock(RedfishMockOptions options) : options_(std::move(option
   server_->Put(".*", handler);
   server_->Patch(".*", handler);
   server_->set_keep_alive_timeout(1);
-  port_ = server_->bind_to_any_port("127.0.0.1");
+  if (options_.port != 0) {
+    port_ = server_->bind_to_port("127.0.0.1", options_.port) ? options_.port : -1;
+  } else {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+  }
   if (port_ <= 0) throw std::runtime_error("redfish mock: cannot bind 127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -43,6 +43,7 @@ struct RedfishMockOptions {
   // Both set: HTTPS with this certificate (see write_self_signed_cert).
   std::string cert_file;
   std::string key_file;
+  int port = 0;  // 0: any free port
 };
 
 struct RecordedRequest {
