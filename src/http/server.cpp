@@ -20,9 +20,12 @@ namespace ceems::http {
 namespace {
 
 constexpr int kKeepAliveSeconds = 5;
-// Nothing served here takes a request body; this only bounds what a client can make
-// the server buffer.
+// Only the Redfish proxy takes request bodies (small JSON documents such as a session
+// login); this bounds what a client can make the server buffer.
 constexpr size_t kMaxPayloadBytes = 1 << 20;
+// Set on a relayed response whose empty error body must stay empty; the error handler
+// removes it before anything is written.
+constexpr const char* kRelayedEmptyMarker = "X-Ceems-Relayed-Empty-Body";
 constexpr auto kStartTimeout = std::chrono::seconds(5);
 
 // cpp-httplib 0.11.4 binds its own socket; the listening socket member is protected,
@@ -162,6 +165,7 @@ struct Core {
   std::shared_ptr<WebConfigWatcher> config;
   std::shared_mutex routes_mu;
   std::map<std::string, std::shared_ptr<RouteState>, std::less<>> routes;
+  std::map<std::string, std::shared_ptr<RouteState>, std::less<>> prefix_routes;
   std::string landing_html;
 
   std::shared_ptr<RouteState> find_route(const std::string& path) {
@@ -170,9 +174,62 @@ struct Core {
     return it == routes.end() ? nullptr : it->second;
   }
 
+  std::shared_ptr<RouteState> find_prefix_route(const std::string& path) {
+    std::shared_lock lock(routes_mu);
+    std::shared_ptr<RouteState> best;
+    size_t best_len = 0;
+    for (const auto& [prefix, state] : prefix_routes) {
+      if (path.compare(0, prefix.size(), prefix) == 0 && (!best || prefix.size() > best_len)) {
+        best = state;
+        best_len = prefix.size();
+      }
+    }
+    return best;
+  }
+
   void handle(const httplib::Request& req, httplib::Response& res);
   void respond(const httplib::Request& req, httplib::Response& res, Response out);
 };
+
+// A dual-stack listener sees IPv4 clients as "::ffff:a.b.c.d"; Go reports them as
+// "a.b.c.d", and configured IPv4 addresses must match either way.
+std::string peer_ip(const std::string& addr) {
+  constexpr std::string_view kMapped = "::ffff:";
+  if (addr.size() <= kMapped.size()) return addr;
+  for (size_t i = 0; i < kMapped.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(addr[i])) != kMapped[i]) return addr;
+  }
+  std::string v4 = addr.substr(kMapped.size());
+  if (v4.find(':') != std::string::npos || v4.find('.') == std::string::npos) return addr;
+  return v4;
+}
+
+bool is_pseudo_header(const std::string& name) {
+  static const char* const kNames[] = {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"};
+  for (const char* n : kNames) {
+    if (!HeaderNameLess{}(name, n) && !HeaderNameLess{}(n, name)) return true;
+  }
+  return false;
+}
+
+// Hands a relayed body to cpp-httplib so that it goes out byte for byte: a body given
+// through a sized content provider is neither compressed nor passed to the error
+// handler, and the byte ranges of the request were already served by the backend.
+void relay(const httplib::Request& req, httplib::Response& res, std::string body) {
+  // cpp-httplib would cut the requested range out of the (already partial) backend
+  // answer again. The request object is not const where cpp-httplib created it.
+  const_cast<httplib::Request&>(req).ranges.clear();
+  if (body.empty()) {
+    if (res.status >= 400) res.set_header(kRelayedEmptyMarker, "1");
+    return;
+  }
+  auto data = std::make_shared<const std::string>(std::move(body));
+  res.content_length_ = data->size();
+  res.content_provider_ = [data](size_t offset, size_t length, httplib::DataSink& sink) {
+    if (offset >= data->size()) return false;
+    return sink.write(data->data() + offset, std::min(length, data->size() - offset));
+  };
+}
 
 void Core::handle(const httplib::Request& req, httplib::Response& res) {
   auto snap = config->current();
@@ -199,6 +256,16 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
   r.accept = req.get_header_value("Accept");
   r.accept_encoding = req.get_header_value("Accept-Encoding");
   r.host = req.get_header_value("Host");
+  r.target = req.target;
+  r.remote_ip = peer_ip(req.remote_addr);
+  r.remote_port = req.remote_port;
+  for (const auto& [name, value] : req.headers) {
+    // cpp-httplib files the peer and local socket addresses among the headers (a client
+    // sending these names is dropped as well, which no real client does).
+    if (is_pseudo_header(name)) continue;
+    r.headers.emplace(name, value);
+  }
+  r.body = req.body;
 
   auto route = find_route(req.path);
   if (!route) {
@@ -209,6 +276,9 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
       respond(req, res, std::move(page));
       return;
     }
+    route = find_prefix_route(req.path);
+  }
+  if (!route) {
     plain_error(res, 404, "404 page not found");
     return;
   }
@@ -243,8 +313,14 @@ void Core::handle(const httplib::Request& req, httplib::Response& res) {
 
 void Core::respond(const httplib::Request& req, httplib::Response& res, Response out) {
   res.status = out.status;
-  res.body = std::move(out.body);
   if (!out.content_type.empty()) res.set_header("Content-Type", out.content_type);
+  // set_header drops values carrying CR or LF, so relayed headers cannot split the response.
+  for (const auto& [name, value] : out.headers) res.set_header(name, value);
+  if (out.raw) {
+    relay(req, res, std::move(out.body));
+    return;
+  }
+  res.body = std::move(out.body);
   // cpp-httplib compresses text/* (gzip, or brotli when asked for) by itself; other
   // types are compressed here so that "gzip accepted" always means a gzip body.
   if (!res.body.empty() && req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos &&
@@ -279,6 +355,14 @@ class ServerImpl final : public Server {
     r->limited = limited;
     std::unique_lock lock(core_->routes_mu);
     core_->routes[path] = std::move(r);
+  }
+
+  void route_prefix(const std::string& prefix, Handler handler, bool limited) override {
+    auto r = std::make_shared<RouteState>();
+    r->handler = std::move(handler);
+    r->limited = limited;
+    std::unique_lock lock(core_->routes_mu);
+    core_->prefix_routes[prefix] = std::move(r);
   }
 
   Status start() override;
@@ -365,7 +449,11 @@ Result<std::shared_ptr<httplib::Server>> ServerImpl::make_server(
   // Fills in bodies for errors cpp-httplib produces itself (bad request line, ...).
   svr->set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.has_header(kRelayedEmptyMarker)) {
+          res.headers.erase(kRelayedEmptyMarker);
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
         plain_error(res, res.status, status_text(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));

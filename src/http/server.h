@@ -1,10 +1,14 @@
 // The exporter's HTTP(S) server: one server object, one listener per
 // --web.listen-address, TLS and basic auth from an exporter-toolkit web config,
-// exact-path routes, a concurrency limit per limited route.
+// exact-path routes plus prefix routes (the Redfish proxy's catch-all), a
+// concurrency limit per limited route.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,19 +19,41 @@
 
 namespace ceems::http {
 
+// Header names compare case-insensitively (HTTP semantics). Inline so that the server
+// does not depend on the outbound client library, which has its own HeaderMap.
+struct HeaderNameLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+      return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
+    });
+  }
+};
+// Values of one name keep their arrival order.
+using Headers = std::multimap<std::string, std::string, HeaderNameLess>;
+
 struct Request {
   std::string method;
-  std::string path;
+  std::string path;  // percent-decoded, without the query
   std::string remote_addr;
   std::string accept;           // Accept header
   std::string accept_encoding;  // Accept-Encoding header
   std::string host;             // Host header
+  // The whole request, for handlers that relay it (the Redfish proxy).
+  std::string target;     // request-target exactly as received: raw path and "?query"
+  std::string remote_ip;  // peer IP, IPv6 without brackets
+  int remote_port = 0;
+  Headers headers;  // every request header
+  std::string body;
 };
 
 struct Response {
   int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
+  std::string content_type = "text/plain; charset=utf-8";  // empty: none set here
   std::string body;
+  Headers headers;  // sent in addition to content_type
+  // A relayed response goes out as it is: no compression by the server, no byte-range
+  // slicing, and an empty error body is not replaced by the server's own text.
+  bool raw = false;
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -62,6 +88,9 @@ class Server {
   // Registers an exact-path route. limited: subject to max_requests (503 beyond it,
   // body "Limit of concurrent requests reached (<N>), try again later.\n").
   virtual void route(const std::string& path, Handler handler, bool limited) = 0;
+  // Registers a handler for every path that starts with prefix ("/" catches all) and
+  // has neither an exact route nor the landing page; the longest matching prefix wins.
+  virtual void route_prefix(const std::string& prefix, Handler handler, bool limited) = 0;
 
   // Binds every listener (an error names the address) and serves in background threads.
   virtual Status start() = 0;

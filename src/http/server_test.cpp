@@ -416,6 +416,236 @@ TEST(Server, StopDeadlineWithStuckHandler) {
   EXPECT_EQ(pending.get(), 1);
 }
 
+// --- prefix routes and relayed responses (the Redfish proxy) ----------------------
+
+// A server with the given routes, started on a loopback port.
+std::unique_ptr<Server> start_with(ServerOptions o, const std::function<void(Server&)>& add_routes) {
+  auto server = must_create(std::move(o));
+  if (!server) return nullptr;
+  add_routes(*server);
+  auto st = server->start();
+  EXPECT_TRUE(st.ok()) << st.error().message();
+  return st.ok() ? std::move(server) : nullptr;
+}
+
+Handler answer(const std::string& text) {
+  return [text](const Request&) { return Response{200, "text/plain", text}; };
+}
+
+TEST(ServerPrefixRoutes, ExactThenLandingPageThenLongestPrefix) {
+  auto o = local_options();
+  o.landing_page = LandingPage{"t", "d", "v", {}};
+  auto server = start_with(o, [](Server& s) {
+    s.route("/redfish/v1/exact", answer("exact"), false);
+    s.route_prefix("/", answer("catch-all"), false);
+    s.route_prefix("/redfish/", answer("redfish"), false);
+    s.route_prefix("/redfish/v1/Chassis", answer("chassis"), false);
+  });
+  ASSERT_TRUE(server);
+  auto cli = client(server->bound_ports()[0]);
+  const std::vector<std::pair<std::string, std::string>> cases{{"/redfish/v1/exact", "exact"},
+                                                               {"/redfish/v1/exact/", "redfish"},
+                                                               {"/redfish/v1/", "redfish"},
+                                                               {"/redfish/v1/Chassis/1/Power", "chassis"},
+                                                               {"/redfish", "catch-all"},
+                                                               {"/anything?x=1", "catch-all"},
+                                                               {"/redfish/v1/Chassis?y=2", "chassis"}};
+  for (const auto& [path, body] : cases) {
+    auto r = cli.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->body, body) << path;
+  }
+  auto root = cli.Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_THAT(root->body, HasSubstr("<title>t</title>"));
+  auto post = cli.Post("/other", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->body, "catch-all");
+}
+
+TEST(ServerPrefixRoutes, WithoutCatchAllUnknownPathsAre404) {
+  auto server =
+      start_with(local_options(), [](Server& s) { s.route_prefix("/redfish/", answer("r"), false); });
+  ASSERT_TRUE(server);
+  auto r = client(server->bound_ports()[0]).Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "404 page not found\n");
+}
+
+TEST(ServerPrefixRoutes, LimitedPrefixRouteCountsRequests) {
+  auto o = local_options();
+  o.max_requests = 1;
+  auto gate = std::make_shared<Gate>();
+  auto server = start_with(o, [gate](Server& s) {
+    s.route_prefix(
+        "/",
+        [gate](const Request&) {
+          gate->wait_inside();
+          return Response{200, "text/plain", "done"};
+        },
+        true);
+  });
+  ASSERT_TRUE(server);
+  const int port = server->bound_ports()[0];
+  auto first = std::async(std::launch::async, [port] { return client(port).Get("/a"); });
+  ASSERT_TRUE(gate->wait_entered(1));
+  auto second = client(port).Get("/b");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503);
+  gate->release();
+  auto r = first.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "done");
+}
+
+TEST(ServerPrefixRoutes, WholeRequestReachesTheHandler) {
+  auto seen = std::make_shared<Request>();
+  auto server = start_with(local_options(), [seen](Server& s) {
+    s.route_prefix(
+        "/",
+        [seen](const Request& r) {
+          *seen = r;
+          return Response{};
+        },
+        false);
+  });
+  ASSERT_TRUE(server);
+  auto cli = client(server->bound_ports()[0]);
+  httplib::Headers headers{
+      {"X-Real-IP", "10.0.0.1"}, {"x-real-ip", "10.0.0.2"}, {"X-Redfish-Url", "http://bmc"}};
+  auto res = cli.Post("/redfish/v1/a%20b?x=1&y=%2F", headers, R"({"k":"v"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(seen->method, "POST");
+  EXPECT_EQ(seen->path, "/redfish/v1/a b");
+  EXPECT_EQ(seen->target, "/redfish/v1/a%20b?x=1&y=%2F");
+  EXPECT_EQ(seen->body, R"({"k":"v"})");
+  EXPECT_EQ(seen->remote_ip, "127.0.0.1");
+  EXPECT_GT(seen->remote_port, 0);
+  auto [begin, end] = seen->headers.equal_range("X-REAL-IP");
+  std::vector<std::string> ips;
+  for (auto it = begin; it != end; ++it) ips.push_back(it->second);
+  EXPECT_EQ(ips, (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+  EXPECT_EQ(seen->headers.count("x-redfish-url"), 1u);
+  EXPECT_EQ(seen->headers.find("Content-Type")->second, "application/json");
+  EXPECT_EQ(seen->headers.count("REMOTE_ADDR"), 0u);
+  EXPECT_EQ(seen->headers.count("REMOTE_PORT"), 0u);
+}
+
+TEST(ServerPrefixRoutes, DualStackPeerIsReportedAsIpv4) {
+  auto o = local_options();
+  o.listen_addresses = {"[::]:0"};
+  auto server = must_create(o);
+  ASSERT_TRUE(server);
+  auto seen = std::make_shared<Request>();
+  server->route_prefix(
+      "/",
+      [seen](const Request& r) {
+        *seen = r;
+        return Response{};
+      },
+      false);
+  if (!server->start().ok()) GTEST_SKIP() << "no IPv6 on this host";
+  auto res = client(server->bound_ports()[0]).Get("/x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(seen->remote_ip, "127.0.0.1");
+  server->stop(std::chrono::seconds(5));
+}
+
+TEST(ServerResponses, StatusAndExtraHeaders) {
+  auto server = start_with(local_options(), [](Server& s) {
+    s.route(
+        "/h",
+        [](const Request&) {
+          Response r{207, "application/json", "{}"};
+          r.headers.emplace("Set-Cookie", "a=1");
+          r.headers.emplace("Set-Cookie", "b=2");
+          r.headers.emplace("X-Injected", "x\r\nEvil: 1");
+          return r;
+        },
+        false);
+  });
+  ASSERT_TRUE(server);
+  auto r = client(server->bound_ports()[0]).Get("/h");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 207);
+  EXPECT_EQ(r->get_header_value_count("Set-Cookie"), 2u);
+  EXPECT_FALSE(r->has_header("Evil"));
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+}
+
+TEST(ServerResponses, RawResponsesGoOutUntouched) {
+  const std::string json = "{\"Members\":[" + std::string(5000, ' ') + "]}";
+  auto server = start_with(local_options(), [json](Server& s) {
+    s.route_prefix(
+        "/",
+        [json](const Request& req) {
+          Response r;
+          r.raw = true;
+          r.content_type.clear();
+          if (req.path == "/empty502") {
+            r.status = 502;
+          } else if (req.path == "/plain404") {
+            r.status = 404;
+            r.body = "not here";
+            r.headers.emplace("Content-Type", "text/plain");
+          } else {
+            r.body = json;
+            r.headers.emplace("Content-Type", "application/json");
+          }
+          return r;
+        },
+        false);
+  });
+  ASSERT_TRUE(server);
+  auto cli = client(server->bound_ports()[0]);
+  cli.set_decompress(false);
+  auto gz = cli.Get("/json", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->status, 200);
+  EXPECT_FALSE(gz->has_header("Content-Encoding"));
+  EXPECT_EQ(gz->body, json);
+  EXPECT_EQ(gz->get_header_value("Content-Length"), std::to_string(json.size()));
+  // The backend already served (or ignored) the range; the server must not cut again.
+  auto ranged = cli.Get("/json", {{"Range", "bytes=0-3"}});
+  ASSERT_TRUE(ranged);
+  EXPECT_EQ(ranged->status, 200);
+  EXPECT_EQ(ranged->body, json);
+  auto empty = cli.Get("/empty502");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 502);
+  EXPECT_EQ(empty->body, "");
+  EXPECT_FALSE(empty->has_header("X-Ceems-Relayed-Empty-Body"));
+  auto text = cli.Get("/plain404", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 404);
+  EXPECT_EQ(text->body, "not here");
+  auto head = cli.Head("/json");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  // A connection that carried relayed answers stays usable.
+  auto again = cli.Get("/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, json);
+}
+
+TEST(ServerResponses, EmptyErrorBodiesOfOrdinaryRoutesStillGetText) {
+  auto server = start_with(local_options(), [](Server& s) {
+    s.route(
+        "/e",
+        [](const Request&) {
+          return Response{502, "", ""};
+        },
+        false);
+  });
+  ASSERT_TRUE(server);
+  auto r = client(server->bound_ports()[0]).Get("/e");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_FALSE(r->body.empty());
+}
+
 // --- basic auth and headers -------------------------------------------------------
 
 class AuthTest : public ServerTest {

@@ -1,0 +1,186 @@
+// redfish_proxy: reverse proxy that relays the Redfish collector's requests from
+// compute nodes to their BMCs, run on a node that can reach the BMC network.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "core/flags.h"
+#include "core/log.h"
+#include "exporter/build_info.h"
+#include "http/client.h"
+#include "http/server.h"
+#include "redfish_proxy/config.h"
+#include "redfish_proxy/proxy.h"
+
+namespace {
+
+constexpr const char* kProgram = "redfish_proxy";
+constexpr const char* kDescription = "A Reverse proxy to Redfish API server.";
+// Go panics on a flag parse error, which exits with status 2.
+constexpr int kFlagErrorStatus = 2;
+// cpp-httplib gives each connection a worker for as long as it is kept alive, and a
+// relayed request holds one for up to the backend timeout; sized for a few hundred
+// collectors querying at once (idle threads cost only address space).
+constexpr size_t kWorkerThreads = 128;
+
+void register_flags(ceems::FlagSet& f) {
+  using ceems::FlagKind;
+  using ceems::FlagSpec;
+  f.add(FlagSpec{.name = "web.listen-address",
+                 .kind = FlagKind::kStringList,
+                 .help = "Addresses on which to expose metrics and web interface.",
+                 .defaults = {":5000"}});
+  f.add_string("web.config.file",
+               "Path to configuration file that can enable TLS or authentication. See: "
+               "https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
+               "");
+  f.add(FlagSpec{.name = "config.file",
+                 .kind = FlagKind::kString,
+                 .help = "Configuration file containing a list of nodes and their BMC addresses.",
+                 .defaults = {""},
+                 .env = "REDFISH_PROXY_CONFIG_FILE"});
+  f.add(FlagSpec{.name = "runtime.gomaxprocs",
+                 .kind = FlagKind::kInt,
+                 .help = "The target number of CPUs Go will run on (GOMAXPROCS)",
+                 .defaults = {"1"},
+                 .env = "GOMAXPROCS"});
+  f.add_bool("web.debug-server", "Enable debug server (default: disabled).");
+  f.add_bool("web.systemd-socket",
+             "Use systemd socket activation listeners instead of port listeners (Linux only).");
+  f.add(FlagSpec{
+      .name = "log.level",
+      .kind = FlagKind::kEnum,
+      .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+      .defaults = {"info"},
+      .choices = {"debug", "info", "warn", "error"}});
+  f.add(FlagSpec{.name = "log.format",
+                 .kind = FlagKind::kEnum,
+                 .help = "Output format of log messages. One of: [logfmt, json]",
+                 .defaults = {"logfmt"},
+                 .choices = {"logfmt", "json"}});
+}
+
+std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
+
+int run(int argc, char** argv) {
+  using namespace ceems;
+  FlagSet flags(kProgram, kDescription);
+  register_flags(flags);
+  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed) {
+    std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
+    return kFlagErrorStatus;
+  }
+  if (parsed->help) {
+    std::cout << flags.usage();
+    return 0;
+  }
+  if (parsed->version) {
+    std::cout << version_text(kProgram);
+    return 0;
+  }
+
+  log::configure(*log::parse_level(flags.get_string("log.level")),
+                 *log::parse_format(flags.get_string("log.format")));
+  log::Logger logger;
+
+  const BuildInfo& b = build_info();
+  struct utsname u {};
+  ::uname(&u);
+  struct rlimit fds {};
+  ::getrlimit(RLIMIT_NOFILE, &fds);
+  logger.info("Starting redfish_proxy",
+              {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
+  logger.info(
+      "Operational information",
+      {{"build_context", "compiler=" + b.compiler + ", user=" + b.build_user + ", date=" + b.build_date},
+       {"host_details", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine},
+       {"fd_limits", "(soft=" + limit_text(fds.rlim_cur) + ", hard=" + limit_text(fds.rlim_max) + ")"}});
+
+  redfish_proxy::ProxyConfig config;
+  std::string config_file = flags.get_string("config.file");
+  if (!config_file.empty()) {
+    config_file = std::filesystem::absolute(config_file).string();
+    auto loaded = redfish_proxy::load_proxy_config(config_file);
+    if (!loaded) {
+      logger.error("Failed to parse Redfish proxy config file", {{"err", loaded.error()}});
+      return 1;
+    }
+    config = std::move(*loaded);
+  }
+  if (config.targets.empty()) {
+    logger.warn(
+        "No targets configured: any client that reaches the proxy can have it send Redfish requests to "
+        "any http(s) URL given in X-Redfish-Url; list the BMCs under redfish_config.targets to restrict it");
+  }
+  if (flags.get_bool("web.debug-server")) {
+    logger.info("The debug server has no equivalent in this build; --web.debug-server is ignored");
+  }
+
+  std::string web_config = flags.get_string("web.config.file");
+  if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
+
+  // Signals are taken synchronously by the main thread; every thread created later
+  // inherits this mask, so SIGTERM never lands in a worker.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  redfish_proxy::ProxyOptions proxy_options;
+  proxy_options.config = config;
+  auto proxy = redfish_proxy::Proxy::create(std::move(proxy_options), http::make_curl_client(),
+                                            logger.with("component", "proxy"));
+  if (!proxy) {
+    logger.error("Failed to parse Redfish proxy config file", {{"err", proxy.error()}});
+    return 1;
+  }
+  logger.info("Redfish proxy configuration", {{"targets", static_cast<int64_t>(config.targets.size())},
+                                              {"host_ips", static_cast<int64_t>((*proxy)->table().size())},
+                                              {"insecure_skip_verify", config.insecure_skip_verify}});
+
+  http::ServerOptions opts;
+  opts.listen_addresses = flags.get_list("web.listen-address");
+  opts.web_config_file = web_config;
+  opts.systemd_socket = flags.get_bool("web.systemd-socket");
+  opts.max_requests = 0;
+  opts.worker_threads = kWorkerThreads;
+  auto server = http::Server::create(opts, logger.with("component", "web"));
+  if (!server) {
+    logger.error("Invalid web configuration", {{"err", server.error()}});
+    return 1;
+  }
+  std::shared_ptr<redfish_proxy::Proxy> shared_proxy = std::move(*proxy);
+  (*server)->route_prefix(
+      "/", [shared_proxy](const http::Request& req) { return shared_proxy->handle(req); }, false);
+
+  if (auto st = (*server)->start(); !st) {
+    logger.error("Failed to start server", {{"err", st.error()}});
+    return 1;
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  logger.info("Shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->stop(std::chrono::seconds(5));
+  logger.info("Server exiting");
+  logger.info("See you next time!!");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "redfish_proxy: fatal: %s\n", e.what());
+    return 1;
+  }
+}

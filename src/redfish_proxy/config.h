@@ -1,0 +1,31 @@
+// The redfish_proxy configuration file (--config.file): TLS verification of the BMCs
+// and the optional static map of compute-node IPs to BMC URLs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ceems::redfish_proxy {
+
+struct TargetConfig {
+  std::vector<std::string> host_ip_addrs;  // compute-node IPs, compared as exact strings
+  std::string url;                         // BMC base URL
+};
+
+struct ProxyConfig {
+  bool insecure_skip_verify = false;  // redfish_config.web.insecure_skip_verify
+  std::vector<TargetConfig> targets;  // redfish_config.targets
+};
+
+// Parses the YAML text; source names the file in errors ("<source>: <key>: <problem>").
+// Unknown keys are ignored (as in the reference); wrong types, malformed YAML and
+// target URLs that are not http(s) URLs with a host are errors.
+Result<ProxyConfig> parse_proxy_config(std::string_view yaml, const std::string& source);
+
+// Reads and parses the file (at most 4 MiB).
+Result<ProxyConfig> load_proxy_config(const std::string& path);
+
+}  // namespace ceems::redfish_proxy
