@@ -22,11 +22,11 @@ void register_logging_flags(FlagSet& f) {
 }
 
 std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
-                                      ParseOutcome* outcome) {
+                                      int error_status) {
   auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) {
     std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
-    return 1;
+    return error_status;
   }
   if (parsed->help) {
     std::cout << flags.usage();
@@ -43,7 +43,6 @@ std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, con
   for (const auto& alias : parsed->deprecated_used) {
     logger.warn("flag --" + alias + " has been deprecated and will be removed in a future release");
   }
-  if (outcome != nullptr) *outcome = std::move(*parsed);
   return std::nullopt;
 }
 

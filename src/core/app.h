@@ -15,10 +15,12 @@ namespace ceems::app {
 // --log.level and --log.format with the Prometheus exporter help texts.
 void register_logging_flags(FlagSet& flags);
 
-// Parses argv and applies the logging flags. Returns an exit code when the process
-// should end now (--help, --version: 0; a parse error: 1, printed to stderr).
+// Parses argv, applies the logging flags and logs deprecated aliases used. Returns an
+// exit code when the process should end now (--help, --version: 0; a parse error,
+// printed to stderr: error_status).
+// error_status: what a parse error exits with (redfish_proxy keeps the original's 2).
 std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
-                                      ParseOutcome* outcome = nullptr);
+                                      int error_status = 1);
 
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later,
 // so that only wait() receives them. Construct before starting any thread.

@@ -1,6 +1,5 @@
 // redfish_proxy: reverse proxy that relays the Redfish collector's requests from
 // compute nodes to their BMCs, run on a node that can reach the BMC network.
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 
@@ -8,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "core/app.h"
 #include "core/flags.h"
 #include "core/log.h"
 #include "exporter/build_info.h"
@@ -51,17 +51,7 @@ void register_flags(ceems::FlagSet& f) {
   f.add_bool("web.debug-server", "Enable debug server (default: disabled).");
   f.add_bool("web.systemd-socket",
              "Use systemd socket activation listeners instead of port listeners (Linux only).");
-  f.add(FlagSpec{
-      .name = "log.level",
-      .kind = FlagKind::kEnum,
-      .help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
-      .defaults = {"info"},
-      .choices = {"debug", "info", "warn", "error"}});
-  f.add(FlagSpec{.name = "log.format",
-                 .kind = FlagKind::kEnum,
-                 .help = "Output format of log messages. One of: [logfmt, json]",
-                 .defaults = {"logfmt"},
-                 .choices = {"logfmt", "json"}});
+  ceems::app::register_logging_flags(f);
 }
 
 std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
@@ -70,22 +60,9 @@ int run(int argc, char** argv) {
   using namespace ceems;
   FlagSet flags(kProgram, kDescription);
   register_flags(flags);
-  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
-  if (!parsed) {
-    std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
-    return kFlagErrorStatus;
+  if (auto code = app::parse_command_line(flags, argc, argv, version_text(kProgram), kFlagErrorStatus)) {
+    return *code;
   }
-  if (parsed->help) {
-    std::cout << flags.usage();
-    return 0;
-  }
-  if (parsed->version) {
-    std::cout << version_text(kProgram);
-    return 0;
-  }
-
-  log::configure(*log::parse_level(flags.get_string("log.level")),
-                 *log::parse_format(flags.get_string("log.format")));
   log::Logger logger;
 
   const BuildInfo& b = build_info();
@@ -125,13 +102,8 @@ int run(int argc, char** argv) {
   if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
 
   // Signals are taken synchronously by the main thread; every thread created later
-  // inherits this mask, so SIGTERM never lands in a worker.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // inherits the mask, so SIGTERM never lands in a worker.
+  app::StopSignals stop_signals;
 
   redfish_proxy::ProxyOptions proxy_options;
   proxy_options.config = config;
@@ -165,9 +137,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  logger.info("Shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  logger.info("Shutting down", {{"signal", stop_signals.wait()}});
   (*server)->stop(std::chrono::seconds(5));
   logger.info("Server exiting");
   logger.info("See you next time!!");
