@@ -8,6 +8,7 @@
 
 #include "core/filesystem.h"
 #include "core/strings.h"
+#include "core/yaml.h"
 #include "http/basic_auth.h"
 
 namespace ceems::http {
@@ -412,16 +413,9 @@ std::optional<std::string_view> go_curve_to_openssl(std::string_view go_name) {
 Result<WebConfig> parse_web_config(std::string_view yaml, const std::string& base_dir,
                                    const std::string& source_name) {
   Parser p(source_name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    std::string msg = source_name + ": invalid YAML";
-    if (!e.mark.is_null()) {
-      msg += " at line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
-    }
-    return invalid(msg + ": " + e.msg);
-  }
+  auto loaded = load_yaml(yaml, source_name);
+  if (!loaded) return loaded.error();
+  YAML::Node root = *loaded;
 
   WebConfig cfg;
   cfg.source = source_name;

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/strings.h"
+#include "core/yaml.h"
 
 namespace ceems::redfish {
 namespace {
@@ -97,13 +98,9 @@ class Parser {
   explicit Parser(std::string_view source) : source_(source) {}
 
   Result<RedfishWebConfig> parse(std::string_view yaml) const {
-    YAML::Node root;
-    try {
-      root = YAML::Load(std::string(yaml));
-    } catch (const YAML::Exception& e) {
-      // yaml-cpp's messages carry a position and a description, never the text itself.
-      return invalid("invalid redfish web config file " + source_ + ": " + e.what());
-    }
+    auto loaded = load_yaml(yaml, "redfish web config file " + source_);
+    if (!loaded) return loaded.error();
+    YAML::Node root = *loaded;
     RedfishWebConfig cfg;
     if (!root.IsDefined() || root.IsNull()) return cfg;
     if (!root.IsMap()) return error(root, "", "expected a mapping at the top level, got " + node_kind(root));

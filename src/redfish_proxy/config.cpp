@@ -4,6 +4,7 @@
 
 #include "core/filesystem.h"
 #include "core/strings.h"
+#include "core/yaml.h"
 #include "redfish_proxy/url.h"
 
 namespace ceems::redfish_proxy {
@@ -94,16 +95,9 @@ class Parser {
 }  // namespace
 
 Result<ProxyConfig> parse_proxy_config(std::string_view yaml, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    std::string msg = source + ": invalid YAML";
-    if (!e.mark.is_null()) {
-      msg += " at line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
-    }
-    return invalid(msg + ": " + e.msg);
-  }
+  auto loaded = load_yaml(yaml, source);
+  if (!loaded) return loaded.error();
+  YAML::Node root = *loaded;
 
   ProxyConfig cfg;
   Parser p(source);
