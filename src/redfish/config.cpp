@@ -222,9 +222,13 @@ Result<RedfishWebConfig> parse_redfish_web_config(std::string_view yaml, std::st
 }
 
 Result<RedfishWebConfig> load_redfish_web_config(const Filesystem& fs, const std::string& flag_value) {
+  // The original resolves an empty value to the working directory and fails reading it;
+  // the outcome (no start) is the same, the message says what is missing.
+  if (flag_value.empty()) {
+    return invalid("--collector.redfish.web-config is required when the redfish collector is enabled");
+  }
   std::error_code ec;
-  std::filesystem::path path =
-      flag_value.empty() ? std::filesystem::current_path(ec) : std::filesystem::absolute(flag_value, ec);
+  std::filesystem::path path = std::filesystem::absolute(flag_value, ec);
   if (ec) return Error(ErrorKind::kIo, "failed to resolve redfish web config path: " + ec.message());
   const std::string p = path.string();
   auto text = fs.read_file(p, kMaxConfigBytes);
