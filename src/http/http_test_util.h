@@ -24,27 +24,16 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/test_support.h"
+
 namespace ceems::http::test_util {
 
-class TempDir {
+// The shared scratch tree under the names these tests use.
+class TempDir : public ceems::test_support::TempTree {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ceems_http_test.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : TempTree("ceems_http_test") {}
+  const std::string& path() const { return root(); }
+  std::string file(const std::string& name) const { return TempTree::path(name); }
 };
 
 inline void write_file(const std::string& path, const std::string& content) {
