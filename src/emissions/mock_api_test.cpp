@@ -22,7 +22,6 @@
 namespace ceems::emissions {
 namespace {
 
-using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
@@ -179,8 +178,11 @@ std::string closed_port_url(const std::string& path) {
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof sa;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), len);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    ::close(fd);
+    return "http://127.0.0.1:1" + path;  // port 1: refused as well
+  }
   ::close(fd);
   return "http://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + path;
 }
