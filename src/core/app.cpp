@@ -1,5 +1,7 @@
 #include "core/app.h"
 
+#include <sys/utsname.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -39,11 +41,22 @@ std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, con
   // The enum flags were validated by the parser, so these cannot fail.
   log::configure(*log::parse_level(flags.get_string("log.level")),
                  *log::parse_format(flags.get_string("log.format")));
-  log::Logger logger;
-  for (const auto& alias : parsed->deprecated_used) {
-    logger.warn("flag --" + alias + " has been deprecated and will be removed in a future release");
-  }
   return std::nullopt;
+}
+
+std::string host_description() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return "unknown";
+  return std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine;
+}
+
+int guarded_main(const char* program, int (*run)(int, char**), int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: fatal: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 StopSignals::StopSignals() {

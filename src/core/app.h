@@ -15,12 +15,20 @@ namespace ceems::app {
 // --log.level and --log.format with the Prometheus exporter help texts.
 void register_logging_flags(FlagSet& flags);
 
-// Parses argv, applies the logging flags and logs deprecated aliases used. Returns an
-// exit code when the process should end now (--help, --version: 0; a parse error,
-// printed to stderr: error_status).
+// Parses argv and applies the logging flags. Returns an exit code when the process
+// should end now (--help, --version: 0; a parse error,
+// printed to stderr: error_status). Deprecated aliases are reported by the collectors
+// that own them, with the message the original prints.
 // error_status: what a parse error exits with (redfish_proxy keeps the original's 2).
 std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
                                       int error_status = 1);
+
+// "sysname release version machine" of the running kernel, for the start-up log.
+std::string host_description();
+
+// Runs run(argc, argv), turning an escaping exception (a programming or fatal
+// start-up error) into one line on stderr and exit status 1.
+int guarded_main(const char* program, int (*run)(int, char**), int argc, char** argv);
 
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later,
 // so that only wait() receives them. Construct before starting any thread.

@@ -124,11 +124,14 @@ void collect_process_metrics(MetricBatch& out, const HandlerMetrics& h) {
       out.add(kCpu, {}, s->cpu_seconds);
       out.add(kVirt, {}, s->virtual_bytes);
       out.add(kRss, {}, s->resident_bytes);
-      if (auto proc_stat = fs.read_file("/proc/stat"); proc_stat) {
-        if (auto btime = parse_boot_time(*proc_stat); btime) {
-          out.add(kStart, {}, *btime + s->start_ticks / static_cast<double>(ticks));
-        }
-      }
+      // Boot time and our start time never change: /proc/stat is read once per process.
+      static const double start_seconds = [&] {
+        auto proc_stat = fs.read_file("/proc/stat");
+        if (!proc_stat) return -1.0;
+        auto btime = parse_boot_time(*proc_stat);
+        return btime ? *btime + s->start_ticks / static_cast<double>(ticks) : -1.0;
+      }();
+      if (start_seconds >= 0) out.add(kStart, {}, start_seconds);
     }
   }
   if (auto fds = fs.list_dir("/proc/self/fd"); fds) out.add(kOpenFds, {}, static_cast<double>(fds->size()));

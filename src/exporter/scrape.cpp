@@ -37,12 +37,6 @@ ScrapeEngine::ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger l
   }
 }
 
-std::vector<std::string> ScrapeEngine::names() const {
-  std::vector<std::string> out;
-  for (const auto& s : slots_) out.push_back(s->name);
-  return out;
-}
-
 void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
   std::lock_guard<std::mutex> lock(slot.mu);
   auto start = std::chrono::steady_clock::now();

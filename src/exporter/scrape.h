@@ -32,7 +32,6 @@ class ScrapeEngine {
   void stop();
 
   HandlerMetrics& handler_metrics() { return *handler_; }
-  std::vector<std::string> names() const;
 
  private:
   struct Slot {

@@ -46,13 +46,10 @@ int run(int argc, char** argv) {
   if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
 
   const BuildInfo& b = build_info();
-  struct utsname u {};
-  ::uname(&u);
   logger.info("Starting ceems_exporter",
               {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
   logger.info("Build context", {{"compiler", b.compiler}, {"user", b.build_user}, {"date", b.build_date}});
-  logger.info("Host",
-              {{"uname", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine}});
+  logger.info("Host", {{"uname", app::host_description()}});
 
   bool empty_host = flags.get_bool("collector.empty-hostname-label");
   std::string hostname = empty_host ? std::string() : node_name(logger);
@@ -158,7 +155,6 @@ int run(int argc, char** argv) {
     logger.error("Failed to start server", {{"err", st.error()}});
     return 1;
   }
-  for (const auto& a : opts.listen_addresses) logger.info("Listening on", {{"address", a}});
 
   logger.info("Shutting down", {{"signal", stop_signals.wait()}});
   (*server)->stop(std::chrono::seconds(5));
@@ -169,11 +165,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ceems_exporter: fatal: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ceems::app::guarded_main(kProgram, &run, argc, argv); }

@@ -1,7 +1,6 @@
 // redfish_proxy: reverse proxy that relays the Redfish collector's requests from
 // compute nodes to their BMCs, run on a node that can reach the BMC network.
 #include <sys/resource.h>
-#include <sys/utsname.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -66,8 +65,6 @@ int run(int argc, char** argv) {
   log::Logger logger;
 
   const BuildInfo& b = build_info();
-  struct utsname u {};
-  ::uname(&u);
   struct rlimit fds {};
   ::getrlimit(RLIMIT_NOFILE, &fds);
   logger.info("Starting redfish_proxy",
@@ -75,7 +72,7 @@ int run(int argc, char** argv) {
   logger.info(
       "Operational information",
       {{"build_context", "compiler=" + b.compiler + ", user=" + b.build_user + ", date=" + b.build_date},
-       {"host_details", std::string(u.sysname) + " " + u.release + " " + u.version + " " + u.machine},
+       {"host_details", app::host_description()},
        {"fd_limits", "(soft=" + limit_text(fds.rlim_cur) + ", hard=" + limit_text(fds.rlim_max) + ")"}});
 
   redfish_proxy::ProxyConfig config;
@@ -146,11 +143,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "redfish_proxy: fatal: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return ceems::app::guarded_main(kProgram, &run, argc, argv); }
