@@ -53,6 +53,19 @@ TEST(WriteText, SortsFamiliesLabelsAndSamples) {
             "z_metric{domain=\"node\",hostname=\"\"} 873\n");
 }
 
+TEST(MetricBatch, AbsorbMovesNewFamiliesAndAppendsToExistingOnes) {
+  MetricDesc d{"m", "M.", MetricType::kGauge, {"uuid"}};
+  MetricBatch a;
+  a.add(d, {"1"}, 1);
+  MetricBatch b;
+  b.add(d, {"2"}, 2);
+  b.add({"n", "N.", MetricType::kGauge, {}}, {}, 3);
+  a.absorb(std::move(b));
+  EXPECT_EQ(render({&a}),
+            "# HELP m M.\n# TYPE m gauge\nm{uuid=\"1\"} 1\nm{uuid=\"2\"} 2\n"
+            "# HELP n N.\n# TYPE n gauge\nn 3\n");
+}
+
 TEST(WriteText, EscapesHelpAndLabelValues) {
   MetricBatch b;
   b.add({"m", "a\\b\nc", MetricType::kUntyped, {"l"}}, {"q\"\\\n"}, 1);

@@ -29,6 +29,28 @@ void MetricFamily::add(std::span<const std::string> label_values, double value) 
   values_.push_back(value);
 }
 
+void MetricFamily::append(const MetricFamily& other) {
+  if (other.label_count() != label_count()) {
+    mismatched_ += other.size();
+    return;
+  }
+  label_values_.insert(label_values_.end(), other.label_values_.begin(), other.label_values_.end());
+  values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+}
+
+void MetricBatch::absorb(MetricBatch&& other) {
+  for (auto& f : other.families_) {
+    auto it = by_name_.find(f->desc().name);
+    if (it != by_name_.end()) {
+      it->second->append(*f);
+      continue;
+    }
+    by_name_.emplace(f->desc().name, f.get());
+    families_.push_back(std::move(f));
+  }
+  other.clear();
+}
+
 MetricFamily& MetricBatch::family(const MetricDesc& desc) {
   auto it = by_name_.find(desc.name);
   if (it != by_name_.end()) return *it->second;

@@ -47,6 +47,9 @@ class MetricFamily {
   const std::string* row(size_t sample) const { return label_values_.data() + sample * desc_.labels.size(); }
   size_t mismatched() const { return mismatched_; }
   void reserve(size_t n);
+  // Appends other's samples (same label names expected; a different count is
+  // counted as mismatched, like add()).
+  void append(const MetricFamily& other);
 
  private:
   MetricDesc desc_;
@@ -67,6 +70,9 @@ class MetricBatch {
   }
 
   const std::vector<std::unique_ptr<MetricFamily>>& families() const { return families_; }
+  // Moves other's families into this batch (samples of a family already here are
+  // appended to it). Lets sub-collectors fill batches of their own concurrently.
+  void absorb(MetricBatch&& other);
   size_t sample_count() const;
   void clear();
 
