@@ -1,0 +1,744 @@
+#include "cgroup/parsers.h"
+
+#include <charconv>
+#include <limits>
+
+#include "core/strings.h"
+
+namespace ceems::cgroup {
+namespace {
+
+constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Calls fn(line) for each line as bufio.Scanner yields them: split on '\n', a
+// trailing '\r' dropped, no final empty line after a trailing newline.
+template <typename Fn>
+bool for_each_line(std::string_view text, Fn&& fn) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!fn(line)) return false;
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return true;
+}
+
+// Up to max_fields whitespace-separated fields of line; returns the total count
+// (which may exceed max_fields; only the first max_fields are stored).
+size_t split_fields(std::string_view line, std::string_view* out, size_t max_fields) {
+  size_t n = 0;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && is_ws(line[i])) ++i;
+    if (i >= line.size()) break;
+    size_t start = i;
+    while (i < line.size() && !is_ws(line[i])) ++i;
+    if (n < max_fields) out[n] = line.substr(start, i - start);
+    ++n;
+  }
+  return n;
+}
+
+// strconv.ParseUint(s, 10, 64): digits only, no sign, no overflow.
+std::optional<uint64_t> strict_u64(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+  }
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// strconv.Atoi: optional sign, digits, fits int64.
+std::optional<int64_t> atoi64(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  bool neg = false;
+  if (s.front() == '-') {
+    neg = true;
+    s.remove_prefix(1);
+  }
+  auto u = strict_u64(s);
+  if (!u) return std::nullopt;
+  if (neg) {
+    if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return std::nullopt;
+    return static_cast<int64_t>(0 - *u);
+  }
+  if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+  return static_cast<int64_t>(*u);
+}
+
+std::string_view go_trim_space(std::string_view s) { return trim(s); }
+
+int unhex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, uint32_t r) {
+  if (r < 0x80) {
+    out.push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
+    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else if (r < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  }
+}
+
+// Length of the valid UTF-8 sequence at s[i] (Go's DecodeRune rules), 0 if invalid.
+size_t utf8_len(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t rest = s.size() - i;
+  auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return k < s.size() && b(k) >= lo && b(k) <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return rest >= 2 && cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : 0xBF;
+    return rest >= 3 && cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
+    return rest >= 4 && cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+Error bad_escape(std::string_view path, std::string_view why) {
+  return invalid("cannot unescape path " + quote_for_error(path, 200) + ": " + std::string(why));
+}
+
+}  // namespace
+
+// ---- numbers ----------------------------------------------------------------
+
+Result<uint64_t> parse_cgroup_uint(std::string_view s) {
+  if (auto v = strict_u64(s)) return *v;
+  // A negative integer of any magnitude reads as 0 ("-0" does not: Go's
+  // ParseInt gives 0, which is not < 0, and the ParseUint error is returned).
+  if (s.size() >= 2 && s.front() == '-') {
+    std::string_view digits = s.substr(1);
+    bool all_digits = true, nonzero = false;
+    for (char c : digits) {
+      if (!is_digit(c)) all_digits = false;
+      if (c != '0') nonzero = true;
+    }
+    if (all_digits && nonzero) return uint64_t{0};
+  }
+  return invalid("invalid unsigned integer " + quote_for_error(s));
+}
+
+Result<uint64_t> parse_v1_value(std::string_view text) {
+  std::string_view s = go_trim_space(text);
+  if (s == "max") return uint64_t{0};
+  return parse_cgroup_uint(s);
+}
+
+Result<uint64_t> parse_v2_value(std::string_view text) {
+  std::string_view s = go_trim_space(text);
+  if (s == "max") return kMaxU64;
+  return parse_cgroup_uint(s);
+}
+
+// ---- flat keyed files ---------------------------------------------------------
+
+Result<std::vector<KeyValue>> parse_flat_keyed(std::string_view text, bool strict_values) {
+  std::vector<KeyValue> out;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view f[2];
+    size_t n = split_fields(line, f, 2);
+    if (n != 2) {
+      err = invalid("invalid line " + quote_for_error(line) + ": want \"key value\"");
+      return false;
+    }
+    auto v = parse_cgroup_uint(f[1]);
+    if (!v) {
+      if (strict_values) {
+        err = invalid("invalid value " + quote_for_error(f[1]) + " for key " + quote_for_error(f[0]));
+        return false;
+      }
+      out.push_back({f[0], 0});
+    } else {
+      out.push_back({f[0], *v});
+    }
+    return true;
+  });
+  if (err) return *err;
+  return out;
+}
+
+std::optional<uint64_t> find_key(std::span<const KeyValue> kvs, std::string_view key) {
+  for (size_t i = kvs.size(); i > 0; --i) {
+    if (kvs[i - 1].key == key) return kvs[i - 1].value;
+  }
+  return std::nullopt;
+}
+
+Result<CpuacctTicks> parse_cpuacct_stat(std::string_view text) {
+  auto kvs = parse_flat_keyed(text, true);
+  if (!kvs) return kvs.error();
+  auto user = find_key(*kvs, "user");
+  if (!user) return invalid("expected field \"user\" but not found");
+  auto system = find_key(*kvs, "system");
+  if (!system) return invalid("expected field \"system\" but not found");
+  return CpuacctTicks{*user, *system};
+}
+
+Result<std::vector<uint64_t>> parse_percpu(std::string_view text) {
+  std::vector<uint64_t> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && is_ws(text[i])) ++i;
+    if (i >= text.size()) break;
+    size_t start = i;
+    while (i < text.size() && !is_ws(text[i])) ++i;
+    std::string_view f = text.substr(start, i - start);
+    auto v = strict_u64(f);
+    if (!v) return invalid("invalid per-CPU usage " + quote_for_error(f));
+    out.push_back(*v);
+  }
+  return out;
+}
+
+// ---- PSI -----------------------------------------------------------------------
+
+Result<uint64_t> parse_psi_full_total(std::string_view text) {
+  std::optional<uint64_t> full;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    size_t i = 0;
+    auto next_field = [&]() -> std::string_view {
+      while (i < line.size() && is_ws(line[i])) ++i;
+      size_t start = i;
+      while (i < line.size() && !is_ws(line[i])) ++i;
+      return line.substr(start, i - start);
+    };
+    std::string_view kind = next_field();
+    bool is_full = kind == "full";
+    if (!is_full && kind != "some") return true;  // empty or unknown line: ignored
+    uint64_t total = 0;
+    for (std::string_view f = next_field(); !f.empty(); f = next_field()) {
+      size_t eq = f.find('=');
+      if (eq == std::string_view::npos) {
+        err = invalid("invalid PSI field " + quote_for_error(f));
+        return false;
+      }
+      std::string_view key = f.substr(0, eq), value = f.substr(eq + 1);
+      if (key == "total") {
+        auto v = strict_u64(value);
+        if (!v) {
+          err = invalid("invalid PSI total " + quote_for_error(value));
+          return false;
+        }
+        total = *v;
+      } else if (key == "avg10" || key == "avg60" || key == "avg300") {
+        if (!parse_double(value) || value.empty() || is_ws(value.front())) {
+          err = invalid("invalid PSI " + std::string(key) + " " + quote_for_error(value));
+          return false;
+        }
+      }
+    }
+    if (is_full) full = total;
+    return true;
+  });
+  if (err) return *err;
+  if (!full) return no_data("no \"full\" line");
+  return *full;
+}
+
+// ---- block IO --------------------------------------------------------------------
+
+std::vector<IoStatEntry> parse_io_stat(std::string_view text) {
+  std::vector<IoStatEntry> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    // strings.Split(line, " "): the first part, then the rest.
+    size_t sp = line.find(' ');
+    if (sp != std::string_view::npos) {
+      std::string_view first = line.substr(0, sp);
+      size_t colon = first.find(':');
+      if (colon != std::string_view::npos && first.find(':', colon + 1) == std::string_view::npos) {
+        auto major = strict_u64(first.substr(0, colon));
+        if (!major) return out;
+        auto minor = strict_u64(first.substr(colon + 1));
+        if (!minor) return out;
+        IoStatEntry e;
+        e.major = *major;
+        e.minor = *minor;
+        std::string_view rest = line.substr(sp + 1);
+        size_t p = 0;
+        while (p <= rest.size()) {
+          size_t q = rest.find(' ', p);
+          if (q == std::string_view::npos) q = rest.size();
+          std::string_view kv = rest.substr(p, q - p);
+          p = q + 1;
+          size_t eq = kv.find('=');
+          if (eq == std::string_view::npos || kv.find('=', eq + 1) != std::string_view::npos) continue;
+          auto v = strict_u64(kv.substr(eq + 1));
+          if (!v) continue;
+          std::string_view key = kv.substr(0, eq);
+          if (key == "rbytes") {
+            e.rbytes = *v;
+          } else if (key == "wbytes") {
+            e.wbytes = *v;
+          } else if (key == "rios") {
+            e.rios = *v;
+          } else if (key == "wios") {
+            e.wios = *v;
+          }
+        }
+        out.push_back(e);
+      }
+    }
+    if (nl == std::string_view::npos) break;
+  }
+  return out;
+}
+
+Result<std::vector<BlkioEntry>> parse_blkio(std::string_view text) {
+  std::vector<BlkioEntry> out;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    // strings.FieldsFunc on ' ' and ':'.
+    std::string_view f[4];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == ':')) ++i;
+      if (i >= line.size()) break;
+      size_t start = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != ':') ++i;
+      if (n < 4) f[n] = line.substr(start, i - start);
+      ++n;
+    }
+    if (n < 3) {
+      if (n == 2 && f[0] == "Total") return true;
+      err = invalid("invalid blkio line " + quote_for_error(line));
+      return false;
+    }
+    auto major = strict_u64(f[0]);
+    auto minor = strict_u64(f[1]);
+    std::string_view op;
+    std::string_view value = f[2];
+    if (n == 4) {
+      op = f[2];
+      value = f[3];
+    }
+    auto v = strict_u64(value);
+    if (!major || !minor || !v) {
+      err = invalid("invalid blkio line " + quote_for_error(line));
+      return false;
+    }
+    out.push_back({*major, *minor, op, *v});
+    return true;
+  });
+  if (err) return *err;
+  return out;
+}
+
+// ---- RDMA ---------------------------------------------------------------------------
+
+std::vector<RdmaEntry> parse_rdma(std::string_view text) {
+  std::vector<RdmaEntry> out;
+  auto parse_kv = [](std::string_view kv, RdmaEntry& e) {
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos || kv.find('=', eq + 1) != std::string_view::npos) return;
+    std::string_view key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    uint64_t v = 0;
+    if (value == "max") {
+      v = std::numeric_limits<uint32_t>::max();
+    } else {
+      auto r = parse_cgroup_uint(value);
+      if (!r || *r > std::numeric_limits<uint32_t>::max()) return;
+      v = *r;
+    }
+    if (key == "hca_handle") {
+      e.handles = static_cast<uint32_t>(v);
+    } else if (key == "hca_object") {
+      e.objects = static_cast<uint32_t>(v);
+    }
+  };
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view f[3];
+    if (split_fields(text.substr(pos, end - pos), f, 3) == 3) {
+      RdmaEntry e;
+      e.device = f[0];
+      parse_kv(f[1], e);
+      parse_kv(f[2], e);
+      out.push_back(e);
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+size_t rdma_line_count(std::string_view text) {
+  size_t n = 1;
+  for (char c : text) n += c == '\n' ? 1 : 0;
+  return n;
+}
+
+// ---- cpusets, processes, devices, memory ----------------------------------------------
+
+Result<uint64_t> count_cpus(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.empty()) return invalid("empty cpuset");
+  uint64_t count = 0;
+  size_t pos = 0;
+  while (true) {
+    size_t comma = text.find(',', pos);
+    std::string_view elem =
+        text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    // Split on '-': "N" or "A-B". A leading '-' gives an empty first part (invalid).
+    size_t dash = elem.find('-');
+    if (dash == std::string_view::npos) {
+      if (!atoi64(elem)) return invalid("invalid CPU " + quote_for_error(elem) + " in cpuset");
+      ++count;
+    } else {
+      std::string_view a = elem.substr(0, dash), b = elem.substr(dash + 1);
+      if (b.find('-') != std::string_view::npos) {
+        return invalid("invalid CPU range " + quote_for_error(elem) + " in cpuset");
+      }
+      auto lo = atoi64(a), hi = atoi64(b);
+      if (!lo || !hi) return invalid("invalid CPU range " + quote_for_error(elem) + " in cpuset");
+      if (*hi >= *lo) count += static_cast<uint64_t>(*hi - *lo) + 1;
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return count;
+}
+
+namespace {
+std::optional<pid_t> parse_pid(std::string_view line) {
+  auto v = strict_u64(line);
+  if (!v || *v > static_cast<uint64_t>(std::numeric_limits<pid_t>::max())) return std::nullopt;
+  return static_cast<pid_t>(*v);
+}
+}  // namespace
+
+Result<std::vector<pid_t>> parse_cgroup_procs(std::string_view text) {
+  std::vector<pid_t> out;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    auto pid = parse_pid(line);
+    if (!pid) {
+      err = invalid("invalid PID " + quote_for_error(line) + " in cgroup.procs");
+      return false;
+    }
+    out.push_back(*pid);
+    return true;
+  });
+  if (err) return *err;
+  return out;
+}
+
+void append_cgroup_procs(std::string_view text, std::vector<pid_t>& out) {
+  for_each_line(text, [&](std::string_view line) {
+    if (auto pid = parse_pid(line)) out.push_back(*pid);
+    return true;
+  });
+}
+
+Result<std::unordered_map<std::string, std::string>> parse_diskstats(std::string_view text) {
+  std::unordered_map<std::string, std::string> out;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view f[3];
+    size_t n = split_fields(line, f, 3);
+    if (n == 0) return true;
+    auto major = strict_u64(n >= 3 ? f[0] : std::string_view());
+    auto minor = strict_u64(n >= 3 ? f[1] : std::string_view());
+    if (!major || !minor) {
+      err = invalid("invalid diskstats line " + quote_for_error(line));
+      return false;
+    }
+    out[std::to_string(*major) + ":" + std::to_string(*minor)] = std::string(f[2]);
+    return true;
+  });
+  if (err) return *err;
+  return out;
+}
+
+Result<HostMemory> parse_meminfo(std::string_view text) {
+  HostMemory out;
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view f[3];
+    size_t n = split_fields(line, f, 3);
+    if (n == 0) return true;
+    auto v = parse_double(n >= 2 ? f[1] : std::string_view());
+    if ((n != 2 && n != 3) || !v || f[0].empty() || f[0].back() != ':') {
+      err = invalid("invalid meminfo line " + quote_for_error(line));
+      return false;
+    }
+    double bytes = *v;
+    if (n == 3) {
+      if (f[2] != "kB") {
+        err = invalid("invalid meminfo unit " + quote_for_error(f[2]));
+        return false;
+      }
+      bytes *= 1024;
+    }
+    std::string_view key = f[0].substr(0, f[0].size() - 1);
+    auto as_u64 = [](double d) { return d <= 0 ? uint64_t{0} : static_cast<uint64_t>(d); };
+    if (key == "MemTotal") {
+      out.mem_total = as_u64(bytes);
+    } else if (key == "SwapTotal") {
+      out.swap_total = as_u64(bytes);
+    }
+    return true;
+  });
+  if (err) return *err;
+  return out;
+}
+
+// ---- paths ---------------------------------------------------------------------------------
+
+Status unescape_path_into(std::string_view path, std::string& out) {
+  out.clear();
+  out.reserve(path.size());
+  size_t i = 0;
+  const size_t n = path.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(path[i]);
+    if (c == '"') return bad_escape(path, "raw '\"'");
+    if (c == '\n') return bad_escape(path, "raw newline");
+    if (c < 0x80 && c != '\\') {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t len = utf8_len(path, i);
+      if (len == 0) {
+        out.append("\xEF\xBF\xBD");  // U+FFFD, as Go's decoder yields for a bad byte
+        ++i;
+      } else {
+        out.append(path.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    // Backslash escape.
+    if (i + 1 >= n) return bad_escape(path, "trailing backslash");
+    char e = path[i + 1];
+    i += 2;
+    switch (e) {
+      case 'a':
+        out.push_back('\a');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'v':
+        out.push_back('\v');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '"':
+        out.push_back('"');
+        break;
+      case 'x':
+      case 'u':
+      case 'U': {
+        size_t digits = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
+        if (n - i < digits) return bad_escape(path, "truncated \\" + std::string(1, e) + " escape");
+        uint32_t v = 0;
+        for (size_t k = 0; k < digits; ++k) {
+          int h = unhex(path[i + k]);
+          if (h < 0) return bad_escape(path, "invalid hex digit in \\" + std::string(1, e) + " escape");
+          v = (v << 4) | static_cast<uint32_t>(h);
+        }
+        i += digits;
+        if (e == 'x') {
+          out.push_back(static_cast<char>(v));  // a single byte, possibly not UTF-8
+        } else {
+          if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return bad_escape(path, "invalid code point");
+          append_utf8(out, v);
+        }
+        break;
+      }
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
+        uint32_t v = static_cast<uint32_t>(e - '0');
+        if (n - i < 2) return bad_escape(path, "truncated octal escape");
+        for (size_t k = 0; k < 2; ++k) {
+          char d = path[i + k];
+          if (d < '0' || d > '7') return bad_escape(path, "invalid octal escape");
+          v = (v << 3) | static_cast<uint32_t>(d - '0');
+        }
+        i += 2;
+        if (v > 255) return bad_escape(path, "octal escape above \\377");
+        out.push_back(static_cast<char>(v));
+        break;
+      }
+      default:
+        return bad_escape(path, "unknown escape \\" + std::string(1, e));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> unescape_path(std::string_view path) {
+  std::string out;
+  if (auto s = unescape_path_into(path, out); !s) return s.error();
+  return out;
+}
+
+namespace {
+
+// "/job_" followed by at least one digit at position j.
+bool job_at(std::string_view p, size_t j) {
+  return p.compare(j, 5, "/job_") == 0 && j + 5 < p.size() && is_digit(p[j + 5]);
+}
+
+// -qemu-[0-9]+-instance-[0-9a-f]+ at q (q at the leading '-' when dash, else at 'q').
+// Returns the capture (instance-<hex>) or an empty view.
+std::string_view qemu_at(std::string_view p, size_t q, bool dash) {
+  std::string_view head = dash ? "-qemu-" : "qemu-";
+  if (p.compare(q, head.size(), head) != 0) return {};
+  size_t i = q + head.size();
+  size_t d = i;
+  while (i < p.size() && is_digit(p[i])) ++i;
+  if (i == d) return {};
+  if (p.compare(i, 10, "-instance-") != 0) return {};
+  size_t cap = i + 1;
+  i += 10;
+  size_t h = i;
+  while (i < p.size() && (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f'))) ++i;
+  if (i == h) return {};
+  return p.substr(cap, i - cap);
+}
+
+}  // namespace
+
+std::optional<std::string_view> match_slurm_job(std::string_view p) {
+  // '.' does not match '\n' and the pattern spans the whole string.
+  if (p.find('\n') != std::string_view::npos) return std::nullopt;
+  // The greedy ^.* takes the last "/slurm" that still has a "/job_<digit>" at or
+  // after its end; the lazy gap then takes the first such "/job_".
+  size_t last_job = std::string_view::npos;
+  for (size_t j = p.rfind("/job_"); j != std::string_view::npos;
+       j = j == 0 ? std::string_view::npos : p.rfind("/job_", j - 1)) {
+    if (job_at(p, j)) {
+      last_job = j;
+      break;
+    }
+  }
+  if (last_job == std::string_view::npos) return std::nullopt;
+  auto first_job_from = [&](size_t from) -> std::optional<std::string_view> {
+    for (size_t j = p.find("/job_", from); j != std::string_view::npos; j = p.find("/job_", j + 1)) {
+      if (job_at(p, j)) {
+        size_t start = j + 5, end = start;
+        while (end < p.size() && is_digit(p[end])) ++end;
+        return p.substr(start, end - start);
+      }
+    }
+    return std::nullopt;  // unreachable: last_job qualifies
+  };
+  constexpr std::string_view kSlurm = "/slurm";
+  if (last_job >= kSlurm.size()) {
+    size_t s = p.rfind(kSlurm, last_job - kSlurm.size());
+    if (s != std::string_view::npos) return first_job_from(s + kSlurm.size());
+  }
+  // Multi-slurmd scopes (<node>_slurmstepd.scope) have no "/slurm": only when the
+  // spec's expression does not match, ^.*_slurmstepd\.scope(?:.*?)/job_([0-9]+).
+  constexpr std::string_view kScope = "_slurmstepd.scope";
+  if (last_job >= kScope.size()) {
+    size_t s = p.rfind(kScope, last_job - kScope.size());
+    if (s != std::string_view::npos) return first_job_from(s + kScope.size());
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> match_libvirt_instance(std::string_view p) {
+  if (p.find('\n') != std::string_view::npos) return std::nullopt;
+  // Systemd naming: ^.*/(?:.+?)-qemu-[0-9]+-(instance-[0-9a-f]+). The greedy ^.*
+  // takes the last '/' that has a qemu match at least two characters after it
+  // (.+? needs one); the lazy .+? then takes the first such match.
+  size_t last_q = std::string_view::npos;
+  for (size_t q = p.rfind("-qemu-"); q != std::string_view::npos;
+       q = q == 0 ? std::string_view::npos : p.rfind("-qemu-", q - 1)) {
+    if (!qemu_at(p, q, true).empty()) {
+      last_q = q;
+      break;
+    }
+  }
+  if (last_q != std::string_view::npos && last_q >= 2) {
+    size_t s = p.rfind('/', last_q - 2);
+    if (s != std::string_view::npos) {
+      for (size_t q = p.find("-qemu-", s + 2); q != std::string_view::npos; q = p.find("-qemu-", q + 1)) {
+        auto cap = qemu_at(p, q, true);
+        if (!cap.empty()) return cap;
+      }
+    }
+  }
+  // Non-systemd naming: ^.*/qemu-[0-9]+-(instance-[0-9a-f]+): the last "/qemu-" that matches.
+  for (size_t r = p.rfind("/qemu-"); r != std::string_view::npos;
+       r = r == 0 ? std::string_view::npos : p.rfind("/qemu-", r - 1)) {
+    auto cap = qemu_at(p, r + 1, false);
+    if (!cap.empty()) return cap;
+  }
+  return std::nullopt;
+}
+
+bool is_slurm_child(std::string_view raw_path) { return raw_path.find("/step_") != std::string_view::npos; }
+
+bool is_libvirt_child(std::string_view raw_path) {
+  return raw_path.find("/libvirt") != std::string_view::npos ||
+         raw_path.find("/emulator") != std::string_view::npos ||
+         raw_path.find("/vcpu") != std::string_view::npos;
+}
+
+}  // namespace ceems::cgroup

@@ -1,0 +1,32 @@
+// Feeds the same input to every cgroup parser and matcher.
+#include "cgroup/parsers.h"
+#include "core/fuzz_harness.h"
+
+namespace {
+void fuzz(std::string_view in) {
+  using namespace ceems::cgroup;
+  (void)parse_cgroup_uint(in);
+  (void)parse_v1_value(in);
+  (void)parse_v2_value(in);
+  if (auto kvs = parse_flat_keyed(in, true); kvs.ok()) (void)find_key(*kvs, "total_rss");
+  (void)parse_flat_keyed(in, false);
+  (void)parse_cpuacct_stat(in);
+  (void)parse_percpu(in);
+  (void)parse_psi_full_total(in);
+  (void)parse_io_stat(in);
+  (void)parse_blkio(in);
+  (void)parse_rdma(in);
+  (void)rdma_line_count(in);
+  (void)count_cpus(in);
+  (void)parse_cgroup_procs(in);
+  std::vector<pid_t> pids;
+  append_cgroup_procs(in, pids);
+  (void)parse_diskstats(in);
+  (void)parse_meminfo(in);
+  (void)match_slurm_job(in);
+  (void)match_libvirt_instance(in);
+  (void)is_slurm_child(in);
+  (void)is_libvirt_child(in);
+}
+}  // namespace
+CEEMS_FUZZ_TARGET(fuzz)

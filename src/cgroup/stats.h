@@ -1,0 +1,87 @@
+// Per-unit cgroup accounting (spec 10 §4) and the ceems_compute_unit_* metrics (§6).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cgroup/compute_unit.h"
+#include "cgroup/manager.h"
+#include "core/filesystem.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace ceems::cgroup {
+
+struct StatsOptions {
+  bool swap = false;
+  bool psi = false;
+  bool blkio = false;
+  unsigned threads = 0;  // readers per scrape; 0 = min(hardware threads, 8)
+  // v1: the hierarchy the manager walked (--collector.cgroup.active-subsystem). Only
+  // used to tell a unit that vanished during the scrape from one that is unreadable.
+  std::string active_subsystem = "cpuacct";
+};
+
+struct DeviceIo {
+  uint64_t read_bytes = 0, write_bytes = 0, read_requests = 0, write_requests = 0;
+};
+struct RdmaCount {
+  uint64_t handles = 0, objects = 0;
+};
+
+struct UnitStats {
+  double cpu_user_seconds = 0, cpu_system_seconds = 0;
+  uint64_t cpus = 0;
+  uint64_t memory_rss = 0, memory_cache = 0, memory_used = 0, memory_total = 0, memory_fail_count = 0;
+  uint64_t memsw_used = 0, memsw_total = 0, memsw_fail_count = 0;
+  double cpu_psi_seconds = 0, memory_psi_seconds = 0;
+  std::map<std::string, DeviceIo> blkio;  // by device name ("" when unknown)
+  std::map<std::string, RdmaCount> rdma;  // by RDMA device
+  bool error = false;                     // ceems_compute_unit_collect_error
+  std::string error_detail;               // why error is set (logged by collect)
+  // The unit's root cgroup no longer existed after reading (the job ended during
+  // the scrape): collect drops the unit from the scrape.
+  bool vanished = false;
+};
+
+class Stats {
+ public:
+  // Reads <procfs>/meminfo and <procfs>/diskstats once (failures logged).
+  Stats(const HostFs& host, Mode mode, std::string manager, std::string hostname, StatsOptions opts,
+        log::Logger logger);
+
+  // Reads one unit's cgroup files. Public for tests and benchmarks.
+  UnitStats read(const ComputeUnit& unit) const;
+
+  // Reads every unit (in parallel) and appends ceems_compute_units and the
+  // per-unit families to out. A unit whose cgroup vanished mid-read is dropped
+  // from this scrape.
+  void collect(std::span<const ComputeUnit> units, MetricBatch& out);
+
+ private:
+  const HostFs& host_;
+  Mode mode_;
+  std::string manager_;
+  std::string hostname_;
+  StatsOptions opts_;
+  log::Logger logger_;
+  void read_v1(const ComputeUnit& unit, UnitStats& s) const;
+  void read_v2(const ComputeUnit& unit, UnitStats& s) const;
+  uint64_t read_cpus(const ComputeUnit& unit) const;
+
+  uint64_t mem_total_ = 0, swap_total_ = 0;
+  // v1 blkio needs the host's block device list (the original opens /proc/partitions).
+  bool block_device_list_ = false;
+  std::unordered_map<std::string, std::string> block_devices_;  // "maj:min" -> name
+  // CPU counts by unit path: a job's cpuset does not change during its life.
+  mutable std::mutex cpus_mu_;
+  mutable std::unordered_map<std::string, uint64_t> cpus_cache_;
+};
+
+}  // namespace ceems::cgroup
