@@ -1,0 +1,352 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/filesystem.h"
+#include "core/testing/test_support.h"
+#include "gpu/gpu.h"
+
+namespace ceems::gpu {
+namespace {
+
+using test_support::LogCapture;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kTestData = CEEMS_TEST_DATA_DIR;
+const std::string kFakeTool = kTestData + "/fake-smi";
+
+constexpr std::string_view kRocmCsv =
+    "device,Serial Number,PCI Bus,Card series,Card model,Card vendor,Card SKU\n"
+    "card0,20170000800c,0000:C5:00.0,MI50,0x66a1,AMD,D16317\n"
+    "card1,20170003580c,0000:C8:00.0,MI50,0x66a1,AMD,D16317";
+
+// Answers by the first argument after the program (the tool's mode), records every call.
+class FakeRunner : public CommandRunner {
+ public:
+  Result<CommandOutput> run(const Command& cmd) override {
+    calls.push_back(cmd);
+    std::string key = cmd.argv.size() > 1 ? cmd.argv[1] : "";
+    auto it = replies.find(key);
+    if (it == replies.end()) return Error(ErrorKind::kIo, "no reply recorded for " + key);
+    return it->second;
+  }
+  std::map<std::string, Result<CommandOutput>> replies;
+  std::vector<Command> calls;
+};
+
+std::string nvidia_xml() {
+  auto text = real_filesystem().read_file(kTestData + "/nvidia-smi-3gpu-mig.xml");
+  if (!text) ADD_FAILURE() << text.error().message();
+  return text ? *text : std::string();
+}
+
+DiscoveryOptions both_fake(std::string type = "") {
+  return {.type = std::move(type), .nvidia_smi_path = kFakeTool, .rocm_smi_path = kFakeTool};
+}
+
+TEST(Discover, NvidiaFirstWhenAuto) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  LogCapture logs;
+  auto devs = discover(both_fake(), runner, log::Logger());
+  ASSERT_EQ(devs.size(), 3U);
+  EXPECT_EQ(devs[1].mig_instances.size(), 3U);
+  ASSERT_EQ(runner.calls.size(), 1U);
+  const Command& c = runner.calls[0];
+  EXPECT_THAT(c.argv, ElementsAre(kFakeTool, "--query", "--xml-format"));
+  EXPECT_EQ(c.timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(c.max_output, size_t{16} << 20);
+  EXPECT_TRUE(c.merge_stderr);
+  EXPECT_THAT(logs.text(), HasSubstr("GPU devices found"));
+  EXPECT_THAT(logs.text(), HasSubstr("type=nvidia"));
+  EXPECT_THAT(logs.text(), HasSubstr("num_devs=3"));
+}
+
+TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
+  FakeRunner runner;
+  runner.replies.emplace("--query",
+                         CommandOutput{.output = "Failed to initialize NVML: Driver/library mismatch"});
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  LogCapture logs(log::Level::kDebug);
+  auto devs = discover(both_fake(), runner, log::Logger());
+  ASSERT_EQ(devs.size(), 2U);
+  EXPECT_EQ(devs[0].uuid, "20170000800c");
+  EXPECT_EQ(devs[1].global_index, "1");
+  ASSERT_EQ(runner.calls.size(), 2U);
+  EXPECT_THAT(runner.calls[1].argv,
+              ElementsAre(kFakeTool, "--showproductname", "--showserial", "--showbus", "--csv"));
+  EXPECT_THAT(logs.text(), HasSubstr("Failed to initialize NVML"));
+  EXPECT_THAT(logs.text(), HasSubstr("type=amd"));
+  EXPECT_THAT(logs.text(), HasSubstr("num_devs=2"));
+}
+
+TEST(Discover, NvidiaNonZeroExitFallsThroughToAmd) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", Error(ErrorKind::kIo, "nvidia-smi exited with status 9"));
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  LogCapture logs;
+  auto devs = discover(both_fake(), runner, log::Logger());
+  EXPECT_EQ(devs.size(), 2U);
+  // Auto mode: a vendor that is absent is not worth a warning.
+  EXPECT_THAT(logs.text(), Not(HasSubstr("level=WARN")));
+}
+
+TEST(Discover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = "<oops"});
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  LogCapture logs;
+  auto devs = discover(both_fake("nvidia"), runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  EXPECT_EQ(runner.calls.size(), 1U);
+  EXPECT_THAT(logs.text(), HasSubstr("level=WARN"));
+  EXPECT_THAT(logs.text(), HasSubstr("type=nvidia"));
+}
+
+TEST(Discover, ForcedAmdSkipsNvidia) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  auto devs = discover(both_fake("amd"), runner, log::Logger());
+  ASSERT_EQ(devs.size(), 2U);
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+}
+
+TEST(Discover, AmdEmptyOutputIsSuccessWithNoDevices) {
+  FakeRunner runner;
+  runner.replies.emplace("--showproductname", CommandOutput{.output = ""});
+  LogCapture logs;
+  auto devs = discover(both_fake("amd"), runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  EXPECT_THAT(logs.text(), HasSubstr("num_devs=0"));
+}
+
+TEST(Discover, BothFailIsEmpty) {
+  FakeRunner runner;  // no replies: every run fails
+  LogCapture logs;
+  auto devs = discover(both_fake(), runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  EXPECT_EQ(runner.calls.size(), 2U);
+  EXPECT_THAT(logs.text(), Not(HasSubstr("GPU devices found")));
+}
+
+TEST(Discover, TruncatedOutputIsFailure) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml(), .truncated = true});
+  auto devs = discover(both_fake("nvidia"), runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+}
+
+TEST(Discover, MissingExplicitPathFailsThatVendorWithoutRunning) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  LogCapture logs(log::Level::kDebug);
+  DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi", .rocm_smi_path = kFakeTool};
+  auto devs = discover(opts, runner, log::Logger());
+  EXPECT_EQ(devs.size(), 2U);
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+  EXPECT_THAT(logs.text(), HasSubstr("no-such-nvidia-smi"));
+}
+
+TEST(Discover, ToolLookedUpOnPathWhenNoExplicitPath) {
+  test_support::TempTree bin;
+  bin.write("nvidia-smi", "#!/bin/sh\nexit 0\n", 0755);
+  const char* old = std::getenv("PATH");
+  std::string saved = old != nullptr ? old : "";
+  ::setenv("PATH", bin.root().c_str(), 1);
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
+  auto devs = discover(DiscoveryOptions{}, runner, log::Logger());
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(devs.size(), 3U);
+  // rocm-smi is not on the temporary PATH, so only nvidia-smi could have run.
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls[0].argv[0], bin.path("nvidia-smi"));
+}
+
+constexpr std::string_view kAmdSmiJson =
+    R"([{"gpu": 0, "asic": {"market_name": "AMD Instinct MI300X", "asic_serial": "0x20170000800C"},)"
+    R"( "bus": {"bdf": "0000:c5:00.0"}}])";
+
+DiscoveryOptions amd_smi_only() {
+  return {.type = "amd", .rocm_smi_path = kTestData + "/no-such-rocm-smi", .amd_smi_path = kFakeTool};
+}
+
+TEST(Discover, AmdSmiUsedWhenRocmSmiAbsent) {
+  FakeRunner runner;
+  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  LogCapture logs(log::Level::kDebug);
+  auto devs = discover(amd_smi_only(), runner, log::Logger());
+  ASSERT_EQ(devs.size(), 1U);
+  EXPECT_EQ(devs[0].uuid, "20170000800c");
+  ASSERT_EQ(runner.calls.size(), 1U);
+  const Command& c = runner.calls[0];
+  EXPECT_THAT(c.argv, ElementsAre(kFakeTool, "static", "--asic", "--bus", "--json"));
+  EXPECT_EQ(c.timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(c.max_output, size_t{16} << 20);
+  EXPECT_THAT(logs.text(), HasSubstr("type=amd"));
+  EXPECT_THAT(logs.text(), HasSubstr("num_devs=1"));
+}
+
+TEST(Discover, AmdSmiFallbackAlsoInAutoModeAfterNvidia) {
+  FakeRunner runner;
+  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  DiscoveryOptions opts = amd_smi_only();
+  opts.type = "";
+  opts.nvidia_smi_path = kTestData + "/no-such-nvidia-smi";
+  auto devs = discover(opts, runner, log::Logger());
+  ASSERT_EQ(devs.size(), 1U);
+  EXPECT_EQ(runner.calls.size(), 1U);
+}
+
+TEST(Discover, AmdSmiNotCalledWhenRocmSmiPresent) {
+  FakeRunner runner;
+  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  DiscoveryOptions opts = both_fake("amd");
+  opts.amd_smi_path = kFakeTool;
+  auto devs = discover(opts, runner, log::Logger());
+  EXPECT_EQ(devs.size(), 2U);
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+}
+
+TEST(Discover, AmdSmiNotCalledWhenRocmSmiFails) {
+  FakeRunner runner;
+  runner.replies.emplace("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
+  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  DiscoveryOptions opts = both_fake("amd");
+  opts.amd_smi_path = kFakeTool;
+  LogCapture logs;
+  auto devs = discover(opts, runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_THAT(logs.text(), HasSubstr("rocm-smi exited with status 2"));
+}
+
+TEST(Discover, AmdSmiBadOutputFailsAmd) {
+  FakeRunner runner;
+  runner.replies.emplace("static", CommandOutput{.output = "AMDSMI_STATUS_NOT_INIT"});
+  LogCapture logs;
+  auto devs = discover(amd_smi_only(), runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  EXPECT_THAT(logs.text(), HasSubstr("level=WARN"));
+  EXPECT_THAT(logs.text(), HasSubstr("not valid JSON"));
+}
+
+TEST(Discover, NeitherAmdToolFoundNamesBoth) {
+  FakeRunner runner;
+  DiscoveryOptions opts{.type = "amd",
+                        .rocm_smi_path = kTestData + "/no-such-rocm-smi",
+                        .amd_smi_path = kTestData + "/no-such-amd-smi"};
+  LogCapture logs;
+  auto devs = discover(opts, runner, log::Logger());
+  EXPECT_TRUE(devs.empty());
+  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_THAT(logs.text(), HasSubstr("no-such-rocm-smi"));
+  EXPECT_THAT(logs.text(), HasSubstr("no-such-amd-smi"));
+}
+
+constexpr std::string_view kVgpuReport =
+    "GPU 00000000:3B:00.0\n"
+    "    Active vGPUs                      : 1\n"
+    "    vGPU ID                           : 7\n"
+    "        MDEV UUID                     : 0f0f0f0f-1111-4222-8333-444444444444\n"
+    "        GPU Instance ID               : N/A\n";
+
+std::vector<Device> one_vgpu_device() {
+  std::vector<Device> d(1);
+  d[0].bus_id = BusId{.domain = 0, .bus = 0x3B, .device = 0, .function = 0};
+  d[0].vgpu_enabled = true;
+  d[0].mdev_uuids = {"previous"};
+  return d;
+}
+
+TEST(RefreshVgpu, RunsQueryAndApplies) {
+  FakeRunner runner;
+  runner.replies.emplace("vgpu", CommandOutput{.output = std::string(kVgpuReport)});
+  std::vector<Device> d = one_vgpu_device();
+  Status st = refresh_vgpu(d, both_fake(), runner);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_THAT(d[0].mdev_uuids, ElementsAre("0f0f0f0f-1111-4222-8333-444444444444"));
+  ASSERT_EQ(runner.calls.size(), 1U);
+  EXPECT_THAT(runner.calls[0].argv, ElementsAre(kFakeTool, "vgpu", "--query"));
+  EXPECT_EQ(runner.calls[0].timeout, std::chrono::milliseconds(10000));
+}
+
+TEST(RefreshVgpu, FailuresLeaveDevicesUnchanged) {
+  struct Case {
+    const char* name;
+    Result<CommandOutput> reply;
+  };
+  const Case cases[] = {
+      {"exit", Error(ErrorKind::kIo, "nvidia-smi exited with status 6")},
+      {"garbage", CommandOutput{.output = "No devices were found"}},
+      {"truncated", CommandOutput{.output = std::string(kVgpuReport), .truncated = true}},
+  };
+  for (const Case& c : cases) {
+    FakeRunner runner;
+    runner.replies.emplace("vgpu", c.reply);
+    std::vector<Device> d = one_vgpu_device();
+    Status st = refresh_vgpu(d, both_fake(), runner);
+    EXPECT_FALSE(st.ok()) << c.name;
+    EXPECT_THAT(d[0].mdev_uuids, ElementsAre("previous")) << c.name;
+  }
+}
+
+TEST(RefreshVgpu, MissingToolIsNotFound) {
+  FakeRunner runner;
+  std::vector<Device> d = one_vgpu_device();
+  DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi"};
+  Status st = refresh_vgpu(d, opts, runner);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_THAT(d[0].mdev_uuids, ElementsAre("previous"));
+}
+
+TEST(GpuFlags, RegisteredHiddenWithEmptyEnumDefault) {
+  FlagSet flags("test");
+  register_gpu_flags(flags);
+  ASSERT_TRUE(flags.parse({}).ok());
+  DiscoveryOptions o = discovery_options(flags);
+  EXPECT_EQ(o.type, "");
+  EXPECT_EQ(o.nvidia_smi_path, "");
+  EXPECT_EQ(o.rocm_smi_path, "");
+  EXPECT_EQ(o.amd_smi_path, "");
+  EXPECT_THAT(flags.usage(), Not(HasSubstr("collector.gpu")));
+}
+
+TEST(GpuFlags, Values) {
+  FlagSet flags("test");
+  register_gpu_flags(flags);
+  ASSERT_TRUE(flags
+                  .parse({"--collector.gpu.type=amd", "--collector.gpu.nvidia-smi-path", "/opt/n",
+                          "--collector.gpu.rocm-smi-path=/opt/r", "--collector.gpu.amd-smi-path=/opt/a"})
+                  .ok());
+  DiscoveryOptions o = discovery_options(flags);
+  EXPECT_EQ(o.type, "amd");
+  EXPECT_EQ(o.nvidia_smi_path, "/opt/n");
+  EXPECT_EQ(o.rocm_smi_path, "/opt/r");
+  EXPECT_EQ(o.amd_smi_path, "/opt/a");
+}
+
+TEST(GpuFlags, UnknownTypeRejected) {
+  FlagSet flags("test");
+  register_gpu_flags(flags);
+  auto r = flags.parse({"--collector.gpu.type=intel"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message(), HasSubstr("collector.gpu.type"));
+}
+
+}  // namespace
+}  // namespace ceems::gpu

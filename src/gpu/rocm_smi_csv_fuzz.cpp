@@ -1,0 +1,11 @@
+// The rocm-smi CSV parser on arbitrary bytes.
+#include "core/fuzz_harness.h"
+#include "gpu/gpu.h"
+
+namespace {
+void fuzz(std::string_view in) {
+  auto r = ceems::gpu::parse_rocm_smi_csv(in);
+  (void)r;
+}
+}  // namespace
+CEEMS_FUZZ_TARGET(fuzz)
