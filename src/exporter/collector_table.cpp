@@ -7,6 +7,7 @@
 #include "power/cray_pm_counters.h"
 #include "power/rapl.h"
 #include "redfish/redfish_collector.h"
+#include "slurm/slurm_collector.h"
 
 namespace ceems {
 
@@ -19,6 +20,7 @@ std::span<const CollectorInfo> collector_table() {
       {"meminfo", true, &register_meminfo_flags, &make_meminfo_collector},
       {"rapl", true, &register_rapl_flags, &make_rapl_collector},
       {"redfish", false, &register_redfish_flags, &make_redfish_collector},
+      {"slurm", false, &slurm::register_slurm_flags, &slurm::make_slurm_collector},
   };
   return table;
 }

@@ -1,7 +1,11 @@
 #include "exporter/exporter_flags.h"
 
+#include "cgroup/manager.h"
 #include "core/app.h"
 #include "core/collector.h"
+#include "gpu/gpu.h"
+#include "rdma/rdma.h"
+#include "slurm/alloy_targets.h"
 
 namespace ceems {
 
@@ -53,6 +57,11 @@ void register_exporter_flags(FlagSet& f) {
                c.enabled_by_default);
     if (c.register_flags != nullptr) c.register_flags(f);
   }
+  // Shared by the resource-manager collectors (slurm, libvirt) and the discoverer.
+  cgroup::register_cgroup_flags(f);
+  gpu::register_gpu_flags(f);
+  rdma::register_rdma_flags(f);
+  slurm::register_alloy_flags(f);
 }
 
 void apply_disable_defaults(FlagSet& f) {

@@ -18,6 +18,7 @@
 #include "exporter/exporter_flags.h"
 #include "exporter/scrape.h"
 #include "http/server.h"
+#include "slurm/alloy_targets.h"
 
 namespace {
 
@@ -85,6 +86,18 @@ int run(int argc, char** argv) {
     collectors.push_back({std::string(c.name), std::move(*created)});
   }
 
+  // Unlike the original, the discoverer's capabilities join the kept set (they were
+  // dropped unless another collector needed the same ones).
+  auto targets =
+      slurm::AlloyTargets::create(flags, host, privileges, logger.with("discoverer", "alloy-targets"));
+  if (!targets) {
+    logger.error("Couldn't create Grafana Alloy targets discoverer", {{"err", targets.error()}});
+    return 1;
+  }
+  if (*targets) {
+    for (auto& cap : (*targets)->capabilities()) keep_caps.insert(cap);
+  }
+
   http::ServerOptions opts;
   opts.listen_addresses = flags.get_list("web.listen-address");
   opts.web_config_file = web_config;
@@ -143,11 +156,14 @@ int run(int argc, char** argv) {
         return r;
       },
       true);
-  // Until a resource manager's discoverer is enabled the targets list is empty.
+  // Without a resource manager the targets list is empty.
+  std::shared_ptr<const slurm::AlloyTargets> discoverer = std::move(*targets);
   (*server)->route(
       targets_path,
-      [](const http::Request&) {
-        return http::Response{200, "application/json", "[]\n"};
+      [discoverer](const http::Request&) {
+        if (!discoverer) return http::Response{200, "application/json", "[]\n"};
+        auto r = discoverer->serve();
+        return http::Response{r.status, r.content_type, r.body};
       },
       true);
 

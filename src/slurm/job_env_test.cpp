@@ -1,0 +1,88 @@
+#include "slurm/job_env.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ceems::slurm {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(ScanEnviron, JobGpusWinOverStepGpus) {
+  GpuOrdinalScan scan;
+  std::string env = "PATH=/bin\0SLURM_JOB_ID=1009248\0SLURM_JOB_GPUS=2,3\0SLURM_STEP_GPUS=1,4\0"s;
+  EXPECT_TRUE(scan_environ(env, "1009248", scan));
+  EXPECT_TRUE(scan.done());
+  EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(scan.step_gpus, (std::vector<std::string>{"1", "4"}));
+}
+
+TEST(ScanEnviron, StepGpusWhenNoJobGpus) {
+  GpuOrdinalScan scan;
+  EXPECT_TRUE(scan_environ("SLURM_STEP_GPUS=0\0SLURM_JOB_ID=1009249\0"s, "1009249", scan));
+  EXPECT_FALSE(scan.done());
+  EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{"0"}));
+}
+
+TEST(ScanEnviron, OtherJobOrPrefixOfIdIsIgnored) {
+  GpuOrdinalScan scan;
+  EXPECT_FALSE(scan_environ("SLURM_JOB_ID=10000\0SLURM_STEP_GPUS=0\0"s, "1000", scan));
+  EXPECT_FALSE(scan_environ("SLURM_JOB_ID=100\0SLURM_STEP_GPUS=0\0"s, "1000", scan));
+  EXPECT_FALSE(scan_environ("XSLURM_JOB_ID=1000\0SLURM_STEP_GPUS=0\0"s, "1000", scan));
+  EXPECT_TRUE(scan.ordinals().empty());
+}
+
+TEST(ScanEnviron, EmptyValueGivesOneEmptyOrdinal) {
+  GpuOrdinalScan scan;
+  EXPECT_TRUE(scan_environ("SLURM_JOB_ID=7\0SLURM_JOB_GPUS=\0"s, "7", scan));
+  EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{""}));
+}
+
+TEST(ScanEnviron, BinaryContentAndMissingEntries) {
+  GpuOrdinalScan scan;
+  std::string env = "\x01\xff\x00\0\0SLURM_JOB_ID=7\0NOEQUALS\0SLURM_STEP_GPUS\0"s;
+  EXPECT_TRUE(scan_environ(env, "7", scan));
+  // An entry without '=' gives an empty value, like an empty assignment.
+  EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{""}));
+  GpuOrdinalScan none;
+  EXPECT_FALSE(scan_environ("", "7", none));
+  EXPECT_FALSE(scan_environ("\0\0\0"s, "7", none));
+}
+
+TEST(ScanEnviron, LaterProcessOverwritesStepGpus) {
+  GpuOrdinalScan scan;
+  scan_environ("SLURM_JOB_ID=7\0SLURM_STEP_GPUS=0\0"s, "7", scan);
+  scan_environ("SLURM_JOB_ID=7\0SLURM_STEP_GPUS=1\0"s, "7", scan);
+  EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{"1"}));
+}
+
+TEST(JoinCmdline, JoinsArgumentsWithSpaces) {
+  EXPECT_EQ(join_cmdline("python3\0-c\0print(1)\0"s), "python3 -c print(1)");
+  EXPECT_EQ(join_cmdline(""), "");
+  EXPECT_EQ(join_cmdline("\0"s), "");
+}
+
+TEST(IsSlurmHelper, MatchesTheReferencePattern) {
+  EXPECT_TRUE(is_slurm_helper("slurmstepd: [1009248.batch]"));
+  EXPECT_TRUE(is_slurm_helper("sleep 100000000"));
+  EXPECT_TRUE(is_slurm_helper("/usr/bin/sleep 5"));
+  EXPECT_TRUE(is_slurm_helper("/bin/bash /var/spool/slurmd/job1009248/slurm_script"));
+  EXPECT_TRUE(is_slurm_helper("/bin/bash /slurm_script"));
+  EXPECT_FALSE(is_slurm_helper("sleep infinity"));
+  EXPECT_FALSE(is_slurm_helper("python3 train.py"));
+  EXPECT_FALSE(is_slurm_helper("/bin/bash run.sh"));
+  EXPECT_FALSE(is_slurm_helper("/bin/bash a\nb/slurm_script"));
+  EXPECT_FALSE(is_slurm_helper("slurmstepd"));
+}
+
+TEST(HasEnvPrefix, PrefixOfTheWholeEntry) {
+  std::vector<std::string> names = {"ENABLE_PROFILING", "CEEMS_ENABLE_PERF"};
+  EXPECT_TRUE(has_env_prefix("A=1\0CEEMS_ENABLE_PERF=false\0"s, names));
+  EXPECT_TRUE(has_env_prefix("ENABLE_PROFILINGX=1\0"s, names));
+  EXPECT_FALSE(has_env_prefix("A=1\0X_ENABLE_PROFILING=1\0"s, names));
+  EXPECT_FALSE(has_env_prefix("", names));
+}
+
+}  // namespace
+}  // namespace ceems::slurm

@@ -1,0 +1,206 @@
+#include "slurm/slurm_collector.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+
+#include "cgroup/manager.h"
+#include "core/command_runner.h"
+#include "core/privileges.h"
+#include "core/testing/test_support.h"
+#include "gpu/gpu.h"
+#include "rdma/rdma.h"
+
+namespace ceems::slurm {
+namespace {
+
+using namespace std::string_literals;
+using test_support::render;
+using test_support::TempTree;
+
+// Counts environ reads so the test can prove each process is read once.
+class CountingFs : public Filesystem {
+ public:
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
+    if (path.ends_with("/environ")) ++environ_reads;
+    return Filesystem::read_file(path, max_bytes);
+  }
+  mutable std::atomic<int> environ_reads{0};
+};
+
+// nvidia-smi with two whole GPUs.
+class FakeSmi : public CommandRunner {
+ public:
+  Result<CommandOutput> run(const Command& cmd) override {
+    ++calls;
+    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") {
+      return CommandOutput{
+          "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
+          "<gpu id=\"00000000:10:00.0\"><uuid>GPU-aaaa</uuid><mig_mode><current_mig>Disabled</current_mig>"
+          "</mig_mode><mig_devices>None</mig_devices></gpu>\n"
+          "<gpu id=\"00000000:11:00.0\"><uuid>GPU-bbbb</uuid><mig_mode><current_mig>Disabled</current_mig>"
+          "</mig_mode><mig_devices>None</mig_devices></gpu>\n</nvidia_smi_log>\n",
+          0, false};
+    }
+    return Error(ErrorKind::kIo, "unexpected command");
+  }
+  int calls = 0;
+};
+
+class SlurmCollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t_.write("smi/nvidia-smi", "#!/bin/sh\n", 0755);
+    add_job("7", 100, "SLURM_JOB_ID=7\0SLURM_JOB_GPUS=1\0"s);
+    add_job("8", 200, "SLURM_JOB_ID=8\0PATH=/bin\0"s);  // a CPU-only job
+  }
+
+  void add_job(const std::string& id, int pid, const std::string& environ) {
+    std::string job = "cg/system.slice/slurmstepd.scope/job_" + id;
+    t_.write(job + "/cgroup.controllers", "cpu memory\n");
+    t_.write(job + "/cgroup.procs", "");
+    t_.write(job + "/cpu.stat", "usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\n");
+    t_.write(job + "/step_0/cgroup.procs", std::to_string(pid) + "\n");
+    t_.write("proc/" + std::to_string(pid) + "/environ", environ);
+  }
+
+  Result<std::unique_ptr<Collector>> make(std::vector<std::string> args) {
+    flags_ = std::make_unique<FlagSet>("test");
+    register_slurm_flags(*flags_);
+    cgroup::register_cgroup_flags(*flags_);
+    gpu::register_gpu_flags(*flags_);
+    rdma::register_rdma_flags(*flags_);
+    args.emplace_back("--collector.cgroups.force-version=v2");
+    EXPECT_TRUE(flags_->parse(args).ok());
+    host_ = std::make_unique<HostFs>(t_.path("proc"), t_.path("sys"), t_.path("cg"), &fs_);
+    CollectorContext ctx{*flags_, *host_, runner_, privileges_, "node1", false, log::Logger()};
+    return make_slurm_collector(ctx);
+  }
+
+  std::vector<std::string> gpu_args() {
+    return {"--collector.gpu.type=nvidia", "--collector.gpu.nvidia-smi-path=" + t_.path("smi/nvidia-smi")};
+  }
+
+  TempTree t_;
+  CountingFs fs_;
+  FakeSmi runner_;
+  NoPrivileges privileges_;
+  std::unique_ptr<FlagSet> flags_;
+  std::unique_ptr<HostFs> host_;
+};
+
+TEST_F(SlurmCollectorTest, ReportsJobsAndTheirGpus) {
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  std::string text = render(out);
+  EXPECT_NE(text.find("ceems_compute_units{hostname=\"node1\",manager=\"slurm\"} 2\n"), std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("ceems_compute_unit_cpu_user_seconds_total{hostname=\"node1\",manager=\"slurm\",uuid=\"7\"} "
+                "1.5\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("ceems_compute_unit_gpu_index_flag{gpuuuid=\"GPU-bbbb/\",hindex=\"node1/gpu-1\","
+                      "hostname=\"node1\",index=\"1\",manager=\"slurm\",uuid=\"7\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("uuid=\"8\"} 1\n# "), std::string::npos);
+  EXPECT_EQ((*c)->capabilities(), (std::vector<std::string>{"cap_sys_ptrace", "cap_dac_read_search"}));
+}
+
+TEST_F(SlurmCollectorTest, ReadsEachProcessEnvironmentOnce) {
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(fs_.environ_reads.load(), 2);
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(fs_.environ_reads.load(), 2);  // GPU job done, CPU-only job has no new process
+
+  // A new process in the CPU-only job is read, once.
+  t_.write("cg/system.slice/slurmstepd.scope/job_8/step_0/cgroup.procs", "200\n201\n");
+  t_.write("proc/201/environ", "SLURM_JOB_ID=8\0SLURM_STEP_GPUS=0\0"s);
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(fs_.environ_reads.load(), 3);
+  EXPECT_NE(render(out).find("gpuuuid=\"GPU-aaaa/\",hindex=\"node1/gpu-0\",hostname=\"node1\",index=\"0\","
+                             "manager=\"slurm\",uuid=\"8\"} 1"),
+            std::string::npos);
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(fs_.environ_reads.load(), 3);
+}
+
+TEST_F(SlurmCollectorTest, EndedJobIsForgotten) {
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  std::filesystem::remove_all(t_.path("cg/system.slice/slurmstepd.scope/job_7"));
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  std::string text = render(out);
+  EXPECT_EQ(text.find("uuid=\"7\""), std::string::npos) << text;
+  EXPECT_NE(text.find("ceems_compute_units{hostname=\"node1\",manager=\"slurm\"} 1\n"), std::string::npos);
+}
+
+TEST_F(SlurmCollectorTest, GpuJobMapReplacesEnvironReading) {
+  t_.write("map/0", "8\n");
+  t_.write("map/1", "7\n");
+  auto args = gpu_args();
+  args.push_back("--collector.slurm.gpu-job-map-path=" + t_.path("map"));
+  auto c = make(args);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE((*c)->capabilities().empty());
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(fs_.environ_reads.load(), 0);
+  std::string text = render(out);
+  EXPECT_NE(text.find("index=\"0\",manager=\"slurm\",uuid=\"8\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("index=\"1\",manager=\"slurm\",uuid=\"7\"} 1"), std::string::npos) << text;
+}
+
+TEST_F(SlurmCollectorTest, NoGpusNoFlagsNoCapabilities) {
+  auto c = make({"--collector.gpu.type=nvidia", "--collector.gpu.nvidia-smi-path=" + t_.path("smi/missing")});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE((*c)->capabilities().empty());
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(render(out).find("gpu_index_flag"), std::string::npos);
+  EXPECT_EQ(fs_.environ_reads.load(), 0);
+}
+
+TEST_F(SlurmCollectorTest, MissingHierarchyFailsTheScrapeOnly) {
+  std::filesystem::remove_all(t_.path("cg/system.slice"));
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  MetricBatch out;
+  auto st = (*c)->update(out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("failed to discover cgroups"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(SlurmCollectorTest, MalformedOrderMapIsAStartUpError) {
+  auto c = make({"--collector.slurm.gpu-order-map=0:1,x"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("\"x\""), std::string::npos) << c.error().message();
+}
+
+TEST_F(SlurmCollectorTest, DeprecatedAliasesStillWork) {
+  auto c = make({"--collector.slurm.swap.memory.metrics", "--collector.slurm.psi.metrics"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(flags_->get_bool("collector.slurm.swap-memory-metrics"));
+  EXPECT_TRUE(flags_->get_bool("collector.slurm.psi-metrics"));
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  std::string text = render(out);
+  EXPECT_NE(text.find("ceems_compute_unit_memsw_total_bytes"), std::string::npos);
+  EXPECT_NE(text.find("ceems_compute_unit_cpu_psi_seconds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ceems::slurm
