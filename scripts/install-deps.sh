@@ -11,6 +11,8 @@ packages=(
   libpugixml-dev libcurl4-openssl-dev libfmt-dev libcap-dev libcrypt-dev
   # IPMI tools and the BMC simulator (ipmi_dcmi collector and its integration test)
   openipmi libopenipmi-dev ipmitool freeipmi-tools
+  # a real single-node Slurm cluster for the slurm collector's integration test
+  slurm-wlm slurmctld slurmd slurm-client munge
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus curl apache2-utils python3 procps
   openssl ca-certificates
