@@ -26,6 +26,7 @@ struct ComputeUnit {
   // order, kept only when <procfs>/<pid> exists.
   std::vector<pid_t> procs;
   // The root cgroup first, then child cgroups (steps, tasks, vcpus) in walk order.
+  // Only `rel` is set for these (abs is empty), to keep big nodes' scrapes small.
   std::vector<CgroupPath> children;
 };
 

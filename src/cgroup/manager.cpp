@@ -209,18 +209,19 @@ Result<std::vector<ComputeUnit>> Manager::discover() const {
       }
     }
     abs.resize(abs_len);
-    CgroupPath cp{base_unescaped_ + unescaped, srel.substr(1)};
     bool child = slurm ? is_slurm_child(srel) : is_libvirt_child(srel);
     if (!child) {
       ComputeUnit u;
       u.id = std::string(id);
       u.uuid = u.id;
-      u.path = cp;
+      u.path = CgroupPath{base_unescaped_ + unescaped, srel.substr(1)};
       units.push_back(std::move(u));
       unit_acc.push_back(acc);
       ++acc->units;
     }
-    acc->children.push_back(std::move(cp));
+    // Children keep only the relative path: tens of thousands of steps and tasks
+    // per scrape on big nodes, and nothing needs their unescaped absolute path.
+    if (opts_.keep_children) acc->children.push_back(CgroupPath{{}, srel.substr(1)});
   };
 
   // Pre-order, lexical, symlinks not followed. A directory that cannot be listed

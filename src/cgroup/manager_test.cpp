@@ -175,10 +175,20 @@ TEST(ManagerDiscover, LibvirtV2EscapedNamesAndOwnLayout) {
   EXPECT_EQ(units[1].path.abs, kData + "/v2/machine.slice/machine-qemu-3-instance-0000000a.scope");
   EXPECT_EQ(units[1].procs, (std::vector<pid_t>{100, 101, 102}));
   ASSERT_EQ(units[1].children.size(), 4U);
-  EXPECT_EQ(units[1].children[3].abs,
-            kData + "/v2/machine.slice/machine-qemu-3-instance-0000000a.scope/libvirt/vcpu0");
+  EXPECT_TRUE(units[1].children[3].abs.empty());
   EXPECT_EQ(units[1].children[3].rel,
             R"(machine.slice/machine-qemu\x2d3\x2dinstance\x2d0000000a.scope/libvirt/vcpu0)");
+}
+
+TEST(ManagerDiscover, ChildrenCanBeLeftOut) {
+  HostFs host(kData + "/proc", kData + "/sys", kData + "/v2");
+  ManagerOptions opts{ManagerKind::kLibvirt, Mode::kUnified, "cpuacct"};
+  opts.keep_children = false;
+  auto units = Manager(host, opts, log::Logger()).discover();
+  ASSERT_TRUE(units.ok());
+  ASSERT_GE(units->size(), 2U);
+  EXPECT_TRUE((*units)[1].children.empty());
+  EXPECT_EQ((*units)[1].procs, (std::vector<pid_t>{100, 101, 102}));  // still from child cgroups
 }
 
 TEST(ManagerDiscover, LibvirtV1BothLayouts) {

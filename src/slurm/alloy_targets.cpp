@@ -79,6 +79,7 @@ Result<std::unique_ptr<AlloyTargets>> AlloyTargets::create(const FlagSet& flags,
   mopts.mode =
       cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), host.cgroupfs_root());
   mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
+  mopts.keep_children = false;
   cgroup::Manager manager(host, mopts, logger);
   logger.info("Grafana Alloy targets discoverer", {{"manager", manager.description()}});
   return std::make_unique<AlloyTargets>(

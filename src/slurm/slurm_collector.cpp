@@ -256,6 +256,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   mopts.mode =
       cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), ctx.host.cgroupfs_root());
   mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
+  mopts.keep_children = false;
   cgroup::Manager manager(ctx.host, mopts, ctx.logger);
   ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
 

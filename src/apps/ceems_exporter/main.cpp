@@ -2,6 +2,7 @@
 // node power and emissions. Start-up order matters: everything that needs the
 // start-up privileges (collector probes, web config) happens before privileges
 // are dropped, and no thread exists until they are.
+#include <malloc.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -37,6 +38,10 @@ std::string node_name(const ceems::log::Logger& logger) {
 
 int run(int argc, char** argv) {
   using namespace ceems;
+  // glibc gives every thread that allocates its own arena and keeps each arena's
+  // high-water mark: with HTTP workers and the per-scrape readers that multiplied
+  // the resident size of big scrapes (75 MB instead of 47 MB at 5,000 jobs).
+  ::mallopt(M_ARENA_MAX, 2);
   FlagSet flags(kProgram, kDescription);
   register_exporter_flags(flags);
   if (auto code = app::parse_command_line(flags, argc, argv, version_text(kProgram))) return *code;
@@ -151,6 +156,9 @@ int run(int argc, char** argv) {
         http::Response r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
         r.body = engine->scrape();
+        // A big node's scrape frees megabytes of walk and stats buffers: hand them
+        // back instead of keeping them resident until the next scrape.
+        if (r.body.size() > (1U << 20)) ::malloc_trim(0);
         --hm.in_flight;
         ++hm.code_200;
         return r;
