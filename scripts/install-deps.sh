@@ -9,6 +9,8 @@ packages=(
   # libraries
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libyaml-cpp-dev nlohmann-json3-dev
   libpugixml-dev libcurl4-openssl-dev libfmt-dev libcap-dev libcrypt-dev
+  # eBPF sub-collector: CO-RE programs compiled with clang, skeletons from bpftool
+  libbpf-dev bpftool
   # IPMI tools and the BMC simulator (ipmi_dcmi collector and its integration test)
   openipmi libopenipmi-dev ipmitool freeipmi-tools
   # a real single-node Slurm cluster for the slurm collector's integration test
