@@ -3,7 +3,9 @@
 #include "cgroup/manager.h"
 #include "core/app.h"
 #include "core/collector.h"
+#include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
+#include "perf/perf.h"
 #include "rdma/rdma.h"
 #include "slurm/alloy_targets.h"
 
@@ -61,6 +63,8 @@ void register_exporter_flags(FlagSet& f) {
   cgroup::register_cgroup_flags(f);
   gpu::register_gpu_flags(f);
   rdma::register_rdma_flags(f);
+  perf::register_perf_flags(f);
+  ebpf::register_ebpf_flags(f);
   slurm::register_alloy_flags(f);
 }
 

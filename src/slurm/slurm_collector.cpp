@@ -1,6 +1,5 @@
 #include "slurm/slurm_collector.h"
 
-#include <future>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -9,9 +8,10 @@
 
 #include "cgroup/manager.h"
 #include "cgroup/stats.h"
+#include "cgroup/sub_collector_factory.h"
+#include "cgroup/sub_collectors.h"
 #include "core/privileges.h"
 #include "gpu/gpu.h"
-#include "rdma/rdma.h"
 #include "slurm/gpu_job_map.h"
 #include "slurm/job_env.h"
 
@@ -46,8 +46,7 @@ struct JobEntry {
 class SlurmCollector final : public Collector {
  public:
   SlurmCollector(const CollectorContext& ctx, cgroup::Manager manager, std::unique_ptr<cgroup::Stats> stats,
-                 std::vector<gpu::Device> gpus, std::string job_map_dir,
-                 std::unique_ptr<cgroup::UnitSubCollector> rdma)
+                 std::vector<gpu::Device> gpus, std::string job_map_dir, cgroup::SubCollectors subs)
       : host_(ctx.host),
         privileges_(ctx.privileges),
         hostname_(ctx.hostname),
@@ -56,7 +55,7 @@ class SlurmCollector final : public Collector {
         stats_(std::move(stats)),
         gpus_(std::move(gpus)),
         job_map_dir_(std::move(job_map_dir)),
-        rdma_(std::move(rdma)) {}
+        subs_(std::move(subs)) {}
 
   Status update(MetricBatch& out) override {
     auto units = manager_.discover();
@@ -64,36 +63,22 @@ class SlurmCollector final : public Collector {
 
     if (!gpus_.empty()) refresh_gpu_ordinals(*units);
 
-    MetricBatch rdma_batch;
-    std::future<Status> rdma_done;
-    if (rdma_) {
-      rdma_done = std::async(std::launch::async, [&] { return rdma_->update(*units, rdma_batch); });
-    }
-    stats_->collect(*units, out);
-    if (!gpus_.empty()) emit_gpu_flags(*units, out);
-    if (rdma_) {
-      if (auto st = rdma_done.get(); !st) {
-        if (st.error().kind() == ErrorKind::kNoData) {
-          logger_.debug("No RDMA data", {{"sub_collector", "rdma"}, {"err", st.error()}});
-        } else {
-          logger_.error("Failed to update RDMA stats", {{"err", st.error()}});
-        }
-      }
-      out.absorb(std::move(rdma_batch));
-    }
+    subs_.update(
+        *units, out,
+        [&] {
+          stats_->collect(*units, out);
+          if (!gpus_.empty()) emit_gpu_flags(*units, out);
+        },
+        logger_);
     return Status::Ok();
   }
 
-  void stop() override {
-    if (rdma_) rdma_->stop();
-  }
+  void stop() override { subs_.stop(); }
 
   std::vector<std::string> capabilities() const override {
     std::vector<std::string> caps;
     if (!gpus_.empty() && job_map_dir_.empty()) caps = kEnvironCaps;
-    if (rdma_) {
-      for (auto& c : rdma_->capabilities()) caps.push_back(std::move(c));
-    }
+    for (auto& c : subs_.capabilities()) caps.push_back(std::move(c));
     return caps;
   }
 
@@ -199,7 +184,7 @@ class SlurmCollector final : public Collector {
   std::unique_ptr<cgroup::Stats> stats_;
   std::vector<gpu::Device> gpus_;
   std::string job_map_dir_;
-  std::unique_ptr<cgroup::UnitSubCollector> rdma_;
+  cgroup::SubCollectors subs_;
   std::unordered_map<std::string, JobEntry> jobs_;
 };
 
@@ -256,7 +241,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   mopts.mode =
       cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), ctx.host.cgroupfs_root());
   mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
-  mopts.keep_children = false;
+  mopts.keep_children = cgroup::sub_collectors_need_children(flags);
   cgroup::Manager manager(ctx.host, mopts, ctx.logger);
   ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
 
@@ -267,14 +252,8 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   auto stats =
       std::make_unique<cgroup::Stats>(ctx.host, mopts.mode, "slurm", ctx.hostname, sopts, ctx.logger);
 
-  std::unique_ptr<cgroup::UnitSubCollector> rdma;
-  if (flags.get_bool("collector.rdma.stats")) {
-    auto r = rdma::make_collector(ctx.host, ctx.runner, ctx.privileges,
-                                  {"slurm", ctx.hostname, flags.get_string("collector.rdma.cmd")},
-                                  ctx.logger.with("sub_collector", "rdma"));
-    if (!r) return r.error().wrap("failed to create RDMA collector");
-    rdma = std::move(*r);
-  }
+  auto subs = cgroup::make_sub_collectors(ctx, "slurm", mopts);
+  if (!subs) return subs.error();
 
   auto gpus = gpu::discover(gpu::discovery_options(flags), ctx.runner, ctx.logger);
   if (!order_map->empty()) gpu::apply_order_map(gpus, *order_map);
@@ -283,7 +262,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   std::string job_map_dir = flags.get_string(kJobMapFlag);
   if (!job_map_dir.empty()) ctx.logger.info("GPU job map from prolog files", {{"dir", job_map_dir}});
   return std::unique_ptr<Collector>(std::make_unique<SlurmCollector>(
-      ctx, std::move(manager), std::move(stats), std::move(gpus), std::move(job_map_dir), std::move(rdma)));
+      ctx, std::move(manager), std::move(stats), std::move(gpus), std::move(job_map_dir), std::move(*subs)));
 }
 
 }  // namespace ceems::slurm

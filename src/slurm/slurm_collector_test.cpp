@@ -9,7 +9,9 @@
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "core/testing/test_support.h"
+#include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
+#include "perf/perf.h"
 #include "rdma/rdma.h"
 
 namespace ceems::slurm {
@@ -71,6 +73,8 @@ class SlurmCollectorTest : public ::testing::Test {
     cgroup::register_cgroup_flags(*flags_);
     gpu::register_gpu_flags(*flags_);
     rdma::register_rdma_flags(*flags_);
+    perf::register_perf_flags(*flags_);
+    ebpf::register_ebpf_flags(*flags_);
     args.emplace_back("--collector.cgroups.force-version=v2");
     EXPECT_TRUE(flags_->parse(args).ok());
     host_ = std::make_unique<HostFs>(t_.path("proc"), t_.path("sys"), t_.path("cg"), &fs_);

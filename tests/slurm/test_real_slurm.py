@@ -163,12 +163,13 @@ def relevant_lines(text: str) -> str:
 
 
 class Exporter:
-    def __init__(self, exe: str, workdir: str):
+    def __init__(self, exe: str, workdir: str, collector_args: list[str] | None = None):
         self.port = slurm.free_port()
         self.log_path = os.path.join(workdir, "exporter.log")
-        self.argv = [exe, "--collector.slurm", "--discoverer.alloy-targets.resource-manager=slurm",
-                     f"--web.listen-address=127.0.0.1:{self.port}", "--collector.disable-defaults",
-                     "--log.level=debug"]
+        if collector_args is None:
+            collector_args = ["--collector.slurm", "--discoverer.alloy-targets.resource-manager=slurm"]
+        self.argv = [exe, *collector_args, f"--web.listen-address=127.0.0.1:{self.port}",
+                     "--collector.disable-defaults", "--log.level=debug"]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CEEMS_", "SLURM_"))}
         env["LC_ALL"] = "C"
         with open(self.log_path, "wb") as log:

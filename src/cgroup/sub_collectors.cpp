@@ -1,0 +1,46 @@
+#include "cgroup/sub_collectors.h"
+
+#include <future>
+
+namespace ceems::cgroup {
+
+void SubCollectors::add(std::string name, std::unique_ptr<UnitSubCollector> sub) {
+  subs_.push_back({std::move(name), std::move(sub)});
+}
+
+void SubCollectors::update(std::span<const ComputeUnit> units, MetricBatch& out,
+                           const std::function<void()>& own_work, const log::Logger& logger) {
+  std::vector<MetricBatch> batches(subs_.size());
+  std::vector<std::future<Status>> done;
+  done.reserve(subs_.size());
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    done.push_back(
+        std::async(std::launch::async, [&, i] { return subs_[i].sub->update(units, batches[i]); }));
+  }
+  own_work();
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    Status st = done[i].get();
+    if (!st) {
+      if (st.error().kind() == ErrorKind::kNoData) {
+        logger.debug("No data from sub-collector", {{"sub_collector", subs_[i].name}, {"err", st.error()}});
+      } else {
+        logger.error("Sub-collector failed", {{"sub_collector", subs_[i].name}, {"err", st.error()}});
+      }
+    }
+    out.absorb(std::move(batches[i]));
+  }
+}
+
+void SubCollectors::stop() {
+  for (auto& s : subs_) s.sub->stop();
+}
+
+std::vector<std::string> SubCollectors::capabilities() const {
+  std::vector<std::string> caps;
+  for (const auto& s : subs_) {
+    for (auto& c : s.sub->capabilities()) caps.push_back(std::move(c));
+  }
+  return caps;
+}
+
+}  // namespace ceems::cgroup

@@ -1,0 +1,287 @@
+#include "libvirt/libvirt_collector.h"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "cgroup/manager.h"
+#include "cgroup/stats.h"
+#include "cgroup/sub_collector_factory.h"
+#include "core/command_runner.h"
+#include "core/privileges.h"
+#include "gpu/gpu.h"
+#include "libvirt/instance_xml.h"
+
+namespace ceems::libvirt {
+namespace {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+constexpr std::string_view kSwapFlag = "collector.libvirt.swap-memory-metrics";
+constexpr std::string_view kPsiFlag = "collector.libvirt.psi-metrics";
+constexpr std::string_view kBlkioFlag = "collector.libvirt.blkio-metrics";
+constexpr std::string_view kXmlDirFlag = "collector.libvirt.xml-dir";
+
+// The whole cache is dropped this often so that GPUs attached by a flavour resize
+// (same instance name, new XML) show up.
+constexpr std::chrono::hours kCacheTtl{3};
+// The original kept a failed lookup (uuid "") for the full TTL; it is retried
+// sooner here, so that an XML that was unreadable for a moment costs minutes,
+// not hours, of mislabelled metrics.
+constexpr std::chrono::minutes kRetryFailed{5};
+
+const std::vector<std::string> kXmlCaps = {"cap_dac_read_search"};
+
+const MetricDesc kGpuFlag{"ceems_compute_unit_gpu_index_flag",
+                          "A value > 0 indicates running instance using current GPU",
+                          MetricType::kGauge,
+                          {"manager", "hostname", "uuid", "index", "hindex", "gpuuuid"}};
+
+struct InstanceEntry {
+  std::string uuid;
+  std::vector<std::string> ordinals;
+  bool failed = false;
+  TimePoint loaded;
+  bool seen = false;
+};
+
+// The flag value of one ordinal: the share of the GPU (or MIG instance) that one
+// of its vGPUs represents, and the gpuuuid label.
+struct GpuShare {
+  double value = 1;
+  std::string gpuuuid = "/";
+};
+
+GpuShare share_of(const std::string& ordinal, const std::vector<gpu::Device>& gpus) {
+  for (const gpu::Device& d : gpus) {
+    for (const gpu::MigInstance& m : d.mig_instances) {
+      if (m.global_index != ordinal) continue;
+      double v = m.sm_fraction;
+      if (d.vgpu_enabled && m.mdev_uuids.size() > 1) v /= static_cast<double>(m.mdev_uuids.size());
+      return {v, d.uuid + "/" + std::to_string(m.gpu_inst_id)};
+    }
+    if (d.global_index == ordinal) {
+      double v = 1;
+      if (d.vgpu_enabled && d.mdev_uuids.size() > 1) v /= static_cast<double>(d.mdev_uuids.size());
+      return {v, d.uuid + "/"};
+    }
+  }
+  return {};
+}
+
+Result<InstanceProps> props_from(const Result<std::string>& text, const std::string& path) {
+  if (!text) return text.error();
+  auto props = parse_instance_xml(*text);
+  if (!props) return props.error().wrap("instance XML " + path);
+  return props;
+}
+
+class LibvirtCollector final : public Collector {
+ public:
+  LibvirtCollector(const CollectorContext& ctx, cgroup::Manager manager, std::unique_ptr<cgroup::Stats> stats,
+                   std::vector<gpu::Device> gpus, gpu::DiscoveryOptions gpu_opts, std::string xml_dir,
+                   cgroup::SubCollectors subs, Clock clock)
+      : host_(ctx.host),
+        runner_(ctx.runner),
+        privileges_(ctx.privileges),
+        hostname_(ctx.hostname),
+        logger_(ctx.logger),
+        manager_(std::move(manager)),
+        stats_(std::move(stats)),
+        gpus_(std::move(gpus)),
+        gpu_opts_(std::move(gpu_opts)),
+        vgpu_activated_(
+            std::any_of(gpus_.begin(), gpus_.end(), [](const auto& d) { return d.vgpu_enabled; })),
+        xml_dir_(std::move(xml_dir)),
+        subs_(std::move(subs)),
+        clock_(std::move(clock)),
+        last_reset_(clock_()) {}
+
+  Status update(MetricBatch& out) override {
+    auto units = manager_.discover();
+    if (!units) return units.error().wrap("failed to discover cgroups");
+
+    label_units(*units);
+
+    subs_.update(
+        *units, out,
+        [&] {
+          stats_->collect(*units, out);
+          if (!gpus_.empty()) emit_gpu_flags(*units, out);
+        },
+        logger_);
+    return Status::Ok();
+  }
+
+  void stop() override { subs_.stop(); }
+
+  std::vector<std::string> capabilities() const override {
+    std::vector<std::string> caps = kXmlCaps;
+    for (auto& c : subs_.capabilities()) {
+      if (std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(std::move(c));
+    }
+    return caps;
+  }
+
+ private:
+  // Sets every unit's uuid from the cache, loading the instances not cached (or
+  // whose last load failed a while ago), and forgets instances that are gone.
+  void label_units(std::vector<cgroup::ComputeUnit>& units) {
+    const TimePoint now = clock_();
+    if (now - last_reset_ > kCacheTtl) {
+      cache_.clear();
+      last_reset_ = now;
+    }
+    for (auto& [id, e] : cache_) e.seen = false;
+    std::vector<std::string> pending;
+    std::vector<bool> retry;
+    for (const auto& u : units) {
+      auto it = cache_.find(u.id);
+      bool stale = it != cache_.end() && it->second.failed && now - it->second.loaded >= kRetryFailed;
+      if (it != cache_.end() && !stale) {
+        it->second.seen = true;
+        continue;
+      }
+      if (std::find(pending.begin(), pending.end(), u.id) != pending.end()) continue;
+      pending.push_back(u.id);
+      retry.push_back(stale);
+    }
+    if (!pending.empty()) load(pending, retry, now);
+    for (auto& u : units) u.uuid = cache_[u.id].uuid;
+    std::erase_if(cache_, [](const auto& kv) { return !kv.second.seen; });
+  }
+
+  void load(const std::vector<std::string>& ids, const std::vector<bool>& retry, TimePoint now) {
+    if (vgpu_activated_) {
+      // Once per scrape with new instances: their mdevs were created just before they started.
+      if (auto st = gpu::refresh_vgpu(gpus_, gpu_opts_, runner_); !st) {
+        logger_.error("Failed to update vGPU mdev information", {{"err", st.error()}});
+      }
+    }
+    std::vector<Result<std::string>> texts;
+    texts.reserve(ids.size());
+    // One privileged thread for all the files of this scrape.
+    Status st = privileges_.run_with("libvirt_read_instance_xml", kXmlCaps, [&]() -> Status {
+      for (const auto& id : ids) texts.push_back(host_.fs().read_file(xml_path(id)));
+      return Status::Ok();
+    });
+    if (!st) logger_.error("Failed to read instance XML files", {{"err", st.error()}});
+
+    for (size_t i = 0; i < ids.size(); ++i) {
+      InstanceEntry& e = cache_[ids[i]];
+      e = InstanceEntry{};
+      e.seen = true;
+      e.loaded = now;
+      Result<InstanceProps> props =
+          i < texts.size() ? props_from(texts[i], xml_path(ids[i]))
+                           : Result<InstanceProps>(
+                                 Error(ErrorKind::kIo, "instance XML " + xml_path(ids[i]) + " not read"));
+      if (!props) {
+        e.failed = true;
+        const Error& err = props.error();
+        // A domain without a definition file fails the same way on every retry.
+        if (retry[i]) {
+          logger_.debug("Failed to get instance properties", {{"instance", ids[i]}, {"err", err}});
+        } else {
+          logger_.error("Failed to get instance properties", {{"instance", ids[i]}, {"err", err}});
+        }
+        continue;
+      }
+      e.uuid = std::move(props->uuid);
+      if (!gpus_.empty()) e.ordinals = gpu_ordinals(*props, gpus_);
+    }
+  }
+
+  std::string xml_path(const std::string& id) const { return xml_dir_ + "/" + id + ".xml"; }
+
+  void emit_gpu_flags(const std::vector<cgroup::ComputeUnit>& units, MetricBatch& out) const {
+    MetricFamily& fam = out.family(kGpuFlag);
+    for (const auto& u : units) {
+      auto it = cache_.find(u.id);
+      if (it == cache_.end()) continue;
+      // Several vGPUs of one GPU in one instance add up, rather than repeating a series.
+      std::vector<std::pair<std::string, GpuShare>> shares;
+      for (const auto& ordinal : it->second.ordinals) {
+        GpuShare s = share_of(ordinal, gpus_);
+        auto same =
+            std::find_if(shares.begin(), shares.end(), [&](const auto& p) { return p.first == ordinal; });
+        if (same != shares.end()) {
+          same->second.value += s.value;
+        } else {
+          shares.emplace_back(ordinal, std::move(s));
+        }
+      }
+      for (const auto& [ordinal, s] : shares) {
+        fam.add({"libvirt", hostname_, u.uuid, ordinal, hostname_ + "/gpu-" + ordinal, s.gpuuuid}, s.value);
+      }
+    }
+  }
+
+  const HostFs& host_;
+  CommandRunner& runner_;
+  Privileges& privileges_;
+  std::string hostname_;
+  log::Logger logger_;
+  cgroup::Manager manager_;
+  std::unique_ptr<cgroup::Stats> stats_;
+  std::vector<gpu::Device> gpus_;
+  gpu::DiscoveryOptions gpu_opts_;
+  bool vgpu_activated_;
+  std::string xml_dir_;
+  cgroup::SubCollectors subs_;
+  Clock clock_;
+  TimePoint last_reset_;
+  std::unordered_map<std::string, InstanceEntry> cache_;
+};
+
+}  // namespace
+
+void register_libvirt_flags(FlagSet& flags) {
+  flags.add_bool(std::string(kSwapFlag), "Enables collection of swap memory metrics (default: disabled)");
+  flags.add_bool(std::string(kBlkioFlag), "Enables collection of block IO metrics (default: disabled)");
+  flags.add_bool(std::string(kPsiFlag), "Enables collection of PSI metrics (default: disabled)");
+  flags.add_string(std::string(kXmlDirFlag), "Directory containing XML files of instances",
+                   "/etc/libvirt/qemu",
+                   /*hidden=*/true);
+}
+
+Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext& ctx) {
+  return make_libvirt_collector(ctx, [] { return std::chrono::steady_clock::now(); });
+}
+
+Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext& ctx, Clock clock) {
+  const auto& flags = ctx.flags;
+  cgroup::ManagerOptions mopts;
+  mopts.kind = cgroup::ManagerKind::kLibvirt;
+  mopts.mode =
+      cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), ctx.host.cgroupfs_root());
+  mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
+  mopts.keep_children = cgroup::sub_collectors_need_children(flags);
+  cgroup::Manager manager(ctx.host, mopts, ctx.logger);
+  ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
+
+  cgroup::StatsOptions sopts;
+  sopts.swap = flags.get_bool(kSwapFlag);
+  sopts.psi = flags.get_bool(kPsiFlag);
+  sopts.blkio = flags.get_bool(kBlkioFlag);
+  sopts.active_subsystem = mopts.active_subsystem;
+  auto stats =
+      std::make_unique<cgroup::Stats>(ctx.host, mopts.mode, "libvirt", ctx.hostname, sopts, ctx.logger);
+
+  auto subs = cgroup::make_sub_collectors(ctx, "libvirt", mopts);
+  if (!subs) return subs.error();
+
+  // No order map for libvirt: guests see GPUs by bus id / mdev, not by ordinal.
+  gpu::DiscoveryOptions gpu_opts = gpu::discovery_options(flags);
+  auto gpus = gpu::discover(gpu_opts, ctx.runner, ctx.logger);
+
+  std::string xml_dir = flags.get_string(kXmlDirFlag);
+  ctx.logger.info("instance XML directory", {{"dir", xml_dir}});
+  return std::unique_ptr<Collector>(std::make_unique<LibvirtCollector>(
+      ctx, std::move(manager), std::move(stats), std::move(gpus), std::move(gpu_opts), std::move(xml_dir),
+      std::move(*subs), std::move(clock)));
+}
+
+}  // namespace ceems::libvirt

@@ -1,0 +1,426 @@
+#include "libvirt/libvirt_collector.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cgroup/manager.h"
+#include "core/command_runner.h"
+#include "core/privileges.h"
+#include "core/testing/test_support.h"
+#include "ebpf/ebpf.h"
+#include "gpu/gpu.h"
+#include "perf/perf.h"
+#include "rdma/rdma.h"
+
+namespace ceems::libvirt {
+namespace {
+
+using test_support::render;
+using test_support::TempTree;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Counts instance XML reads, and can run a hook on each (to remove a VM mid-scrape).
+class CountingFs : public Filesystem {
+ public:
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
+    if (path.ends_with(".xml")) {
+      ++xml_reads;
+      if (on_xml_read) on_xml_read(path);
+    }
+    return Filesystem::read_file(path, max_bytes);
+  }
+  mutable std::atomic<int> xml_reads{0};
+  std::function<void(const std::string&)> on_xml_read;
+};
+
+// Privileges that record what was asked for.
+class RecordingPrivileges : public Privileges {
+ public:
+  Status run_with(std::string_view, const std::vector<std::string>& caps,
+                  const std::function<Status()>& fn) override {
+    ++calls;
+    last_caps = caps;
+    return fn();
+  }
+  int calls = 0;
+  std::vector<std::string> last_caps;
+};
+
+constexpr const char* kSmiXml =
+    "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
+    "<gpu "
+    "id=\"00000000:10:00.0\"><uuid>GPU-vgpu</uuid><mig_mode><current_mig>Disabled</current_mig></mig_mode>"
+    "<gpu_virtualization_mode><virtualization_mode>VGPU</virtualization_mode></gpu_virtualization_mode>"
+    "<mig_devices>None</mig_devices></gpu>\n"
+    "<gpu "
+    "id=\"00000000:21:00.0\"><uuid>GPU-whole</uuid><mig_mode><current_mig>Disabled</current_mig></mig_mode>"
+    "<gpu_virtualization_mode><virtualization_mode>None</virtualization_mode></gpu_virtualization_mode>"
+    "<mig_devices>None</mig_devices></gpu>\n"
+    "<gpu id=\"00000000:30:00.0\"><uuid>GPU-mig</uuid><mig_mode><current_mig>Enabled</current_mig></mig_mode>"
+    "<gpu_virtualization_mode><virtualization_mode>VGPU</virtualization_mode></gpu_virtualization_mode>"
+    "<mig_devices>"
+    "<mig_device><index>0</index><gpu_instance_id>3</gpu_instance_id><compute_instance_id>0</"
+    "compute_instance_id>"
+    "<device_attributes><shared><multiprocessor_count>14</multiprocessor_count></shared></device_attributes>"
+    "</mig_device>"
+    "<mig_device><index>1</index><gpu_instance_id>5</gpu_instance_id><compute_instance_id>0</"
+    "compute_instance_id>"
+    "<device_attributes><shared><multiprocessor_count>56</multiprocessor_count></shared></device_attributes>"
+    "</mig_device>"
+    "</mig_devices></gpu>\n</nvidia_smi_log>\n";
+
+constexpr const char* kVgpuQuery =
+    "GPU 00000000:10:00.0\n"
+    "    Active vGPUs                      : 2\n"
+    "    vGPU ID                           : 101\n"
+    "        VM Name                       : instance-00000001\n"
+    "        MDEV UUID                     : 11111111-aaaa-4bbb-8ccc-000000000001\n"
+    "        GPU Instance ID               : N/A\n"
+    "    vGPU ID                           : 102\n"
+    "        MDEV UUID                     : 22222222-aaaa-4bbb-8ccc-000000000002\n"
+    "        GPU Instance ID               : N/A\n"
+    "GPU 00000000:30:00.0\n"
+    "    Active vGPUs                      : 2\n"
+    "    vGPU ID                           : 103\n"
+    "        MDEV UUID                     : 33333333-aaaa-4bbb-8ccc-000000000003\n"
+    "        GPU Instance ID               : 3\n"
+    "    vGPU ID                           : 104\n"
+    "        MDEV UUID                     : 44444444-aaaa-4bbb-8ccc-000000000004\n"
+    "        GPU Instance ID               : 3\n";
+
+// nvidia-smi: the inventory above, and the vGPU report.
+class FakeSmi : public CommandRunner {
+ public:
+  Result<CommandOutput> run(const Command& cmd) override {
+    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") return CommandOutput{xml, 0, false};
+    if (cmd.argv.size() >= 3 && cmd.argv[1] == "vgpu" && cmd.argv[2] == "--query") {
+      ++vgpu_calls;
+      return CommandOutput{kVgpuQuery, 0, false};
+    }
+    return Error(ErrorKind::kIo, "unexpected command");
+  }
+  std::string xml = kSmiXml;
+  int vgpu_calls = 0;
+};
+
+enum class Layout { kV1Systemd, kV1Libvirt, kV2Systemd, kV2Libvirt };
+
+const std::string kUuid1 = "0a1b2c3d-0000-4000-8000-000000000001";
+const std::string kUuid2 = "0a1b2c3d-0000-4000-8000-000000000002";
+const std::string kUuidA = "0a1b2c3d-0000-4000-8000-00000000000a";
+
+std::string cpu_user_line(const std::string& uuid, const std::string& value) {
+  return "ceems_compute_unit_cpu_user_seconds_total{hostname=\"node1\",manager=\"libvirt\",uuid=\"" + uuid +
+         "\"} " + value + "\n";
+}
+
+std::string gpu_flag_line(const std::string& uuid, const std::string& index, const std::string& gpuuuid,
+                          const std::string& value) {
+  return "ceems_compute_unit_gpu_index_flag{gpuuuid=\"" + gpuuuid + "\",hindex=\"node1/gpu-" + index +
+         "\",hostname=\"node1\",index=\"" + index + "\",manager=\"libvirt\",uuid=\"" + uuid + "\"} " + value +
+         "\n";
+}
+
+class LibvirtCollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t_.write("smi/nvidia-smi", "#!/bin/sh\n", 0755);
+    t_.write("proc/meminfo", "MemTotal:       16384000 kB\nSwapTotal:             0 kB\n");
+    t_.write("proc/diskstats", "   8       0 sda 1 0 8 0 1 0 8 0 0 0 0 0 0 0 0 0 0\n");
+    std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/qemu", t_.path("qemu"));
+  }
+
+  // The root cgroup of VM <qemu id> running instance <name> in the given layout.
+  std::string vm_dir(Layout layout, int qemu_id, const std::string& name) const {
+    const std::string q = std::to_string(qemu_id);
+    switch (layout) {
+      case Layout::kV1Systemd:
+        return "cg/cpuacct/machine.slice/machine-qemu\\x2d" + q + "\\x2d" + escape_dashes(name) + ".scope";
+      case Layout::kV1Libvirt:
+        return "cg/cpuacct/machine/qemu-" + q + "-" + name + ".libvirt-qemu";
+      case Layout::kV2Systemd:
+        return "cg/machine.slice/machine-qemu\\x2d" + q + "\\x2d" + escape_dashes(name) + ".scope";
+      case Layout::kV2Libvirt:
+        return "cg/machine/qemu-" + q + "-" + name + ".libvirt-qemu";
+    }
+    return {};
+  }
+
+  static std::string escape_dashes(const std::string& s) {
+    std::string out;
+    for (char c : s) out += c == '-' ? std::string("\\x2d") : std::string(1, c);
+    return out;
+  }
+
+  static bool is_v1(Layout l) { return l == Layout::kV1Systemd || l == Layout::kV1Libvirt; }
+
+  // A VM using `user_seconds` of CPU in user mode, with its QEMU threads in child cgroups.
+  void add_vm(Layout layout, int qemu_id, const std::string& name, int user_seconds = 2) {
+    std::string dir = vm_dir(layout, qemu_id, name);
+    if (is_v1(layout)) {
+      t_.write(dir + "/cgroup.procs", "");
+      t_.write(dir + "/cpuacct.stat", "user " + std::to_string(user_seconds * 100) + "\nsystem 50\n");
+      t_.write(dir + "/cpuacct.usage", "2500000000\n");
+      t_.write(dir + "/cpuacct.usage_percpu", "1500000000 1000000000\n");
+      t_.write(dir + "/emulator/cgroup.procs", "");
+      t_.write(dir + "/vcpu0/cgroup.procs", "");
+    } else {
+      t_.write(dir + "/cgroup.controllers", "cpu memory\n");
+      t_.write(dir + "/cgroup.procs", "");
+      t_.write(dir + "/cpu.stat", "usage_usec 2500000\nuser_usec " + std::to_string(user_seconds * 1000000) +
+                                      "\nsystem_usec 500000\n");
+      t_.write(dir + "/libvirt/cgroup.procs", "");
+      t_.write(dir + "/libvirt/emulator/cgroup.procs", "");
+      t_.write(dir + "/libvirt/vcpu0/cgroup.procs", "");
+    }
+  }
+
+  Result<std::unique_ptr<Collector>> make(std::vector<std::string> args, bool v1 = false) {
+    flags_ = std::make_unique<FlagSet>("test");
+    register_libvirt_flags(*flags_);
+    cgroup::register_cgroup_flags(*flags_);
+    gpu::register_gpu_flags(*flags_);
+    rdma::register_rdma_flags(*flags_);
+    perf::register_perf_flags(*flags_);
+    ebpf::register_ebpf_flags(*flags_);
+    args.push_back(std::string("--collector.cgroups.force-version=") + (v1 ? "v1" : "v2"));
+    args.push_back("--collector.libvirt.xml-dir=" + t_.path("qemu"));
+    EXPECT_TRUE(flags_->parse(args).ok());
+    host_ = std::make_unique<HostFs>(t_.path("proc"), t_.path("sys"), t_.path("cg"), &fs_);
+    CollectorContext ctx{*flags_, *host_, runner_, privileges_, "node1", false, log::Logger()};
+    return make_libvirt_collector(ctx, [this] { return now_; });
+  }
+
+  std::vector<std::string> gpu_args() {
+    return {"--collector.gpu.type=nvidia", "--collector.gpu.nvidia-smi-path=" + t_.path("smi/nvidia-smi")};
+  }
+
+  std::string scrape(Collector& c) {
+    MetricBatch out;
+    Status st = c.update(out);
+    EXPECT_TRUE(st.ok()) << st.error().message();
+    return render(out);
+  }
+
+  TempTree t_;
+  CountingFs fs_;
+  FakeSmi runner_;
+  RecordingPrivileges privileges_;
+  std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
+  std::unique_ptr<FlagSet> flags_;
+  std::unique_ptr<HostFs> host_;
+};
+
+TEST_F(LibvirtCollectorTest, FlagsAndHelp) {
+  FlagSet flags("test");
+  register_libvirt_flags(flags);
+  ASSERT_TRUE(flags.parse({}).ok());
+  EXPECT_EQ(flags.get_string("collector.libvirt.xml-dir"), "/etc/libvirt/qemu");
+  EXPECT_FALSE(flags.get_bool("collector.libvirt.swap-memory-metrics"));
+  EXPECT_FALSE(flags.get_bool("collector.libvirt.psi-metrics"));
+  EXPECT_FALSE(flags.get_bool("collector.libvirt.blkio-metrics"));
+  std::string usage = flags.usage();
+  EXPECT_THAT(usage, HasSubstr("Enables collection of swap memory metrics (default: disabled)"));
+  EXPECT_THAT(usage, HasSubstr("Enables collection of block IO metrics (default: disabled)"));
+  EXPECT_THAT(usage, HasSubstr("Enables collection of PSI metrics (default: disabled)"));
+  EXPECT_THAT(usage, Not(HasSubstr("xml-dir")));
+}
+
+TEST_F(LibvirtCollectorTest, SystemdLayoutV1WithGpus) {
+  add_vm(Layout::kV1Systemd, 1, "instance-00000001");
+  add_vm(Layout::kV1Systemd, 2, "instance-00000002", 3);
+  add_vm(Layout::kV1Systemd, 3, "instance-0000000a");
+  auto c = make(gpu_args(), /*v1=*/true);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "2")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "3")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
+  EXPECT_THAT(text, Not(HasSubstr("uuid=\"instance-")));
+  EXPECT_THAT(text,
+              HasSubstr("# HELP ceems_compute_unit_gpu_index_flag A value > 0 indicates running instance "
+                        "using current GPU\n"));
+  // One of the two vGPUs of a whole GPU, one of two vGPUs on a MIG instance with
+  // 14 of the GPU's 70 SMs, and a GPU passed through.
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "0", "GPU-vgpu/", "0.5")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "2", "GPU-mig/3", "0.1")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "1", "GPU-whole/", "1")));
+  size_t flags = 0;
+  for (size_t pos = 0; (pos = text.find("\nceems_compute_unit_gpu_index_flag{", pos)) != std::string::npos;
+       ++pos) {
+    ++flags;
+  }
+  EXPECT_EQ(flags, 3U) << text;
+  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ((*c)->capabilities(), std::vector<std::string>{"cap_dac_read_search"});
+  EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
+}
+
+TEST_F(LibvirtCollectorTest, LibvirtOwnLayoutV1) {
+  add_vm(Layout::kV1Libvirt, 1, "instance-00000001");
+  add_vm(Layout::kV1Libvirt, 4, "instance-0000000a", 5);
+  auto c = make({}, /*v1=*/true);
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "2")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "5")));
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 2\n"));
+  EXPECT_THAT(text, Not(HasSubstr("gpu_index_flag")));
+}
+
+TEST_F(LibvirtCollectorTest, SystemdLayoutV2) {
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001", 4);
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "4")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "1", "GPU-whole/", "1")));
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 2\n"));
+}
+
+TEST_F(LibvirtCollectorTest, LibvirtOwnLayoutV2) {
+  add_vm(Layout::kV2Libvirt, 7, "instance-0000000a", 6);
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "6")));
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 1\n"));
+}
+
+TEST_F(LibvirtCollectorTest, InstanceXmlIsReadOncePerInstance) {
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  (void)scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(privileges_.calls, 1);  // one privileged thread for both files
+  EXPECT_EQ(runner_.vgpu_calls, 1);
+  std::string text = scrape(**c);
+  (void)scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(privileges_.calls, 1);
+  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "0", "GPU-vgpu/", "0.5")));
+
+  // A new VM costs one read (and one vGPU refresh).
+  add_vm(Layout::kV2Systemd, 3, "instance-0000000a");
+  text = scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 3);
+  EXPECT_EQ(runner_.vgpu_calls, 2);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
+}
+
+TEST_F(LibvirtCollectorTest, GoneInstancesAreEvicted) {
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  (void)scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  std::filesystem::remove_all(t_.path(vm_dir(Layout::kV2Systemd, 2, "instance-00000002")));
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, Not(HasSubstr(kUuid2)));
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 1\n"));
+  // The same instance started again (after a resize, say) is read afresh.
+  add_vm(Layout::kV2Systemd, 5, "instance-00000002");
+  text = scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 3);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
+}
+
+TEST_F(LibvirtCollectorTest, CacheIsResetAfterThreeHours) {
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001");
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  (void)scrape(**c);
+  now_ += std::chrono::hours(3);
+  (void)scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 1);
+  now_ += std::chrono::seconds(1);
+  std::string text = scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "2")));
+}
+
+TEST_F(LibvirtCollectorTest, UnreadableOrInvalidXmlGivesEmptyUuidAndIsRetriedLater) {
+  test_support::LogCapture logs(log::Level::kDebug);
+  add_vm(Layout::kV2Systemd, 1, "instance-0000000b");  // no XML file
+  add_vm(Layout::kV2Systemd, 2, "instance-0000000c");  // malformed XML
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
+  std::string log = logs.text();
+  EXPECT_THAT(log, HasSubstr("instance-0000000b.xml"));
+  EXPECT_THAT(log, HasSubstr("instance-0000000c.xml"));
+  EXPECT_THAT(log, HasSubstr("not valid XML"));
+
+  now_ += std::chrono::minutes(4);
+  (void)scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
+
+  // The definition shows up: the next retry picks it up.
+  t_.write("qemu/instance-0000000b.xml", "<domain><uuid>late-uuid</uuid></domain>\n");
+  now_ += std::chrono::minutes(1);
+  text = scrape(**c);
+  EXPECT_EQ(fs_.xml_reads.load(), 4);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line("late-uuid", "2")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
+}
+
+TEST_F(LibvirtCollectorTest, VmStoppingMidScrapeDoesNotFailIt) {
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  const std::string gone = t_.path(vm_dir(Layout::kV2Systemd, 2, "instance-00000002"));
+  fs_.on_xml_read = [&](const std::string& path) {
+    if (path.ends_with("instance-00000002.xml")) std::filesystem::remove_all(gone);
+  };
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "2")));
+  EXPECT_THAT(text, Not(HasSubstr(cpu_user_line(kUuid2, "2"))));
+  // And on the next scrape it is simply gone.
+  text = scrape(**c);
+  EXPECT_THAT(text, Not(HasSubstr(kUuid2)));
+}
+
+TEST_F(LibvirtCollectorTest, NoVgpuNoRefresh) {
+  runner_.xml =
+      "<nvidia_smi_log><gpu id=\"00000000:21:00.0\"><uuid>GPU-whole</uuid><mig_mode><current_mig>Disabled"
+      "</current_mig></mig_mode><mig_devices>None</mig_devices></gpu></nvidia_smi_log>";
+  add_vm(Layout::kV2Systemd, 1, "instance-00000001");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_EQ(runner_.vgpu_calls, 0);
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "0", "GPU-whole/", "1")));
+  EXPECT_THAT(text, Not(HasSubstr("uuid=\"" + kUuid1 + "\"} 1\nceems_compute_unit_gpu")));
+}
+
+TEST_F(LibvirtCollectorTest, MissingHierarchyFailsTheScrapeOnly) {
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  MetricBatch out;
+  Status st = (*c)->update(out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.error().message(), HasSubstr("failed to discover cgroups"));
+  EXPECT_THAT(st.error().message(), HasSubstr("machine.slice"));
+}
+
+}  // namespace
+}  // namespace ceems::libvirt
