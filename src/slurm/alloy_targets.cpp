@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "slurm/job_env.h"
+#include "cgroup/process_env.h"
 
 namespace ceems::slurm {
 namespace {
@@ -107,10 +107,10 @@ Status AlloyTargets::filter(std::vector<cgroup::ComputeUnit>& units) const {
         std::string dir = host_.proc(std::to_string(pid));
         auto cmdline = host_.fs().read_file(dir + "/cmdline", 1 << 16);
         if (!cmdline) return true;
-        std::string joined = join_cmdline(*cmdline);
-        if (joined.empty() || is_slurm_helper(joined)) return true;
+        std::string joined = cgroup::join_cmdline(*cmdline);
+        if (joined.empty() || cgroup::is_slurm_helper(joined)) return true;
         auto env = host_.fs().read_file(dir + "/environ", 1 << 20);
-        return !env || !has_env_prefix(*env, env_vars_);
+        return !env || !cgroup::has_env_prefix(*env, env_vars_);
       });
     }
     std::erase_if(units, [](const cgroup::ComputeUnit& u) { return u.procs.empty(); });

@@ -57,32 +57,5 @@ TEST(ScanEnviron, LaterProcessOverwritesStepGpus) {
   EXPECT_EQ(scan.ordinals(), (std::vector<std::string>{"1"}));
 }
 
-TEST(JoinCmdline, JoinsArgumentsWithSpaces) {
-  EXPECT_EQ(join_cmdline("python3\0-c\0print(1)\0"s), "python3 -c print(1)");
-  EXPECT_EQ(join_cmdline(""), "");
-  EXPECT_EQ(join_cmdline("\0"s), "");
-}
-
-TEST(IsSlurmHelper, MatchesTheReferencePattern) {
-  EXPECT_TRUE(is_slurm_helper("slurmstepd: [1009248.batch]"));
-  EXPECT_TRUE(is_slurm_helper("sleep 100000000"));
-  EXPECT_TRUE(is_slurm_helper("/usr/bin/sleep 5"));
-  EXPECT_TRUE(is_slurm_helper("/bin/bash /var/spool/slurmd/job1009248/slurm_script"));
-  EXPECT_TRUE(is_slurm_helper("/bin/bash /slurm_script"));
-  EXPECT_FALSE(is_slurm_helper("sleep infinity"));
-  EXPECT_FALSE(is_slurm_helper("python3 train.py"));
-  EXPECT_FALSE(is_slurm_helper("/bin/bash run.sh"));
-  EXPECT_FALSE(is_slurm_helper("/bin/bash a\nb/slurm_script"));
-  EXPECT_FALSE(is_slurm_helper("slurmstepd"));
-}
-
-TEST(HasEnvPrefix, PrefixOfTheWholeEntry) {
-  std::vector<std::string> names = {"ENABLE_PROFILING", "CEEMS_ENABLE_PERF"};
-  EXPECT_TRUE(has_env_prefix("A=1\0CEEMS_ENABLE_PERF=false\0"s, names));
-  EXPECT_TRUE(has_env_prefix("ENABLE_PROFILINGX=1\0"s, names));
-  EXPECT_FALSE(has_env_prefix("A=1\0X_ENABLE_PROFILING=1\0"s, names));
-  EXPECT_FALSE(has_env_prefix("", names));
-}
-
 }  // namespace
 }  // namespace ceems::slurm
