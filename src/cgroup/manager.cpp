@@ -141,6 +141,14 @@ std::vector<std::string> Manager::walk_roots(std::vector<std::string>& tried) co
   return roots;
 }
 
+ManagerOptions manager_options(const FlagSet& flags, const std::string& cgroupfs_root, ManagerKind kind) {
+  ManagerOptions o;
+  o.kind = kind;
+  o.mode = resolve_mode(flags.get_string("collector.cgroups.force-version"), cgroupfs_root);
+  o.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
+  return o;
+}
+
 Result<std::vector<ComputeUnit>> Manager::discover() const {
   std::vector<std::string> tried;
   std::vector<std::string> roots = walk_roots(tried);

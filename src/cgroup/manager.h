@@ -48,6 +48,10 @@ struct ManagerOptions {
   bool keep_children = true;
 };
 
+// --collector.cgroups.force-version and --collector.cgroup.active-subsystem applied
+// to a manager of this kind.
+ManagerOptions manager_options(const FlagSet& flags, const std::string& cgroupfs_root, ManagerKind kind);
+
 class Manager {
  public:
   Manager(const HostFs& host, ManagerOptions opts, log::Logger logger);

@@ -38,4 +38,17 @@ Result<SubCollectors> make_sub_collectors(const CollectorContext& ctx, const std
   return subs;
 }
 
+Result<UnitPipeline> make_unit_pipeline(const CollectorContext& ctx, ManagerKind kind, StatsOptions sopts) {
+  ManagerOptions mopts = manager_options(ctx.flags, ctx.host.cgroupfs_root(), kind);
+  mopts.keep_children = sub_collectors_need_children(ctx.flags);
+  Manager manager(ctx.host, mopts, ctx.logger);
+  ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
+  const std::string name(manager.name());
+  sopts.active_subsystem = mopts.active_subsystem;
+  auto stats = std::make_unique<Stats>(ctx.host, mopts.mode, name, ctx.hostname, sopts, ctx.logger);
+  auto subs = make_sub_collectors(ctx, name, mopts);
+  if (!subs) return subs.error();
+  return UnitPipeline{std::move(manager), std::move(stats), std::move(*subs)};
+}
+
 }  // namespace ceems::cgroup

@@ -253,25 +253,12 @@ Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext
 
 Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext& ctx, Clock clock) {
   const auto& flags = ctx.flags;
-  cgroup::ManagerOptions mopts;
-  mopts.kind = cgroup::ManagerKind::kLibvirt;
-  mopts.mode =
-      cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), ctx.host.cgroupfs_root());
-  mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
-  mopts.keep_children = cgroup::sub_collectors_need_children(flags);
-  cgroup::Manager manager(ctx.host, mopts, ctx.logger);
-  ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
-
   cgroup::StatsOptions sopts;
   sopts.swap = flags.get_bool(kSwapFlag);
   sopts.psi = flags.get_bool(kPsiFlag);
   sopts.blkio = flags.get_bool(kBlkioFlag);
-  sopts.active_subsystem = mopts.active_subsystem;
-  auto stats =
-      std::make_unique<cgroup::Stats>(ctx.host, mopts.mode, "libvirt", ctx.hostname, sopts, ctx.logger);
-
-  auto subs = cgroup::make_sub_collectors(ctx, "libvirt", mopts);
-  if (!subs) return subs.error();
+  auto pipeline = cgroup::make_unit_pipeline(ctx, cgroup::ManagerKind::kLibvirt, sopts);
+  if (!pipeline) return pipeline.error();
 
   // No order map for libvirt: guests see GPUs by bus id / mdev, not by ordinal.
   gpu::DiscoveryOptions gpu_opts = gpu::discovery_options(flags);
@@ -280,8 +267,8 @@ Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext
   std::string xml_dir = flags.get_string(kXmlDirFlag);
   ctx.logger.info("instance XML directory", {{"dir", xml_dir}});
   return std::unique_ptr<Collector>(std::make_unique<LibvirtCollector>(
-      ctx, std::move(manager), std::move(stats), std::move(gpus), std::move(gpu_opts), std::move(xml_dir),
-      std::move(*subs), std::move(clock)));
+      ctx, std::move(pipeline->manager), std::move(pipeline->stats), std::move(gpus), std::move(gpu_opts),
+      std::move(xml_dir), std::move(pipeline->subs), std::move(clock)));
 }
 
 }  // namespace ceems::libvirt

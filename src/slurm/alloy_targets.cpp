@@ -74,11 +74,8 @@ Result<std::unique_ptr<AlloyTargets>> AlloyTargets::create(const FlagSet& flags,
                                                            Privileges& privileges, log::Logger logger) {
   if (flags.get_string("discoverer.alloy-targets.resource-manager").empty())
     return std::unique_ptr<AlloyTargets>();
-  cgroup::ManagerOptions mopts;
-  mopts.kind = cgroup::ManagerKind::kSlurm;
-  mopts.mode =
-      cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), host.cgroupfs_root());
-  mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
+  cgroup::ManagerOptions mopts =
+      cgroup::manager_options(flags, host.cgroupfs_root(), cgroup::ManagerKind::kSlurm);
   mopts.keep_children = false;
   cgroup::Manager manager(host, mopts, logger);
   logger.info("Grafana Alloy targets discoverer", {{"manager", manager.description()}});

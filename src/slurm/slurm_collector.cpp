@@ -236,24 +236,11 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   auto order_map = gpu::parse_order_map(flags.get_string(kOrderMapFlag));
   if (!order_map) return order_map.error();
 
-  cgroup::ManagerOptions mopts;
-  mopts.kind = cgroup::ManagerKind::kSlurm;
-  mopts.mode =
-      cgroup::resolve_mode(flags.get_string("collector.cgroups.force-version"), ctx.host.cgroupfs_root());
-  mopts.active_subsystem = flags.get_string("collector.cgroup.active-subsystem");
-  mopts.keep_children = cgroup::sub_collectors_need_children(flags);
-  cgroup::Manager manager(ctx.host, mopts, ctx.logger);
-  ctx.logger.info("cgroup manager", {{"manager", manager.description()}});
-
   cgroup::StatsOptions sopts;
   sopts.swap = flags.get_bool(kSwapFlag);
   sopts.psi = flags.get_bool(kPsiFlag);
-  sopts.active_subsystem = mopts.active_subsystem;
-  auto stats =
-      std::make_unique<cgroup::Stats>(ctx.host, mopts.mode, "slurm", ctx.hostname, sopts, ctx.logger);
-
-  auto subs = cgroup::make_sub_collectors(ctx, "slurm", mopts);
-  if (!subs) return subs.error();
+  auto pipeline = cgroup::make_unit_pipeline(ctx, cgroup::ManagerKind::kSlurm, sopts);
+  if (!pipeline) return pipeline.error();
 
   auto gpus = gpu::discover(gpu::discovery_options(flags), ctx.runner, ctx.logger);
   if (!order_map->empty()) gpu::apply_order_map(gpus, *order_map);
@@ -261,8 +248,9 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   // The prolog creates the directory with the first GPU job, so it may not exist yet.
   std::string job_map_dir = flags.get_string(kJobMapFlag);
   if (!job_map_dir.empty()) ctx.logger.info("GPU job map from prolog files", {{"dir", job_map_dir}});
-  return std::unique_ptr<Collector>(std::make_unique<SlurmCollector>(
-      ctx, std::move(manager), std::move(stats), std::move(gpus), std::move(job_map_dir), std::move(*subs)));
+  return std::unique_ptr<Collector>(
+      std::make_unique<SlurmCollector>(ctx, std::move(pipeline->manager), std::move(pipeline->stats),
+                                       std::move(gpus), std::move(job_map_dir), std::move(pipeline->subs)));
 }
 
 }  // namespace ceems::slurm
