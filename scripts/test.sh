@@ -39,14 +39,15 @@ run_ctest() {
   rm -f "$log"
 }
 
+# build <dir> <target|all> <cmake args...>
 build() {
-  local dir=$1
-  shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs"
+  local dir=$1 target=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs" --target "$target"
 }
 
 echo "== release build"
-if build build -DCMAKE_BUILD_TYPE=Release; then
+if build build all -DCMAKE_BUILD_TYPE=Release; then
   run_ctest build
 else
   echo "test.sh: release build failed" >&2
@@ -55,7 +56,7 @@ else
 fi
 
 echo "== sanitizer build (ASan+UBSan)"
-if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON -DCEEMS_BUILD_BENCH=OFF; then
+if build build-asan ceems_unit_tests -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON -DCEEMS_BUILD_BENCH=OFF; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan -L unit
 else
   echo "test.sh: sanitizer build failed" >&2
@@ -64,7 +65,7 @@ else
 fi
 
 echo "== fuzz build (clang + libFuzzer)"
-if CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
+if CC=clang CXX=clang++ build build-fuzz ceems_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
      -DCEEMS_BUILD_TESTS=OFF -DCEEMS_BUILD_BENCH=OFF; then
   run_ctest build-fuzz -L fuzz
 else
