@@ -67,7 +67,7 @@ fi
 echo "== fuzz build (clang + libFuzzer)"
 if CC=clang CXX=clang++ build build-fuzz ceems_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
      -DCEEMS_BUILD_TESTS=OFF -DCEEMS_BUILD_BENCH=OFF; then
-  run_ctest build-fuzz -L fuzz
+  run_ctest build-fuzz -L fuzz -j "$jobs"  # one core per fuzzer
 else
   echo "test.sh: fuzz build failed" >&2
   failed=$((failed + 1))
