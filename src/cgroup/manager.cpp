@@ -9,7 +9,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "cgroup/fsio.h"
 #include "cgroup/parsers.h"
 #include "core/strings.h"
 
@@ -116,7 +115,7 @@ std::vector<std::string> Manager::walk_roots(std::vector<std::string>& tried) co
   auto list_parent = [&](const std::string& rel, auto&& accept) {
     std::string parent = rel.empty() ? base_ : base_ + "/" + rel;
     std::vector<std::string> names;
-    if (detail::list_subdirs(host_.fs(), parent, names) != 0) return;
+    if (!host_.fs().list_subdirs(parent, names)) return;
     for (const auto& n : names) {
       if (accept(n)) roots.push_back(rel.empty() ? n : rel + "/" + n);
     }
@@ -205,7 +204,7 @@ Result<std::vector<ComputeUnit>> Manager::discover() const {
     }
     size_t abs_len = abs.size();
     abs += "/cgroup.procs";
-    if (detail::read_into(fs, abs, file) == 0) {
+    if (fs.read_into(abs, file)) {
       pids.clear();
       append_cgroup_procs(file, pids);
       for (pid_t pid : pids) {
@@ -213,7 +212,7 @@ Result<std::vector<ComputeUnit>> Manager::discover() const {
         char num[16];
         auto [end, ec] = std::to_chars(num, num + sizeof num, pid);
         pid_path.append(num, end);
-        if (detail::path_exists(fs, pid_path)) acc->procs.push_back(pid);
+        if (fs.exists(pid_path)) acc->procs.push_back(pid);
       }
     }
     abs.resize(abs_len);
@@ -238,8 +237,8 @@ Result<std::vector<ComputeUnit>> Manager::discover() const {
     abs.assign(base_).append(srel);
     if (levels.size() <= depth) levels.emplace_back();
     std::vector<std::string>& subdirs = levels[depth];
-    if (int err = detail::list_subdirs(fs, abs, subdirs); err != 0) {
-      logger_.debug("skipping cgroup that vanished or cannot be read", {{"path", abs}, {"errno", err}});
+    if (Status st = fs.list_subdirs(abs, subdirs); !st) {
+      logger_.debug("skipping cgroup that vanished or cannot be read", {{"path", abs}, {"err", st.error()}});
       return;
     }
     process();

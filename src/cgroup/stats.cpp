@@ -2,13 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 #include <thread>
 #include <unordered_set>
 
-#include "cgroup/fsio.h"
 #include "cgroup/parsers.h"
 #include "core/strings.h"
 
@@ -74,10 +71,10 @@ enum class Rd { kOk, kMissing, kError };
 thread_local std::string tl_buf;
 
 Rd read_file(const Filesystem& fs, const std::string& path, std::string& buf, std::string& err_detail) {
-  int e = detail::read_into(fs, path, buf);
-  if (e == 0) return Rd::kOk;
-  if (e == ENOENT || e == ENOTDIR) return Rd::kMissing;
-  if (err_detail.empty()) err_detail = "read " + path + ": " + std::strerror(e);
+  Status st = fs.read_into(path, buf);
+  if (st) return Rd::kOk;
+  if (st.error().kind() == ErrorKind::kNotFound) return Rd::kMissing;
+  if (err_detail.empty()) err_detail = st.error().message();
   return Rd::kError;
 }
 
@@ -123,7 +120,7 @@ Stats::Stats(const HostFs& host, Mode mode, std::string manager, std::string hos
   // diskstats here. This port looks at <procfs>/partitions instead, through HostFs,
   // and accepts the <procfs>/diskstats read above as the same block device list
   // (fixture trees carry only diskstats).
-  block_device_list_ = diskstats_ok || detail::path_exists(fs, host_.proc("partitions"));
+  block_device_list_ = diskstats_ok || fs.exists(host_.proc("partitions"));
 }
 
 uint64_t Stats::read_cpus(const ComputeUnit& unit) const {
@@ -136,7 +133,7 @@ uint64_t Stats::read_cpus(const ComputeUnit& unit) const {
   std::string path = is_v2(mode_) ? HostFs::join(host_.cgroup(rel), "cpuset.cpus.effective")
                                   : HostFs::join(HostFs::join(host_.cgroup("cpuset"), rel), "cpuset.cpus");
   std::string& buf = tl_buf;
-  if (detail::read_into(host_.fs(), path, buf) != 0) return 0;
+  if (!host_.fs().read_into(path, buf)) return 0;
   auto n = count_cpus(buf);
   if (!n || *n == 0) return 0;
   std::lock_guard<std::mutex> lock(cpus_mu_);
@@ -155,7 +152,7 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
   bool any = false;
   for (int c = 0; c < kCount; ++c) {
     dirs[c] = HostFs::join(host_.cgroup(kControllers[c]), rel);
-    present[c] = detail::path_lexists(fs, dirs[c]);
+    present[c] = fs.lexists(dirs[c]);
     any = any || present[c];
   }
 
@@ -314,7 +311,7 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
       return static_cast<long>(entries->size());
     };
     [&] {
-      if (detail::path_lexists(fs, d + "/blkio.io_serviced_recursive")) {
+      if (fs.lexists(d + "/blkio.io_serviced_recursive")) {
         // CFQ statistics, read in the original's order; a missing file stops
         // reading (what was read is kept).
         static const char* const kRecursive[] = {"sectors_recursive",         "io_service_bytes_recursive",
@@ -379,9 +376,9 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
   std::string& err = s.error_detail;
 
   std::string p = d + "/cgroup.controllers";
-  if (int e = detail::read_into(fs, p, buf); e != 0) {
+  if (Status st = fs.read_into(p, buf); !st) {
     s.error = true;
-    s.error_detail = "read " + p + ": " + std::strerror(e);
+    s.error_detail = st.error().message();
     return;
   }
   bool has_cpu = false, has_memory = false;
@@ -421,7 +418,7 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
 
   // Single values: missing or unparsable → 0; "max" → 2^64-1.
   auto value = [&](const char* name) -> uint64_t {
-    if (detail::read_into(fs, d + "/" + name, buf) != 0) return 0;
+    if (!fs.read_into(d + "/" + name, buf)) return 0;
     auto v = parse_v2_value(buf);
     return v ? *v : 0;
   };
@@ -441,21 +438,21 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
   }
   if (opts_.psi) {
     auto psi = [&](const char* name) -> double {
-      if (detail::read_into(fs, d + "/" + name, buf) != 0) return 0;
+      if (!fs.read_into(d + "/" + name, buf)) return 0;
       auto total = parse_psi_full_total(buf);
       return total ? static_cast<double>(*total) / 1e6 : 0;
     };
     s.cpu_psi_seconds = psi("cpu.pressure");
     s.memory_psi_seconds = psi("memory.pressure");
   }
-  if (opts_.blkio && detail::read_into(fs, d + "/io.stat", buf) == 0) {
+  if (opts_.blkio && fs.read_into(d + "/io.stat", buf).ok()) {
     for (const auto& e : parse_io_stat(buf)) {
       auto it = block_devices_.find(device_key(e.major, e.minor));
       DeviceIo& io = s.blkio[it == block_devices_.end() ? std::string() : it->second];
       io = DeviceIo{e.rbytes, e.wbytes, e.rios, e.wios};
     }
   }
-  if (detail::read_into(fs, d + "/rdma.current", buf) == 0) {
+  if (fs.read_into(d + "/rdma.current", buf).ok()) {
     for (const auto& e : parse_rdma(buf)) s.rdma[std::string(e.device)] = {e.handles, e.objects};
   }
 }
@@ -476,12 +473,12 @@ UnitStats Stats::read(const ComputeUnit& unit) const {
   // Did the unit end while we read it? Then it is not reported at all.
   const Filesystem& fs = host_.fs();
   if (is_v2(mode_)) {
-    s.vanished = !detail::path_lexists(fs, host_.cgroup(unit.path.rel));
+    s.vanished = !fs.lexists(host_.cgroup(unit.path.rel));
   } else {
-    bool exists = detail::path_lexists(fs, HostFs::join(host_.cgroup(opts_.active_subsystem), unit.path.rel));
+    bool exists = fs.lexists(HostFs::join(host_.cgroup(opts_.active_subsystem), unit.path.rel));
     for (const char* c : {"cpuacct", "memory", "rdma", "pids", "blkio", "cpuset"}) {
       if (exists) break;
-      exists = detail::path_lexists(fs, HostFs::join(host_.cgroup(c), unit.path.rel));
+      exists = fs.lexists(HostFs::join(host_.cgroup(c), unit.path.rel));
     }
     s.vanished = !exists;
   }

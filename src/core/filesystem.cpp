@@ -3,10 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace ceems {
@@ -89,8 +92,104 @@ std::string HostFs::join(std::string_view a, std::string_view b) {
   return out;
 }
 
+namespace {
+
+// The process-wide real filesystem: the hot-path variants use the system calls
+// directly with the caller's buffers.
+class RealFilesystem final : public Filesystem {
+ public:
+  Status read_into(const std::string& path, std::string& buf, size_t max_bytes) const override {
+    buf.clear();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::from_errno(errno, "open " + path);
+    if (buf.capacity() < 4096) buf.reserve(4096);
+    while (buf.size() < max_bytes) {
+      size_t old = buf.size();
+      size_t room = std::min(std::max<size_t>(buf.capacity() - old, 4096), max_bytes - old);
+      buf.resize(old + room);
+      ssize_t n = ::read(fd, buf.data() + old, room);
+      if (n < 0) {
+        if (errno == EINTR) {
+          buf.resize(old);
+          continue;
+        }
+        int err = errno;
+        buf.resize(old);
+        ::close(fd);
+        return Error::from_errno(err, "read " + path);
+      }
+      buf.resize(old + static_cast<size_t>(n));
+      if (n == 0) break;
+    }
+    ::close(fd);
+    return Status::Ok();
+  }
+
+  Status list_subdirs(const std::string& path, std::vector<std::string>& out) const override {
+    out.clear();
+    // getdents64 straight into a stack buffer: opendir/fdopendir add an fstat and an
+    // fcntl per directory, and a scrape lists tens of thousands of them.
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Error::from_errno(errno, "open directory " + path);
+    alignas(8) char buf[16384];
+    while (true) {
+      long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int err = errno;
+        ::close(fd);
+        return Error::from_errno(err, "read directory " + path);
+      }
+      if (n == 0) break;
+      for (long off = 0; off < n;) {
+        // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+        uint16_t reclen = 0;
+        std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+        const auto type = static_cast<unsigned char>(buf[off + 18]);
+        const char* name = buf + off + 19;
+        if (reclen == 0) break;
+        off += reclen;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        bool dir_entry = type == DT_DIR;
+        if (type == DT_UNKNOWN) {
+          struct stat st {};
+          dir_entry = ::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (dir_entry) out.emplace_back(name);
+      }
+    }
+    ::close(fd);
+    std::sort(out.begin(), out.end());
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+bool Filesystem::lexists(const std::string& path) const {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+Status Filesystem::read_into(const std::string& path, std::string& buf, size_t max_bytes) const {
+  auto r = read_file(path, max_bytes);
+  if (!r) return r.error();
+  buf = std::move(*r);
+  return Status::Ok();
+}
+
+Status Filesystem::list_subdirs(const std::string& path, std::vector<std::string>& out) const {
+  out.clear();
+  auto r = list_dir(path);
+  if (!r) return r.error();
+  for (auto& e : *r) {
+    if (e.is_dir && !e.is_symlink) out.push_back(std::move(e.name));
+  }
+  return Status::Ok();  // list_dir sorts
+}
+
 const Filesystem& real_filesystem() {
-  static const Filesystem fs;
+  static const RealFilesystem fs;
   return fs;
 }
 

@@ -39,7 +39,17 @@ class Filesystem {
   virtual Result<FileInfo> stat(const std::string& path) const;
   virtual Result<std::string> read_link(const std::string& path) const;
   bool exists(const std::string& path) const { return stat(path).ok(); }
+  // Exists without following a final symlink.
+  virtual bool lexists(const std::string& path) const;
   bool is_dir(const std::string& path) const;
+
+  // Buffer-reusing variants for hot paths (a big node's scrape reads tens of
+  // thousands of cgroup files). The defaults go through read_file and list_dir, so
+  // a test double needs to override nothing; the process-wide real filesystem
+  // reads straight into the caller's buffers.
+  virtual Status read_into(const std::string& path, std::string& buf, size_t max_bytes = 4 << 20) const;
+  // Names of the sub-directories (symlinks excluded), sorted; out is cleared first.
+  virtual Status list_subdirs(const std::string& path, std::vector<std::string>& out) const;
 };
 
 // The roots given on the command line. Paths are joined textually (a relative
