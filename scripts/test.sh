@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. Release build: unit tests, end-to-end tests against the real binary, a real
 #      Prometheus scraping it, the conformance scenarios listed in tests/conformance/passing.txt.
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests.
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and the conformance scenarios.
 #   3. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
 #   4. Lint: clang-format and clang-tidy must be clean.
 # Ends with one summary line "tests: N passed, M failed".
@@ -39,11 +39,12 @@ run_ctest() {
   rm -f "$log"
 }
 
-# build <dir> <target|all> <cmake args...>
+# build <dir> "<targets>" <cmake args...>
 build() {
-  local dir=$1 target=$2
+  local dir=$1 targets=$2
   shift 2
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs" --target "$target"
+  # shellcheck disable=SC2086 # targets is a space-separated list
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs" --target $targets
 }
 
 echo "== release build"
@@ -56,8 +57,10 @@ else
 fi
 
 echo "== sanitizer build (ASan+UBSan)"
-if build build-asan ceems_unit_tests -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON -DCEEMS_BUILD_BENCH=OFF; then
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan -L unit
+# The binaries are built too (never left stale there) and run the conformance scenarios.
+if build build-asan "ceems_unit_tests ceems_exporter redfish_proxy" -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON \
+     -DCEEMS_BUILD_BENCH=OFF; then
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan -L "unit|conformance"
 else
   echo "test.sh: sanitizer build failed" >&2
   failed=$((failed + 1))
