@@ -8,6 +8,8 @@ find_package(CURL REQUIRED)
 find_package(fmt REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
+# Boost.Asio and Boost.Beast (header-only) carry the HTTP server; docs/http-server.md.
+find_package(Boost 1.74 REQUIRED)
 
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)

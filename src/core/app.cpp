@@ -1,5 +1,6 @@
 #include "core/app.h"
 
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include <cstdio>
@@ -8,6 +9,17 @@
 #include "core/log.h"
 
 namespace ceems::app {
+
+uint64_t raise_open_files_limit() {
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(lim.rlim_cur);
+}
 
 void register_logging_flags(FlagSet& f) {
   f.add(FlagSpec{

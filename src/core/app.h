@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ void register_logging_flags(FlagSet& flags);
 // error_status: what a parse error exits with (redfish_proxy keeps the original's 2).
 std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, const std::string& version_text,
                                       int error_status = 1);
+
+// Raises the soft limit of open files to the hard limit (as Go's runtime does at
+// start-up), so that the connection limit, not the descriptor limit, decides how many
+// clients are served. Returns the soft limit now in force.
+uint64_t raise_open_files_limit();
 
 // "sysname release version machine" of the running kernel, for the start-up log.
 std::string host_description();

@@ -5,6 +5,7 @@
 #include "core/collector.h"
 #include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
+#include "http/server_flags.h"
 #include "perf/perf.h"
 #include "rdma/rdma.h"
 #include "slurm/alloy_targets.h"
@@ -34,6 +35,7 @@ void register_exporter_flags(FlagSet& f) {
   f.add_bool("web.systemd-socket",
              "Use systemd socket activation listeners instead of port listeners (Linux only).");
   f.add_bool("web.debug-server", "Enable debug server (default: disabled).");
+  http::register_server_limit_flags(f);
   f.add_bool("collector.disable-defaults", "Set all collectors to disabled by default.");
   f.add(FlagSpec{.name = "runtime.gomaxprocs",
                  .kind = FlagKind::kInt,

@@ -200,4 +200,17 @@ bool BasicAuthenticator::authorize(std::string_view authorization_header) {
   return ok;
 }
 
+std::optional<bool> BasicAuthenticator::authorize_cached(std::string_view authorization_header) {
+  if (!enabled()) return true;
+  auto creds = parse_basic_authorization(authorization_header);
+  if (!creds) return false;
+  std::optional<bool> answer;
+  if (auto it = users_.find(creds->user); it != users_.end()) {
+    const std::string key = cache_key(creds->user, it->second, creds->password);
+    if (!key.empty() && cache_contains(key)) answer = true;
+  }
+  OPENSSL_cleanse(creds->password.data(), creds->password.size());
+  return answer;
+}
+
 }  // namespace ceems::http

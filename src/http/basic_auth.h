@@ -49,6 +49,10 @@ class BasicAuthenticator {
 
   // Checks an Authorization header value (empty when absent). Thread-safe.
   bool authorize(std::string_view authorization_header);
+  // The answer authorize() would give when it needs no bcrypt comparison (no users,
+  // a malformed header, a cached success); nullopt otherwise. Cheap enough for the
+  // server's event thread.
+  std::optional<bool> authorize_cached(std::string_view authorization_header);
   // Checks one user/password pair. Unknown users still pay one bcrypt computation so
   // that response timing does not reveal which user names exist. Thread-safe.
   bool verify(std::string_view user, std::string_view password);

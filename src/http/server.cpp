@@ -1,348 +1,670 @@
+// The server on Boost.Asio/Beast (docs/http-server.md says why this library): one
+// event thread owns every socket, accepts, TLS handshakes, reads and writes; it never
+// blocks. Handlers and bcrypt checks run on task pools and hand their answers back to
+// the event thread. Every phase of a connection has a deadline, and every byte a
+// client can make the server hold is bounded.
 #include "http/server.h"
 
-#include <httplib.h>
-#include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include <atomic>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
-#include <map>
+#include <ctime>
+#include <future>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "http/config_watch.h"
 #include "http/listen.h"
+#include "http/router.h"
+#include "http/task_pool.h"
 #include "http/tls.h"
+#include "http/wire.h"
 
 namespace ceems::http {
 namespace {
 
-constexpr int kKeepAliveSeconds = 5;
-// Only the Redfish proxy takes request bodies (small JSON documents such as a session
-// login); this bounds what a client can make the server buffer.
-constexpr size_t kMaxPayloadBytes = 1 << 20;
-// Set on a relayed response whose empty error body must stay empty; the error handler
-// removes it before anything is written.
-constexpr const char* kRelayedEmptyMarker = "X-Ceems-Relayed-Empty-Body";
-constexpr auto kStartTimeout = std::chrono::seconds(5);
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bh = boost::beast::http;
+using Proto = asio::generic::stream_protocol;
+using PlainStream = beast::basic_stream<Proto, asio::any_io_executor, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+using WireResponse = bh::response<bh::string_body>;
 
-// cpp-httplib 0.11.4 binds its own socket; the listening socket member is protected,
-// so a subclass can hand it one bound elsewhere (by bind_listener or by systemd).
-class SocketAdopter {
- public:
-  virtual ~SocketAdopter() = default;
-  virtual void adopt(int fd) = 0;
-  // Closes the socket of a listener that never started serving.
-  virtual void close_unstarted() = 0;
+// How long a connection that is being closed after an error keeps reading (and
+// discarding) what the client still sends, so that the kernel does not answer that
+// data with a reset that destroys the response before the client has read it.
+constexpr auto kLingerTime = std::chrono::milliseconds(500);
+constexpr size_t kLingerMaxBytes = 1 << 20;
+// Queued bcrypt checks beyond this are refused (503): a flood of bad passwords must
+// not queue up minutes of work in front of a legitimate scrape.
+constexpr size_t kMaxQueuedAuth = 64;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+constexpr auto kLimitLogInterval = std::chrono::seconds(60);
+
+const char* reason(int status) {
+  auto r = bh::obsolete_reason(bh::int_to_status(static_cast<unsigned>(status)));
+  return r.empty() ? "Unknown" : r.data();
+}
+
+// "Mon, 02 Jan 2006 15:04:05 GMT", as every Go response carries.
+std::string http_date() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  const size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+// The raw bytes Go writes for a request it cannot parse: no keep-alive, plain text.
+std::string fatal_response(int status, const std::string& detail) {
+  std::string text = std::to_string(status) + " " + reason(status);
+  if (!detail.empty()) text += ": " + detail;
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(text.size()) + "\r\n\r\n" + text;
+}
+
+constexpr std::string_view kHttpToHttps =
+    "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+struct PeerAddress {
+  std::string ip;
+  int port = 0;
 };
 
-template <typename Base>
-class Listener final : public Base, public SocketAdopter {
- public:
-  using Base::Base;
-  void adopt(int fd) override { this->svr_sock_ = fd; }
-  void close_unstarted() override {
-    const auto fd = this->svr_sock_.exchange(INVALID_SOCKET);
-    if (fd != INVALID_SOCKET) ::close(fd);
+PeerAddress peer_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    return {buf, ntohs(in->sin_port)};
   }
-};
-
-struct RouteState {
-  Handler handler;
-  bool limited = false;
-  std::atomic<int> in_flight{0};
-};
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
+  if (ss.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    return {unmap_ipv4(buf), ntohs(in6->sin6_port)};
   }
-  return out;
+  return {"@", 0};  // a Unix socket, as Go names its peer
 }
 
-std::string render_landing_page(const LandingPage& page) {
-  const std::string title = html_escape(page.title);
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">\n<title>" + title +
-      "</title>\n<style>\n"
-      "body { font-family: -apple-system, \"Segoe UI\", Roboto, Helvetica, Arial, sans-serif; margin: 0; }\n"
-      "header { background-color: #e6522c; color: #fff; font-size: 1rem; padding: 1rem; }\n"
-      "main { padding: 1rem; }\n"
-      "</style>\n</head>\n<body>\n<header>\n<h1>" +
-      title + "</h1>\n</header>\n<main>\n<h2>" + html_escape(page.description) +
-      "</h2>\n<div>Version: " + html_escape(page.version) + "</div>\n<div>\n<ul>\n";
-  for (const auto& [text, path] : page.links) {
-    html += "<li><a href=\"" + html_escape(path) + "\">" + html_escape(text) + "</a></li>\n";
-  }
-  html += "</ul>\n</div>\n</main>\n</body>\n</html>\n";
-  return html;
+int socket_family(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return AF_INET;
+  return ss.ss_family;
 }
 
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  // 15 window bits + 16 selects the gzip wrapper.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
+// Plain-text error with Go's http.Error bytes.
+Response plain_error(int status, const std::string& text) {
+  Response r;
+  r.status = status;
+  r.body = text + "\n";
+  r.headers.emplace("X-Content-Type-Options", "nosniff");
+  return r;
 }
 
-// Error responses carry the same bytes as Go's http.Error.
-void plain_error(httplib::Response& res, int status, const std::string& text) {
-  res.status = status;
-  if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(text + "\n", "text/plain; charset=utf-8");
-}
+class SessionBase;
 
-const char* status_text(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Request Entity Too Large";
-    case 414:
-      return "Request URI Too Long";
-    case 416:
-      return "Requested Range Not Satisfiable";
-    case 417:
-      return "Expectation Failed";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return status >= 500 ? "Internal Server Error" : "Bad Request";
-  }
-}
-
-bool method_has_body(const std::string& method) {
-  // cpp-httplib reads a body for exactly these before its own dispatch.
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-// State that request threads use; shared so that a listener thread detached after a
-// missed stop deadline never outlives it.
+// What the event thread and the handler threads share. Sessions hold it, so it lives
+// as long as any connection or handler does.
 struct Core {
   ServerOptions options;
   log::Logger logger;
   std::shared_ptr<WebConfigWatcher> config;
-  std::shared_mutex routes_mu;
-  std::map<std::string, std::shared_ptr<RouteState>, std::less<>> routes;
-  std::map<std::string, std::shared_ptr<RouteState>, std::less<>> prefix_routes;
-  std::string landing_html;
+  Router router;
+  TaskPool handlers;
+  TaskPool auth_lane{TaskPool::Options{1, kMaxQueuedAuth, std::chrono::seconds(10)}};
 
-  std::shared_ptr<RouteState> find_route(const std::string& path) {
-    std::shared_lock lock(routes_mu);
-    auto it = routes.find(path);
-    return it == routes.end() ? nullptr : it->second;
+  // TLS, set up at start when the web config enables it.
+  std::unique_ptr<asio::ssl::context> ssl;
+  std::shared_ptr<TlsPolicy> tls_policy;
+
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> stopping{false};
+
+  // Requests between their complete headers and the end of their response.
+  std::mutex active_mu;
+  std::condition_variable active_cv;
+  size_t active = 0;
+
+  // Sessions by id, so that stop() can reach the idle ones. Weak: the registry never
+  // keeps a connection alive.
+  std::mutex sessions_mu;
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  uint64_t next_session = 0;
+
+  // Connection-limit refusals, logged once a minute at most.
+  std::mutex limit_log_mu;
+  std::chrono::steady_clock::time_point limit_logged{};
+  uint64_t refused = 0;
+
+  Core(ServerOptions o, log::Logger l, std::shared_ptr<WebConfigWatcher> c)
+      : options(std::move(o)),
+        logger(std::move(l)),
+        config(std::move(c)),
+        handlers(TaskPool::Options{std::max<size_t>(1, options.worker_threads), 4096, std::chrono::seconds(10)}) {}
+
+  void request_started() {
+    std::lock_guard<std::mutex> l(active_mu);
+    ++active;
+  }
+  void request_finished() {
+    std::lock_guard<std::mutex> l(active_mu);
+    --active;
+    active_cv.notify_all();
   }
 
-  std::shared_ptr<RouteState> find_prefix_route(const std::string& path) {
-    std::shared_lock lock(routes_mu);
-    std::shared_ptr<RouteState> best;
-    size_t best_len = 0;
-    for (const auto& [prefix, state] : prefix_routes) {
-      if (path.compare(0, prefix.size(), prefix) == 0 && (!best || prefix.size() > best_len)) {
-        best = state;
-        best_len = prefix.size();
+  void refused_connection() {
+    std::lock_guard<std::mutex> l(limit_log_mu);
+    ++refused;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - limit_logged < kLimitLogInterval) return;
+    limit_logged = now;
+    logger.warn("Connection limit reached; closing new connections at once",
+                {{"max_connections", static_cast<int64_t>(options.max_connections)},
+                 {"refused_total", static_cast<int64_t>(refused)}});
+  }
+
+  // The finished response for the wire: configured headers, the handler's headers,
+  // error text, gzip, length, date. Runs on handler threads (gzip costs CPU).
+  WireResponse to_wire(Response out, const ConfigSnapshot* cfg, bool gzip_ok, bool head, bool keep_alive) const;
+};
+
+WireResponse Core::to_wire(Response out, const ConfigSnapshot* cfg, bool gzip_ok, bool head,
+                           bool keep_alive) const {
+  if (!out.raw && out.body.empty() && out.status >= 400) {
+    // An ordinary route's bare error status still tells the client what it was.
+    Response text = plain_error(out.status, reason(out.status));
+    for (auto& h : out.headers) text.headers.insert(h);
+    out = std::move(text);
+    out.content_type = "text/plain; charset=utf-8";
+  }
+  WireResponse res;
+  res.result(static_cast<unsigned>(out.status));
+  res.version(11);
+  if (cfg != nullptr) {
+    for (const auto& [name, value] : cfg->config.http.headers) {
+      if (safe_header_name(name) && safe_header_value(value) && out.headers.count(name) == 0) {
+        res.insert(name, value);
       }
     }
-    return best;
   }
+  if (!out.content_type.empty() && safe_header_value(out.content_type)) {
+    res.set(bh::field::content_type, out.content_type);
+  }
+  for (const auto& [name, value] : out.headers) {
+    // A relayed header must not split the response or smuggle a second one; the
+    // length and framing are the server's own.
+    if (!safe_header_name(name) || !safe_header_value(value)) continue;
+    const std::string_view n = name;
+    if (beast::iequals(n, "Content-Length") || beast::iequals(n, "Transfer-Encoding") ||
+        beast::iequals(n, "Connection")) {
+      continue;
+    }
+    if (beast::iequals(n, "Content-Type") && !out.content_type.empty()) continue;
+    res.insert(name, value);
+  }
+  if (!out.raw && gzip_ok && !out.body.empty() && res.find(bh::field::content_encoding) == res.end()) {
+    std::string z = gzip(out.body);
+    if (!z.empty()) {
+      out.body = std::move(z);
+      res.set(bh::field::content_encoding, "gzip");
+    }
+  }
+  res.set(bh::field::date, http_date());
+  res.keep_alive(keep_alive);
+  const size_t length = out.body.size();
+  if (!head) res.body() = std::move(out.body);
+  res.content_length(length);
+  return res;
+}
 
-  void handle(const httplib::Request& req, httplib::Response& res);
-  void respond(const httplib::Request& req, httplib::Response& res, Response out);
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // On the event thread: the server is stopping. Idle connections close; one whose
+  // request is being handled closes after its response.
+  virtual void stop() = 0;
 };
 
-// A dual-stack listener sees IPv4 clients as "::ffff:a.b.c.d"; Go reports them as
-// "a.b.c.d", and configured IPv4 addresses must match either way.
-std::string peer_ip(const std::string& addr) {
-  constexpr std::string_view kMapped = "::ffff:";
-  if (addr.size() <= kMapped.size()) return addr;
-  for (size_t i = 0; i < kMapped.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(addr[i])) != kMapped[i]) return addr;
-  }
-  std::string v4 = addr.substr(kMapped.size());
-  if (v4.find(':') != std::string::npos || v4.find('.') == std::string::npos) return addr;
-  return v4;
-}
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  // The io_context reference comes first so that it outlives the stream.
+  Session(std::shared_ptr<asio::io_context> ioc, std::shared_ptr<Core> core, Stream stream, PeerAddress peer)
+      : ioc_(std::move(ioc)),
+        core_(std::move(core)),
+        stream_(std::move(stream)),
+        buffer_(core_->options.max_header_bytes + 64 * 1024),
+        peer_(std::move(peer)) {}
 
-bool is_pseudo_header(const std::string& name) {
-  static const char* const kNames[] = {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"};
-  for (const char* n : kNames) {
-    if (!HeaderNameLess{}(name, n) && !HeaderNameLess{}(n, name)) return true;
-  }
-  return false;
-}
-
-// Hands a relayed body to cpp-httplib so that it goes out byte for byte: a body given
-// through a sized content provider is neither compressed nor passed to the error
-// handler, and the byte ranges of the request were already served by the backend.
-void relay(const httplib::Request& req, httplib::Response& res, std::string body) {
-  // cpp-httplib would cut the requested range out of the (already partial) backend
-  // answer again. The request object is not const where cpp-httplib created it.
-  const_cast<httplib::Request&>(req).ranges.clear();
-  if (body.empty()) {
-    if (res.status >= 400) res.set_header(kRelayedEmptyMarker, "1");
-    return;
-  }
-  auto data = std::make_shared<const std::string>(std::move(body));
-  res.content_length_ = data->size();
-  res.content_provider_ = [data](size_t offset, size_t length, httplib::DataSink& sink) {
-    if (offset >= data->size()) return false;
-    return sink.write(data->data() + offset, std::min(length, data->size() - offset));
-  };
-}
-
-void Core::handle(const httplib::Request& req, httplib::Response& res) {
-  auto snap = config->current();
-  if (!snap.ok()) {
-    logger.error("Unable to parse configuration", {{"err", snap.error()}});
-    plain_error(res, 500, "Internal Server Error");
-    return;
-  }
-  const ConfigSnapshot& cfg = **snap;
-  for (const auto& [name, value] : cfg.config.http.headers) res.set_header(name, value);
-
-  if (cfg.auth->enabled() && !cfg.auth->authorize(req.get_header_value("Authorization"))) {
-    res.set_header("WWW-Authenticate", "Basic");
-    plain_error(res, 401, "Unauthorized");
-    return;
+  ~Session() override {
+    --core_->connections;
+    std::lock_guard<std::mutex> l(core_->sessions_mu);
+    core_->sessions.erase(id_);
   }
 
-  Request r;
-  r.method = req.method;
-  r.path = req.path;
-  r.remote_addr = req.remote_addr.find(':') != std::string::npos
-                      ? "[" + req.remote_addr + "]:" + std::to_string(req.remote_port)
-                      : req.remote_addr + ":" + std::to_string(req.remote_port);
-  r.accept = req.get_header_value("Accept");
-  r.accept_encoding = req.get_header_value("Accept-Encoding");
-  r.host = req.get_header_value("Host");
-  r.target = req.target;
-  r.remote_ip = peer_ip(req.remote_addr);
-  r.remote_port = req.remote_port;
-  for (const auto& [name, value] : req.headers) {
-    // cpp-httplib files the peer and local socket addresses among the headers (a client
-    // sending these names is dropped as well, which no real client does).
-    if (is_pseudo_header(name)) continue;
-    r.headers.emplace(name, value);
+  void run(uint64_t id) {
+    id_ = id;
+    if constexpr (kTls) {
+      lowest().expires_after(core_->options.tls_handshake_timeout);
+      peek_tls();
+    } else {
+      read_header();
+    }
   }
-  r.body = req.body;
 
-  auto route = find_route(req.path);
-  if (!route) {
-    if (req.path == "/" && options.landing_page) {
+  void stop() override {
+    stopping_ = true;
+    if (!busy_) lowest().close();
+  }
+
+ private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
+  auto self() { return this->shared_from_this(); }
+
+  // --- TLS: plain HTTP gets Go's 400, a TLS record the handshake -----------------
+
+  void peek_tls() {
+    lowest().async_read_some(buffer_.prepare(512), [s = self()](beast::error_code ec, size_t n) {
+      s->buffer_.commit(n);
+      if (ec) return s->close_now();
+      s->on_peek();
+    });
+  }
+
+  void on_peek() {
+    const auto data = buffer_.data();
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    if (static_cast<unsigned char>(bytes[0]) == 0x16) return handshake();  // TLS handshake record
+    if (bytes.size() < 5) return peek_tls();
+    if (looks_like_plain_http(bytes)) {
+      core_->logger.debug("Plain HTTP request on a TLS listener", {{"remote", host_port(peer_.ip, peer_.port)}});
+      return write_fatal_raw(std::string(kHttpToHttps));
+    }
+    close_now();
+  }
+
+  void handshake() {
+    if constexpr (kTls) {
+      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                              [s = self()](beast::error_code ec, size_t used) {
+                                s->buffer_.consume(used);
+                                if (ec) {
+                                  s->core_->logger.debug("TLS handshake error",
+                                                         {{"remote", host_port(s->peer_.ip, s->peer_.port)},
+                                                          {"err", ec.message()}});
+                                  return s->close_now();
+                                }
+                                s->read_header();
+                              });
+    }
+  }
+
+  // --- reading a request ----------------------------------------------------------
+
+  void next_request() {
+    if (stopping_) return close_now();
+    // A pipelined request is already (partly) here; otherwise wait, idle, for its
+    // first byte, then give its headers the read-header time.
+    if (buffer_.size() > 0) return read_header();
+    if (buffer_.capacity() > 64 * 1024) buffer_.shrink_to_fit();
+    lowest().expires_after(core_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [s = self()](beast::error_code ec, size_t n) {
+      s->buffer_.commit(n);
+      if (ec) return s->close_now();
+      s->read_header();
+    });
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(core_->options.max_body_bytes);
+    lowest().expires_after(core_->options.read_header_timeout);
+    bh::async_read_header(stream_, buffer_, *parser_,
+                          [s = self()](beast::error_code ec, size_t) { s->on_header(ec); });
+  }
+
+  // Errors of the request's bytes: 400/413/431 and close; transport errors: close.
+  void read_failed(beast::error_code ec, bool in_body) {
+    if (ec == bh::error::header_limit || (ec == bh::error::buffer_overflow && !in_body)) {
+      return write_fatal_raw(fatal_response(431, ""));
+    }
+    if (ec == bh::error::body_limit) return write_fatal_raw(fatal_response(413, ""));
+    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() && ec != bh::error::end_of_stream &&
+        ec != bh::error::partial_message) {
+      return write_fatal_raw(fatal_response(400, ec.message()));
+    }
+    if (ec == beast::error::timeout) {
+      core_->logger.debug("Connection timed out", {{"remote", host_port(peer_.ip, peer_.port)},
+                                                   {"phase", in_body ? "body" : "headers"}});
+    }
+    close_now();
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return read_failed(ec, false);
+    auto& req = parser_->get();
+    if (req.version() >= 11 && req.find(bh::field::host) == req.end()) {
+      return write_fatal_raw(fatal_response(400, "missing required Host header"));
+    }
+    auto path = request_path(req.target());
+    if (!path.ok()) return write_fatal_raw(fatal_response(400, path.error().message()));
+    path_ = std::move(*path);
+    busy_ = true;
+    core_->request_started();
+
+    auto snap = core_->config->current();
+    if (!snap.ok()) {
+      core_->logger.error("Unable to parse configuration", {{"err", snap.error()}});
+      return respond(plain_error(500, "Internal Server Error"));
+    }
+    cfg_ = std::move(*snap);
+    if (!cfg_->auth->enabled()) return after_auth(true);
+    const std::string authorization(req[bh::field::authorization]);
+    if (auto quick = cfg_->auth->authorize_cached(authorization)) return after_auth(*quick);
+    // bcrypt: off the event thread, one at a time, in a short queue.
+    auto s = self();
+    const bool queued = core_->auth_lane.submit([s, authorization, work = asio::make_work_guard(*ioc_)] {
+      const bool ok = s->cfg_->auth->authorize(authorization);
+      asio::post(s->lowest().get_executor(), [s, ok] { s->after_auth(ok); });
+    });
+    if (!queued) respond(plain_error(503, "Too many authentication checks in flight, try again later."));
+  }
+
+  void after_auth(bool ok) {
+    if (!ok) {
+      Response r = plain_error(401, "Unauthorized");
+      r.headers.emplace("WWW-Authenticate", "Basic");
+      return respond(std::move(r));
+    }
+    auto match = core_->router.find(path_);
+    if (match.landing) {
       Response page;
       page.content_type = "text/html; charset=utf-8";
-      page.body = landing_html;
-      respond(req, res, std::move(page));
+      page.body = core_->router.landing_html();
+      return respond(std::move(page));
+    }
+    if (!match.route) return respond(plain_error(404, "404 page not found"));
+    auto slot = Router::acquire(match.route, core_->options.max_requests);
+    if (!slot) {
+      if (core_->options.on_error_status) core_->options.on_error_status(path_, 503);
+      return respond(plain_error(503, "Limit of concurrent requests reached (" +
+                                          std::to_string(core_->options.max_requests) + "), try again later."));
+    }
+    route_ = std::move(match.route);
+    slot_ = std::move(*slot);
+    if (parser_->is_done()) return run_handler();
+    read_body();
+  }
+
+  void read_body() {
+    auto& req = parser_->get();
+    lowest().expires_after(core_->options.read_timeout);
+    if (beast::iequals(req[bh::field::expect], "100-continue")) {
+      auto msg = std::make_shared<const std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*msg), [s = self(), msg](beast::error_code ec, size_t) {
+        if (ec) return s->abandon_request();
+        bh::async_read(s->stream_, s->buffer_, *s->parser_,
+                       [s](beast::error_code ec2, size_t) { s->on_body(ec2); });
+      });
       return;
     }
-    route = find_prefix_route(req.path);
-  }
-  if (!route) {
-    plain_error(res, 404, "404 page not found");
-    return;
+    bh::async_read(stream_, buffer_, *parser_, [s = self()](beast::error_code ec, size_t) { s->on_body(ec); });
   }
 
-  const int limit = options.max_requests;
-  const bool counted = route->limited && limit > 0;
-  if (counted && route->in_flight.fetch_add(1) >= limit) {
-    route->in_flight.fetch_sub(1);
-    if (options.on_error_status) options.on_error_status(req.path, 503);
-    plain_error(res, 503,
-                "Limit of concurrent requests reached (" + std::to_string(limit) + "), try again later.");
-    return;
-  }
-  struct Release {
-    RouteState* state;
-    ~Release() {
-      if (state != nullptr) state->in_flight.fetch_sub(1);
+  void on_body(beast::error_code ec) {
+    if (ec) {
+      slot_.release();
+      route_.reset();
+      finish_request();
+      return read_failed(ec, true);
     }
-  } release{counted ? route.get() : nullptr};
-
-  Response out;
-  try {
-    out = route->handler(r);
-  } catch (const std::exception& e) {
-    logger.error("Request handler failed", {{"path", req.path}, {"err", e.what()}});
-    if (options.on_error_status) options.on_error_status(req.path, 500);
-    plain_error(res, 500, "Internal Server Error");
-    return;
+    run_handler();
   }
-  respond(req, res, std::move(out));
-}
 
-void Core::respond(const httplib::Request& req, httplib::Response& res, Response out) {
-  res.status = out.status;
-  if (!out.content_type.empty()) res.set_header("Content-Type", out.content_type);
-  // set_header drops values carrying CR or LF, so relayed headers cannot split the response.
-  for (const auto& [name, value] : out.headers) res.set_header(name, value);
-  if (out.raw) {
-    relay(req, res, std::move(out.body));
-    return;
-  }
-  res.body = std::move(out.body);
-  // cpp-httplib compresses text/* (gzip, or brotli when asked for) by itself; other
-  // types are compressed here so that "gzip accepted" always means a gzip body.
-  if (!res.body.empty() && req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos &&
-      httplib::detail::encoding_type(req, res) == httplib::detail::EncodingType::None) {
-    std::string z = gzip(res.body);
-    if (!z.empty()) {
-      res.body = std::move(z);
-      res.set_header("Content-Encoding", "gzip");
+  // --- handling -------------------------------------------------------------------
+
+  void run_handler() {
+    auto& req = parser_->get();
+    Request r;
+    r.method = std::string(req.method_string());
+    r.path = path_;
+    r.remote_addr = host_port(peer_.ip, peer_.port);
+    r.remote_ip = peer_.ip;
+    r.remote_port = peer_.port;
+    r.target = std::string(req.target());
+    r.accept = std::string(req[bh::field::accept]);
+    r.accept_encoding = std::string(req[bh::field::accept_encoding]);
+    r.host = std::string(req[bh::field::host]);
+    for (const auto& f : req) r.headers.emplace(std::string(f.name_string()), std::string(f.value()));
+    r.body = std::move(req.body());
+    const bool head = req.method() == bh::verb::head;
+    const bool gzip_ok = accepts_gzip(r.accept_encoding);
+    const bool keep_alive = req.keep_alive() && !stopping_;
+
+    auto s = self();
+    // The guard keeps the event loop running for the answer, even after a stop that
+    // gave up waiting for this handler.
+    auto task = [s, route = route_, req = std::move(r), slot = std::make_shared<InFlightSlot>(std::move(slot_)),
+                 cfg = cfg_, head, gzip_ok, keep_alive, work = asio::make_work_guard(*ioc_)]() mutable {
+      Response out;
+      try {
+        out = route->handler(req);
+      } catch (const std::exception& e) {
+        s->core_->logger.error("Request handler failed", {{"path", req.path}, {"err", e.what()}});
+        if (s->core_->options.on_error_status) s->core_->options.on_error_status(req.path, 500);
+        out = plain_error(500, "Internal Server Error");
+      }
+      slot->release();
+      auto wire = std::make_shared<WireResponse>(
+          s->core_->to_wire(std::move(out), cfg.get(), gzip_ok, head, keep_alive));
+      asio::post(s->lowest().get_executor(), [s, wire] { s->write(std::move(*wire)); });
+    };
+    route_.reset();
+    if (!core_->handlers.submit(std::move(task))) {
+      respond(plain_error(503, "Service Unavailable"));
     }
   }
-}
 
-struct ListenerSlot {
-  std::string name;  // address as configured, or the systemd socket's address
-  std::shared_ptr<httplib::Server> server;
-  SocketAdopter* adopter = nullptr;
-  std::shared_ptr<TlsPolicy> tls_policy;  // referenced by the SSL_CTX callbacks
-  int fd = -1;
-  int port = 0;
-  std::thread thread;
-  bool started = false;
+  // An answer made on the event thread (errors, the landing page).
+  void respond(Response out) {
+    const auto& req = parser_->get();
+    slot_.release();
+    route_.reset();
+    // An unread body closes the connection: the next request would start inside it.
+    const bool keep_alive = req.keep_alive() && parser_->is_done() && !stopping_;
+    write(core_->to_wire(std::move(out), cfg_.get(), accepts_gzip(req[bh::field::accept_encoding]),
+                         req.method() == bh::verb::head, keep_alive));
+  }
+
+  void write(WireResponse res) {
+    res_ = std::move(res);
+    lowest().expires_after(core_->options.write_timeout);
+    bh::async_write(stream_, res_, [s = self()](beast::error_code ec, size_t) {
+      const bool keep = !ec && s->res_.keep_alive() && !s->stopping_;
+      s->res_ = {};
+      s->finish_request();
+      if (ec) return s->close_now();
+      if (!keep) return s->linger_close();
+      s->next_request();
+    });
+  }
+
+  void finish_request() {
+    if (!busy_) return;
+    busy_ = false;
+    cfg_.reset();
+    parser_.reset();
+    core_->request_finished();
+  }
+
+  void abandon_request() {
+    slot_.release();
+    route_.reset();
+    finish_request();
+    close_now();
+  }
+
+  // --- closing --------------------------------------------------------------------
+
+  void write_fatal_raw(std::string bytes) {
+    finish_request();
+    auto msg = std::make_shared<const std::string>(std::move(bytes));
+    lowest().expires_after(core_->options.write_timeout);
+    auto on_written = [s = self(), msg](beast::error_code ec, size_t) {
+      if (ec) return s->close_now();
+      s->linger_close();
+    };
+    // Before the TLS handshake the answer goes out unencrypted, as Go's does.
+    if (kTls && !handshaken()) {
+      asio::async_write(lowest(), asio::buffer(*msg), std::move(on_written));
+    } else {
+      asio::async_write(stream_, asio::buffer(*msg), std::move(on_written));
+    }
+  }
+
+  bool handshaken() {
+    if constexpr (kTls) {
+      return SSL_is_init_finished(stream_.native_handle()) == 1;
+    } else {
+      return true;
+    }
+  }
+
+  // Half-closes, then discards what the client still sends for a short while.
+  void linger_close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(Proto::socket::shutdown_send, ignored);
+    lowest().expires_after(kLingerTime);
+    scratch_ = std::make_unique<std::array<char, 4096>>();
+    linger_read();
+  }
+
+  void linger_read() {
+    lowest().async_read_some(asio::buffer(*scratch_), [s = self()](beast::error_code ec, size_t n) {
+      s->lingered_ += n;
+      if (ec || s->lingered_ > kLingerMaxBytes) return s->close_now();
+      s->linger_read();
+    });
+  }
+
+  void close_now() {
+    finish_request();
+    lowest().close();
+  }
+
+  std::shared_ptr<asio::io_context> ioc_;
+  std::shared_ptr<Core> core_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  PeerAddress peer_;
+  uint64_t id_ = 0;
+  std::optional<bh::request_parser<bh::string_body>> parser_;
+  std::string path_;
+  std::shared_ptr<const ConfigSnapshot> cfg_;
+  std::shared_ptr<RouteState> route_;
+  InFlightSlot slot_;
+  WireResponse res_;
+  std::unique_ptr<std::array<char, 4096>> scratch_;
+  size_t lingered_ = 0;
+  bool busy_ = false;
+  bool stopping_ = false;
 };
+
+struct ListenerState {
+  // The io_context reference comes first so that it outlives the acceptor.
+  std::shared_ptr<asio::io_context> ioc;
+  asio::basic_socket_acceptor<Proto> acceptor;
+  asio::steady_timer retry;
+  std::string name;
+  int port = 0;
+  bool tcp = true;
+
+  explicit ListenerState(std::shared_ptr<asio::io_context> c)
+      : ioc(std::move(c)), acceptor(*ioc), retry(*ioc) {}
+};
+
+void start_session(const std::shared_ptr<asio::io_context>& ioc, const std::shared_ptr<Core>& core,
+                   Proto::socket socket, bool tcp) {
+  const int fd = socket.native_handle();
+  if (tcp) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  PeerAddress peer = peer_of(fd);
+  ++core->connections;
+  std::shared_ptr<SessionBase> base;
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> l(core->sessions_mu);
+    id = ++core->next_session;
+  }
+  if (core->ssl) {
+    auto s = std::make_shared<Session<TlsStream>>(ioc, core, TlsStream(PlainStream(std::move(socket)), *core->ssl),
+                                                  std::move(peer));
+    base = s;
+    {
+      std::lock_guard<std::mutex> l(core->sessions_mu);
+      core->sessions[id] = base;
+    }
+    s->run(id);
+  } else {
+    auto s = std::make_shared<Session<PlainStream>>(ioc, core, PlainStream(std::move(socket)), std::move(peer));
+    base = s;
+    {
+      std::lock_guard<std::mutex> l(core->sessions_mu);
+      core->sessions[id] = base;
+    }
+    s->run(id);
+  }
+}
+
+void accept_next(const std::shared_ptr<ListenerState>& listener, const std::shared_ptr<Core>& core) {
+  listener->acceptor.async_accept([listener, core](beast::error_code ec, Proto::socket socket) {
+    if (ec == asio::error::operation_aborted || core->stopping) return;
+    if (ec) {
+      // Out of descriptors or memory: wait a little instead of spinning on accept.
+      core->logger.warn("Accept failed; retrying", {{"address", listener->name}, {"err", ec.message()}});
+      listener->retry.expires_after(kAcceptRetry);
+      listener->retry.async_wait([listener, core](beast::error_code e) {
+        if (!e) accept_next(listener, core);
+      });
+      return;
+    }
+    if (core->connections.load() >= core->options.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      core->refused_connection();
+    } else {
+      start_session(listener->ioc, core, std::move(socket), listener->tcp);
+    }
+    accept_next(listener, core);
+  });
+}
 
 class ServerImpl final : public Server {
  public:
@@ -350,19 +672,10 @@ class ServerImpl final : public Server {
   ~ServerImpl() override { stop(std::chrono::seconds(5)); }
 
   void route(const std::string& path, Handler handler, bool limited) override {
-    auto r = std::make_shared<RouteState>();
-    r->handler = std::move(handler);
-    r->limited = limited;
-    std::unique_lock lock(core_->routes_mu);
-    core_->routes[path] = std::move(r);
+    core_->router.route(path, std::move(handler), limited);
   }
-
   void route_prefix(const std::string& prefix, Handler handler, bool limited) override {
-    auto r = std::make_shared<RouteState>();
-    r->handler = std::move(handler);
-    r->limited = limited;
-    std::unique_lock lock(core_->routes_mu);
-    core_->prefix_routes[prefix] = std::move(r);
+    core_->router.route_prefix(prefix, std::move(handler), limited);
   }
 
   Status start() override;
@@ -370,145 +683,64 @@ class ServerImpl final : public Server {
   std::vector<int> bound_ports() const override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<int> ports;
-    for (const auto& l : listeners_) ports.push_back(l.port);
+    for (const auto& l : listeners_) ports.push_back(l->port);
     return ports;
   }
 
  private:
-  Result<std::shared_ptr<httplib::Server>> make_server(ListenerSlot& slot,
-                                                       const std::shared_ptr<const ConfigSnapshot>& cfg);
-  void abandon(std::vector<ListenerSlot>& slots);
+  Status setup_tls(const ConfigSnapshot& cfg);
 
   std::shared_ptr<Core> core_;
   mutable std::mutex mu_;
-  std::vector<ListenerSlot> listeners_;
+  std::shared_ptr<asio::io_context> ioc_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::shared_ptr<ListenerState>> listeners_;
+  std::thread io_thread_;
+  std::shared_ptr<std::promise<void>> io_done_;
   bool started_ = false;
   bool stopped_ = false;
-
-  // Listener threads report their end here so that stop() can wait with a deadline.
-  struct Exits {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t done = 0;
-  };
-  std::shared_ptr<Exits> exits_ = std::make_shared<Exits>();
 };
 
-Result<std::shared_ptr<httplib::Server>> ServerImpl::make_server(
-    ListenerSlot& slot, const std::shared_ptr<const ConfigSnapshot>& cfg) {
-  std::shared_ptr<httplib::Server> svr;
-  if (cfg->tls) {
-    slot.tls_policy = std::make_shared<TlsPolicy>();
-    slot.tls_policy->initial = cfg->tls;
-    std::weak_ptr<Core> weak = core_;
-    slot.tls_policy->current_material = [weak]() -> std::shared_ptr<const TlsMaterial> {
-      auto core = weak.lock();
-      if (!core) return nullptr;
-      auto s = core->config->current();
-      if (!s.ok()) {
-        core->logger.error("Unable to parse configuration", {{"err", s.error()}});
-        return nullptr;
-      }
-      if (!(*s)->tls) {
-        core->logger.error("TLS was removed from the web config; restart to serve plain HTTP",
-                           {{"file", core->config->path()}});
-      }
-      return (*s)->tls;
-    };
-    Status setup;
-    auto ssl = std::make_shared<Listener<httplib::SSLServer>>([&](SSL_CTX& ctx) {
-      setup = configure_ssl_ctx(&ctx, cfg->config, *cfg->tls, slot.tls_policy.get());
-      return setup.ok();
-    });
-    if (!setup.ok()) return setup.error();
-    if (!ssl->is_valid()) return invalid("couldn't create the TLS context for " + slot.name);
-    slot.adopter = ssl.get();
-    svr = ssl;
-  } else {
-    auto plain = std::make_shared<Listener<httplib::Server>>();
-    slot.adopter = plain.get();
-    svr = plain;
-  }
-
+Status ServerImpl::setup_tls(const ConfigSnapshot& cfg) {
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) return invalid("couldn't create the TLS context");
+  core_->ssl = std::make_unique<asio::ssl::context>(raw);  // takes ownership
+  core_->tls_policy = std::make_shared<TlsPolicy>();
+  core_->tls_policy->initial = cfg.tls;
   std::weak_ptr<Core> weak = core_;
-  std::shared_ptr<Core> core = core_;
-  auto handler = [core](const httplib::Request& req, httplib::Response& res) { core->handle(req, res); };
-  // Requests with a body go through cpp-httplib's dispatch so that it reads the body
-  // first (keeping the connection usable); everything else is answered before any
-  // regex matching. Either way paths match exactly, in Core::handle.
-  const std::string any = "[\\s\\S]*";
-  svr->Post(any, handler);
-  svr->Put(any, handler);
-  svr->Patch(any, handler);
-  svr->Delete(any, handler);
-  svr->set_pre_routing_handler([core](const httplib::Request& req, httplib::Response& res) {
-    if (method_has_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
-    core->handle(req, res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // Fills in bodies for errors cpp-httplib produces itself (bad request line, ...).
-  svr->set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (res.has_header(kRelayedEmptyMarker)) {
-          res.headers.erase(kRelayedEmptyMarker);
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-        plain_error(res, res.status, status_text(res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  svr->set_exception_handler(
-      [weak](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
-        std::string what = "unknown exception";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        if (auto c = weak.lock()) c->logger.error("Request failed", {{"path", req.path}, {"err", what}});
-        plain_error(res, 500, "Internal Server Error");
-      });
-  svr->set_read_timeout(core_->options.read_timeout);
-  svr->set_write_timeout(core_->options.write_timeout);
-  svr->set_keep_alive_timeout(
-      std::min<time_t>(kKeepAliveSeconds, std::max<time_t>(1, core_->options.read_timeout.count())));
-  svr->set_payload_max_length(kMaxPayloadBytes);
-  const size_t workers = std::max<size_t>(1, core_->options.worker_threads);
-  svr->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  return svr;
-}
-
-void ServerImpl::abandon(std::vector<ListenerSlot>& slots) {
-  for (auto& s : slots) {
-    if (s.adopter != nullptr) {
-      s.adopter->close_unstarted();
-    } else if (s.fd >= 0) {
-      ::close(s.fd);
+  core_->tls_policy->current_material = [weak]() -> std::shared_ptr<const TlsMaterial> {
+    auto core = weak.lock();
+    if (!core) return nullptr;
+    auto s = core->config->current();
+    if (!s.ok()) {
+      core->logger.error("Unable to parse configuration", {{"err", s.error()}});
+      return nullptr;
     }
-  }
-  slots.clear();
+    if (!(*s)->tls) {
+      core->logger.error("TLS was removed from the web config; restart to serve plain HTTP",
+                         {{"file", core->config->path()}});
+    }
+    return (*s)->tls;
+  };
+  return configure_ssl_ctx(core_->ssl->native_handle(), cfg.config, *cfg.tls, core_->tls_policy.get());
 }
 
 Status ServerImpl::start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return invalid("server already started");
 
-  // A client that disconnects mid-response must not kill the exporter (cpp-httplib
-  // writes without MSG_NOSIGNAL); Go ignores SIGPIPE on sockets too.
-  struct sigaction old {};
-  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
-
-  std::vector<ListenerSlot> slots;
+  std::vector<int> fds;
+  std::vector<std::string> names;
+  auto abandon = [&fds] {
+    for (int fd : fds) ::close(fd);
+  };
   if (core_->options.systemd_socket) {
     core_->logger.info("Listening on systemd activated listeners instead of port listeners.");
-    auto fds = systemd_listeners();
-    if (!fds.ok()) return fds.error();
-    for (int fd : *fds) {
-      ListenerSlot s;
-      s.fd = fd;
-      s.name = socket_address(fd);
-      slots.push_back(std::move(s));
+    auto got = systemd_listeners();
+    if (!got.ok()) return got.error();
+    for (int fd : *got) {
+      fds.push_back(fd);
+      names.push_back(socket_address(fd));
     }
   } else {
     if (core_->options.listen_addresses.empty()) {
@@ -518,65 +750,68 @@ Status ServerImpl::start() {
       auto addr = parse_listen_address(text);
       Result<int> fd = addr.ok() ? bind_listener(*addr) : Result<int>(addr.error());
       if (!fd.ok()) {
-        abandon(slots);
+        abandon();
         return fd.error();
       }
-      ListenerSlot s;
-      s.fd = *fd;
-      s.name = text;
-      slots.push_back(std::move(s));
+      fds.push_back(*fd);
+      names.push_back(text);
     }
   }
 
   auto snap = core_->config->current();
   if (!snap.ok()) {
-    abandon(slots);
+    abandon();
     return snap.error();
   }
-  const bool tls = (*snap)->tls != nullptr;
-  for (auto& s : slots) {
-    s.port = socket_port(s.fd);
-    auto svr = make_server(s, *snap);
-    if (!svr.ok()) {
-      abandon(slots);
-      return svr.error();
+  // TLS is set up only when the web config asks for it: a plain server never
+  // initialises the TLS library.
+  if ((*snap)->tls) {
+    if (auto st = setup_tls(**snap); !st.ok()) {
+      abandon();
+      return st;
     }
-    s.server = std::move(*svr);
-    s.adopter->adopt(s.fd);
   }
 
-  for (auto& s : slots) {
-    const std::string bound = socket_address(s.fd);
+  ioc_ = std::make_shared<asio::io_context>(1);
+  for (size_t i = 0; i < fds.size(); ++i) {
+    auto l = std::make_shared<ListenerState>(ioc_);
+    const int family = socket_family(fds[i]);
+    l->tcp = family == AF_INET || family == AF_INET6;
+    beast::error_code ec;
+    l->acceptor.assign(Proto(family, l->tcp ? IPPROTO_TCP : 0), fds[i], ec);
+    if (ec) {
+      for (size_t j = i; j < fds.size(); ++j) ::close(fds[j]);
+      listeners_.clear();
+      return Error(ErrorKind::kIo, "couldn't serve " + names[i] + ": " + ec.message());
+    }
+    l->name = names[i];
+    l->port = socket_port(fds[i]);
+    listeners_.push_back(std::move(l));
+  }
+
+  const bool tls = core_->ssl != nullptr;
+  for (const auto& l : listeners_) {
+    const std::string bound = socket_address(l->acceptor.native_handle());
     core_->logger.info("Listening on", {{"address", bound}});
     core_->logger.info(tls ? "TLS is enabled." : "TLS is disabled.", {{"http2", false}, {"address", bound}});
-    // The thread owns references to everything it touches, so it may safely outlive
-    // this object if stop() gives up waiting for it.
-    s.thread = std::thread([svr = s.server, core = core_, exits = exits_, name = s.name] {
-      // cpp-httplib reports a stop() as success; false means accept() itself failed.
-      if (!svr->listen_after_bind()) {
-        core->logger.error("Listener stopped unexpectedly; no longer serving this address",
-                           {{"address", name}});
-      }
-      std::lock_guard<std::mutex> l(exits->mu);
-      ++exits->done;
-      exits->cv.notify_all();
-    });
-    s.started = true;
+    accept_next(l, core_);
   }
-  listeners_ = std::move(slots);
-  started_ = true;
-
-  // httplib::Server::stop() is a no-op until the accept loop runs, so wait for it.
-  const auto until = std::chrono::steady_clock::now() + kStartTimeout;
-  for (auto& s : listeners_) {
-    while (!s.server->is_running() && std::chrono::steady_clock::now() < until) {
-      {
-        std::lock_guard<std::mutex> l(exits_->mu);
-        if (exits_->done > 0) break;
+  work_.emplace(ioc_->get_executor());
+  io_done_ = std::make_shared<std::promise<void>>();
+  // The thread owns references to what it touches, so it may outlive this object
+  // when stop() gives up waiting for a stuck handler.
+  io_thread_ = std::thread([ioc = ioc_, core = core_, done = io_done_] {
+    for (;;) {
+      try {
+        ioc->run();
+        break;
+      } catch (const std::exception& e) {
+        core->logger.error("Event loop error; continuing", {{"err", e.what()}});
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-  }
+    done->set_value();
+  });
+  started_ = true;
   return Status::Ok();
 }
 
@@ -584,27 +819,49 @@ void ServerImpl::stop(std::chrono::milliseconds deadline) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!started_ || stopped_) return;
   stopped_ = true;
-  for (auto& s : listeners_) s.server->stop();
-
-  // Each listener returns once its worker pool has finished the requests in flight.
   const auto until = std::chrono::steady_clock::now() + deadline;
+  core_->stopping = true;
+
+  // Stop accepting and close idle connections; busy ones close after their answer.
+  auto stop_all = [this] {
+    asio::post(*ioc_, [listeners = listeners_, core = core_] {
+      for (const auto& l : listeners) {
+        beast::error_code ignored;
+        l->acceptor.close(ignored);
+        l->retry.cancel();
+      }
+      std::vector<std::shared_ptr<SessionBase>> live;
+      {
+        std::lock_guard<std::mutex> l(core->sessions_mu);
+        for (auto& [id, weak] : core->sessions) {
+          if (auto s = weak.lock()) live.push_back(std::move(s));
+        }
+      }
+      for (auto& s : live) s->stop();
+    });
+  };
+  stop_all();
+
   bool all_done = false;
   {
-    std::unique_lock<std::mutex> l(exits_->mu);
-    all_done = exits_->cv.wait_until(l, until, [&] { return exits_->done >= listeners_.size(); });
+    std::unique_lock<std::mutex> l(core_->active_mu);
+    all_done = core_->active_cv.wait_until(l, until, [&] { return core_->active == 0; });
   }
+  work_.reset();
   if (!all_done) {
     core_->logger.warn("Stop deadline passed with requests still in flight; abandoning them",
                        {{"deadline_ms", static_cast<int64_t>(deadline.count())}});
+    io_thread_.detach();
+    return;
   }
-  for (auto& s : listeners_) {
-    if (!s.thread.joinable()) continue;
-    if (all_done) {
-      s.thread.join();
-    } else {
-      s.thread.detach();
-    }
+  // Whatever is left (lingering closes) ends within the linger time.
+  stop_all();
+  if (io_done_->get_future().wait_for(kLingerTime * 4) == std::future_status::ready) {
+    io_thread_.join();
+  } else {
+    io_thread_.detach();
   }
+  core_->handlers.stop(std::chrono::milliseconds(100));
 }
 
 }  // namespace
@@ -615,14 +872,14 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options, log::Logge
     auto parsed = parse_listen_address(a);
     if (!parsed.ok()) return parsed.error();
   }
+  if (options.max_connections == 0) return invalid("the connection limit must be at least 1");
+  if (options.max_header_bytes < 1024) return invalid("the request header limit must be at least 1024 bytes");
   auto watcher = WebConfigWatcher::create(options.web_config_file);
   if (!watcher.ok()) return watcher.error();
 
-  auto core = std::make_shared<Core>();
-  if (options.landing_page) core->landing_html = render_landing_page(*options.landing_page);
-  core->options = std::move(options);
-  core->logger = std::move(logger);
-  core->config = std::move(*watcher);
+  auto landing = options.landing_page;
+  auto core = std::make_shared<Core>(std::move(options), std::move(logger), std::move(*watcher));
+  core->router.set_landing_page(std::move(landing));
   return std::unique_ptr<Server>(new ServerImpl(std::move(core)));
 }
 

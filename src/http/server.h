@@ -1,7 +1,8 @@
-// The exporter's HTTP(S) server: one server object, one listener per
+// The HTTP(S) server of both programs: one server object, one listener per
 // --web.listen-address, TLS and basic auth from an exporter-toolkit web config,
 // exact-path routes plus prefix routes (the Redfish proxy's catch-all), a
-// concurrency limit per limited route.
+// concurrency limit per limited route. Connections are served by one event thread
+// (no client can hold a thread by being slow); handlers run on threads of their own.
 #pragma once
 
 #include <algorithm>
@@ -70,9 +71,17 @@ struct ServerOptions {
   std::string web_config_file;                         // empty: plain HTTP, no auth
   bool systemd_socket = false;                         // use LISTEN_FDS sockets instead
   int max_requests = 40;                               // per limited route; 0 = unlimited
-  std::chrono::seconds read_timeout{10};
-  std::chrono::seconds write_timeout{10};
-  size_t worker_threads = 8;
+  std::chrono::seconds read_timeout{10};               // a request body, from the end of its headers
+  std::chrono::seconds write_timeout{10};              // a response, from its first byte
+  // A request's headers must be complete this long after its first byte (after accept,
+  // or after the TLS handshake, for a connection's first request).
+  std::chrono::milliseconds read_header_timeout{2000};
+  std::chrono::milliseconds idle_timeout{10000};           // keep-alive wait for the next request
+  std::chrono::milliseconds tls_handshake_timeout{5000};   // from accept
+  size_t max_header_bytes = 1 << 20;                       // request line + headers; beyond: 431
+  size_t max_body_bytes = 1 << 20;                         // beyond: 413
+  size_t max_connections = 4096;                           // further ones are closed at once
+  size_t worker_threads = 64;                              // most handlers running at once
   std::optional<LandingPage> landing_page;  // served at "/" when set
   // Told of every 500/503 the server itself answers on a route (for promhttp_* counters).
   std::function<void(const std::string& path, int status)> on_error_status;

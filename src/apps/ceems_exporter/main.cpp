@@ -19,6 +19,7 @@
 #include "exporter/exporter_flags.h"
 #include "exporter/scrape.h"
 #include "http/server.h"
+#include "http/server_flags.h"
 #include "slurm/alloy_targets.h"
 
 namespace {
@@ -56,6 +57,8 @@ int run(int argc, char** argv) {
               {{"version", b.version}, {"revision", b.revision}, {"branch", b.branch}});
   logger.info("Build context", {{"compiler", b.compiler}, {"user", b.build_user}, {"date", b.build_date}});
   logger.info("Host", {{"uname", app::host_description()}});
+  const uint64_t open_files = app::raise_open_files_limit();
+  logger.debug("Open files limit", {{"soft", static_cast<int64_t>(std::min<uint64_t>(open_files, INT64_MAX))}});
 
   bool empty_host = flags.get_bool("collector.empty-hostname-label");
   std::string hostname = empty_host ? std::string() : node_name(logger);
@@ -108,6 +111,10 @@ int run(int argc, char** argv) {
   opts.web_config_file = web_config;
   opts.systemd_socket = flags.get_bool("web.systemd-socket");
   opts.max_requests = static_cast<int>(flags.get_int("web.max-requests"));
+  if (auto st = http::apply_server_limit_flags(flags, opts); !st) {
+    logger.error("Invalid web server flag", {{"err", st.error()}});
+    return 1;
+  }
   std::string telemetry_path = flags.get_string("web.telemetry-path");
   std::string targets_path = flags.get_string("web.targets-path");
   if (telemetry_path != "/") {

@@ -1,0 +1,14 @@
+// The serving limits as flags, the same on both programs (docs/http-server.md).
+#pragma once
+
+#include "core/flags.h"
+#include "core/result.h"
+#include "http/server.h"
+
+namespace ceems::http {
+
+void register_server_limit_flags(FlagSet& flags);
+// Fills the limits into options; an error names the flag and the value.
+Status apply_server_limit_flags(const FlagSet& flags, ServerOptions& options);
+
+}  // namespace ceems::http
