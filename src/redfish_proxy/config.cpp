@@ -5,6 +5,7 @@
 #include "core/filesystem.h"
 #include "core/strings.h"
 #include "core/yaml.h"
+#include "redfish_proxy/networks.h"
 #include "redfish_proxy/url.h"
 
 namespace ceems::redfish_proxy {
@@ -61,6 +62,21 @@ class Parser {
     return out;
   }
 
+  // A list of addresses, networks or host names, each checked here so that a typo
+  // stops start-up with its line.
+  Result<std::vector<std::string>> networks(const YAML::Node& node, const std::string& path) const {
+    auto list = strings(node, path);
+    if (!list) return list.error();
+    size_t i = 0;
+    for (const auto& entry : *list) {
+      if (auto e = parse_network_entry(entry); !e) {
+        return error(path + "[" + std::to_string(i) + "]", node, e.error().message());
+      }
+      ++i;
+    }
+    return list;
+  }
+
   Status targets(const YAML::Node& node, const std::string& path, ProxyConfig& cfg) const {
     if (!node.IsDefined() || node.IsNull()) return Status::Ok();
     if (!node.IsSequence()) return error(path, node, "expected a list of targets");
@@ -113,6 +129,18 @@ Result<ProxyConfig> parse_proxy_config(std::string_view yaml, const std::string&
     auto skip_value = p.boolean(*skip, "redfish_config.web.insecure_skip_verify");
     if (!skip_value) return skip_value.error();
     cfg.insecure_skip_verify = *skip_value;
+    auto trusted = p.child(*web, "redfish_config.web", "trusted_proxies");
+    if (!trusted) return trusted.error();
+    if (trusted->IsDefined() && !trusted->IsNull()) {
+      auto list = p.networks(*trusted, "redfish_config.web.trusted_proxies");
+      if (!list) return list.error();
+      cfg.trusted_proxies = std::move(*list);
+    }
+    auto allowed = p.child(*web, "redfish_config.web", "allowed_hosts");
+    if (!allowed) return allowed.error();
+    auto allowed_list = p.networks(*allowed, "redfish_config.web.allowed_hosts");
+    if (!allowed_list) return allowed_list.error();
+    cfg.allowed_hosts = std::move(*allowed_list);
     auto targets = p.child(*rc, "redfish_config", "targets");
     if (!targets) return targets.error();
     if (auto st = p.targets(*targets, "redfish_config.targets", cfg); !st) return st.error();

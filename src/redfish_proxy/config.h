@@ -2,6 +2,7 @@
 // and the optional static map of compute-node IPs to BMC URLs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ struct TargetConfig {
 struct ProxyConfig {
   bool insecure_skip_verify = false;  // redfish_config.web.insecure_skip_verify
   std::vector<TargetConfig> targets;  // redfish_config.targets
+  // redfish_config.web.trusted_proxies: peers whose X-Real-IP header is believed
+  // (addresses or networks). Unset: loopback only.
+  std::optional<std::vector<std::string>> trusted_proxies;
+  // redfish_config.web.allowed_hosts: BMC hosts (addresses, networks, names) that an
+  // X-Redfish-Url header may name. Empty: any (with targets: only theirs).
+  std::vector<std::string> allowed_hosts;
 };
 
 // Parses the YAML text; source names the file in errors ("<source>: <key>: <problem>").

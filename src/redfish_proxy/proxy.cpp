@@ -213,7 +213,16 @@ http::Response Proxy::handle(const http::Request& req) {
   }
 
   std::vector<std::string> real_ips;
-  for (auto v : values_of(req.headers, "X-Real-IP")) real_ips.emplace_back(v);
+  for (auto v : values_of(req.headers, "X-Real-IP")) {
+    std::string claimed(v);
+    if (table_.may_claim(req.remote_ip, claimed)) {
+      real_ips.push_back(std::move(claimed));
+    } else {
+      // Otherwise any compute node could name another node's address and reach its BMC.
+      logger_.debug("Ignoring X-Real-IP from a peer that is not a trusted proxy",
+                    {{"remote_ip", req.remote_ip}, {"x_real_ip", for_log(claimed)}});
+    }
+  }
   const std::vector<std::string> candidates = candidate_ips(real_ips, req.remote_ip);
   auto header = values_of(req.headers, "X-Redfish-Url");
   const std::string redfish_url = header.empty() ? std::string() : std::string(header.front());

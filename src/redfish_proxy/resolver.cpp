@@ -13,14 +13,36 @@ constexpr size_t kMaxCachedIpLength = 64;
 
 Result<TargetTable> TargetTable::create(const ProxyConfig& config) {
   TargetTable table;
+  size_t entry = 0;
   for (const auto& t : config.targets) {
+    ++entry;
     auto target = make_target(t.url);
     if (!target)
       return invalid("invalid url string: " + redact_url(t.url) + " (" + target.error().message() + ")");
     table.allowed_.insert(target->key);
-    for (const auto& ip : t.host_ip_addrs) table.by_ip_.insert_or_assign(ip, *target);
+    for (const auto& ip : t.host_ip_addrs) {
+      table.by_ip_.insert_or_assign(ip, *target);
+      table.entry_of_ip_.insert_or_assign(ip, entry);
+    }
+  }
+  auto allowed = NetworkList::parse(config.allowed_hosts, "redfish_config.web.allowed_hosts");
+  if (!allowed) return allowed.error();
+  table.allowed_hosts_ = std::move(*allowed);
+  if (config.trusted_proxies) {
+    auto trusted = NetworkList::parse(*config.trusted_proxies, "redfish_config.web.trusted_proxies");
+    if (!trusted) return trusted.error();
+    table.trusted_proxies_ = std::move(*trusted);
+  } else {
+    table.trusted_proxies_ = NetworkList::loopback();
   }
   return table;
+}
+
+bool TargetTable::may_claim(const std::string& peer_ip, const std::string& claimed_ip) const {
+  if (claimed_ip == peer_ip || trusted_proxies_.contains_ip(peer_ip)) return true;
+  auto peer = entry_of_ip_.find(peer_ip);
+  auto claimed = entry_of_ip_.find(claimed_ip);
+  return peer != entry_of_ip_.end() && claimed != entry_of_ip_.end() && peer->second == claimed->second;
 }
 
 const Target* TargetTable::find(const std::string& ip) const {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "redfish_proxy/config.h"
+#include "redfish_proxy/networks.h"
 #include "redfish_proxy/url.h"
 
 namespace ceems::redfish_proxy {
@@ -31,13 +32,26 @@ class TargetTable {
   const Target* find(const std::string& ip) const;
   // With targets configured, only their URLs may be named by X-Redfish-Url; without
   // any, every valid http(s) URL may (the documented header-only mode).
+  // redfish_config.web.allowed_hosts narrows that further, in both modes.
   bool restricted() const { return !allowed_.empty(); }
-  bool allows(const Target& t) const { return !restricted() || allowed_.count(t.key) != 0; }
+  bool allows(const Target& t) const {
+    return (!restricted() || allowed_.count(t.key) != 0) &&
+           (allowed_hosts_.empty() || allowed_hosts_.contains_host(host_of(t.host)));
+  }
+  bool has_allowed_hosts() const { return !allowed_hosts_.empty(); }
   size_t size() const { return by_ip_.size(); }
+
+  // Whether the X-Real-IP a peer sent may be believed: the peer is a trusted proxy, or
+  // the claimed address and the peer are addresses of one configured target entry
+  // (a node with several interfaces).
+  bool may_claim(const std::string& peer_ip, const std::string& claimed_ip) const;
 
  private:
   std::unordered_map<std::string, Target> by_ip_;
+  std::unordered_map<std::string, size_t> entry_of_ip_;  // which config entry named the IP
   std::set<std::string> allowed_;  // Target::key of every configured URL
+  NetworkList allowed_hosts_;
+  NetworkList trusted_proxies_;
 };
 
 // IP -> target learned from X-Redfish-Url headers. Thread-safe; bounded, the entry

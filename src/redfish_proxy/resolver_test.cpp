@@ -200,3 +200,53 @@ TEST(TargetCache, ConcurrentReadersAndWriters) {
 
 }  // namespace
 }  // namespace ceems::redfish_proxy
+
+namespace ceems::redfish_proxy {
+namespace {
+
+TEST(TrustedRealIp, LoopbackPeersAreTrustedByDefault) {
+  const auto table = table_of(two_bmcs());
+  EXPECT_TRUE(table.may_claim("127.0.0.1", "192.168.1.1"));
+  EXPECT_TRUE(table.may_claim("::1", "192.168.1.1"));
+  // A compute node cannot speak for another node.
+  EXPECT_FALSE(table.may_claim("192.168.1.0", "192.168.1.1"));
+  EXPECT_FALSE(table.may_claim("10.9.9.9", "192.168.1.1"));
+  // Its own address, or another address of its own entry, it may name.
+  EXPECT_TRUE(table.may_claim("192.168.1.0", "192.168.1.0"));
+  EXPECT_TRUE(table.may_claim("10.0.0.1", "192.168.1.0"));
+}
+
+TEST(TrustedRealIp, ConfiguredProxiesReplaceLoopback) {
+  ProxyConfig c = two_bmcs();
+  c.trusted_proxies = std::vector<std::string>{"10.50.0.0/16"};
+  const auto table = table_of(c);
+  EXPECT_TRUE(table.may_claim("10.50.1.2", "192.168.1.1"));
+  EXPECT_FALSE(table.may_claim("127.0.0.1", "192.168.1.1"));
+}
+
+TEST(AllowedHosts, HeaderTargetsMustFallInside) {
+  ProxyConfig c;
+  c.allowed_hosts = {"10.20.0.0/16", "bmc.example.org"};
+  const auto table = table_of(c);
+  EXPECT_TRUE(table.allows(target("https://10.20.3.4")));
+  EXPECT_TRUE(table.allows(target("https://bmc.example.org:8443/")));
+  EXPECT_FALSE(table.allows(target("https://10.21.0.1")));
+  EXPECT_FALSE(table.allows(target("http://169.254.169.254/")));
+  EXPECT_FALSE(table.allows(target("https://other.example.org")));
+  TargetCache cache;
+  auto r = resolve(table, cache, {}, "10.1.1.1", "http://169.254.169.254/");
+  EXPECT_FALSE(r.target);
+  EXPECT_EQ(r.failure, "not allowed");
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(AllowedHosts, BadEntryFailsTableCreation) {
+  ProxyConfig c;
+  c.allowed_hosts = {"10.20.0.0/99"};
+  auto t = TargetTable::create(c);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message().find("allowed_hosts[0]"), std::string::npos) << t.error().message();
+}
+
+}  // namespace
+}  // namespace ceems::redfish_proxy

@@ -12,6 +12,7 @@
 #include "exporter/build_info.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "http/server_flags.h"
 #include "redfish_proxy/config.h"
 #include "redfish_proxy/proxy.h"
 
@@ -21,9 +22,8 @@ constexpr const char* kProgram = "redfish_proxy";
 constexpr const char* kDescription = "A Reverse proxy to Redfish API server.";
 // Go panics on a flag parse error, which exits with status 2.
 constexpr int kFlagErrorStatus = 2;
-// cpp-httplib gives each connection a worker for as long as it is kept alive, and a
-// relayed request holds one for up to the backend timeout; sized for a few hundred
-// collectors querying at once (idle threads cost only address space).
+// A relayed request holds a handler thread for up to the backend timeout; sized for a
+// few hundred collectors querying at once. Threads start on demand and end when idle.
 constexpr size_t kWorkerThreads = 128;
 
 void register_flags(ceems::FlagSet& f) {
@@ -50,6 +50,7 @@ void register_flags(ceems::FlagSet& f) {
   f.add_bool("web.debug-server", "Enable debug server (default: disabled).");
   f.add_bool("web.systemd-socket",
              "Use systemd socket activation listeners instead of port listeners (Linux only).");
+  ceems::http::register_server_limit_flags(f);
   ceems::app::register_logging_flags(f);
 }
 
@@ -65,6 +66,7 @@ int run(int argc, char** argv) {
   log::Logger logger;
 
   const BuildInfo& b = build_info();
+  app::raise_open_files_limit();
   struct rlimit fds {};
   ::getrlimit(RLIMIT_NOFILE, &fds);
   logger.info("Starting redfish_proxy",
@@ -114,12 +116,23 @@ int run(int argc, char** argv) {
                                               {"host_ips", static_cast<int64_t>((*proxy)->table().size())},
                                               {"insecure_skip_verify", config.insecure_skip_verify}});
 
+  if (config.targets.empty() && config.allowed_hosts.empty()) {
+    logger.warn(
+        "No targets and no allowed_hosts configured: any client that reaches this proxy can make it send "
+        "requests to any http(s) URL named in X-Redfish-Url; set redfish_config.web.allowed_hosts to the BMC "
+        "network");
+  }
+
   http::ServerOptions opts;
   opts.listen_addresses = flags.get_list("web.listen-address");
   opts.web_config_file = web_config;
   opts.systemd_socket = flags.get_bool("web.systemd-socket");
   opts.max_requests = 0;
   opts.worker_threads = kWorkerThreads;
+  if (auto st = http::apply_server_limit_flags(flags, opts); !st) {
+    logger.error("Invalid web server flag", {{"err", st.error()}});
+    return 1;
+  }
   auto server = http::Server::create(opts, logger.with("component", "web"));
   if (!server) {
     logger.error("Invalid web configuration", {{"err", server.error()}});
