@@ -43,19 +43,24 @@ size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
 size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * nmemb;
-  std::string_view line(data, n);
-  // A new status line (after 100-continue or a redirect) starts a fresh header set.
+  add_response_header_line(t->response->headers, std::string_view(data, n));
+  return n;
+}
+
+}  // namespace
+
+void add_response_header_line(HeaderMap& headers, std::string_view line) {
   if (starts_with(line, "HTTP/")) {
-    t->response->headers.clear();
-    return n;
+    headers.clear();
+    return;
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->response->headers.emplace(std::string(trim(line.substr(0, colon))),
-                                 std::string(trim(line.substr(colon + 1))));
+    headers.emplace(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
   }
-  return n;
 }
+
+namespace {
 
 class CurlClient final : public HttpClient {
  public:

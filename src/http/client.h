@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,11 @@ struct ClientResponse {
   // First value of a header, or empty.
   std::string header(const std::string& name) const;
 };
+
+// Files one received header line ("Name: value\r\n") into headers; a status line
+// ("HTTP/...", after a 100 Continue or a redirect) starts a fresh set. Lines without
+// a colon are ignored.
+void add_response_header_line(HeaderMap& headers, std::string_view line);
 
 class HttpClient {
  public:
