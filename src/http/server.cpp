@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,6 +25,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -55,7 +57,12 @@ constexpr size_t kLingerMaxBytes = 1 << 20;
 // not queue up minutes of work in front of a legitimate scrape.
 constexpr size_t kMaxQueuedAuth = 64;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+constexpr size_t kMaxTlsRecord = 5 + 16384 + 2048;  // header + largest TLS 1.2 ciphertext
 constexpr auto kLimitLogInterval = std::chrono::seconds(60);
+// After a burst of connections (an attack, a reconnect storm) the freed memory is
+// handed back to the system once most of them are gone.
+constexpr auto kTrimInterval = std::chrono::seconds(10);
+constexpr size_t kTrimAfterConnections = 64;
 
 const char* reason(int status) {
   auto r = bh::obsolete_reason(bh::int_to_status(static_cast<unsigned>(status)));
@@ -140,6 +147,7 @@ struct Core {
   std::shared_ptr<TlsPolicy> tls_policy;
 
   std::atomic<size_t> connections{0};
+  std::atomic<size_t> high_water{0};  // most connections since the last memory trim
   std::atomic<bool> stopping{false};
 
   // Requests between their complete headers and the end of their response.
@@ -256,7 +264,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         core_(std::move(core)),
         stream_(std::move(stream)),
         buffer_(core_->options.max_header_bytes + 64 * 1024),
-        peer_(std::move(peer)) {}
+        peer_(std::move(peer)) {
+    const size_t now = ++core_->connections;
+    size_t seen = core_->high_water.load();
+    while (now > seen && !core_->high_water.compare_exchange_weak(seen, now)) {
+    }
+  }
 
   ~Session() override {
     --core_->connections;
@@ -264,11 +277,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     core_->sessions.erase(id_);
   }
 
-  void run(uint64_t id) {
-    id_ = id;
-    if constexpr (kTls) {
+  // A plain session on a TLS listener first looks at the client's first bytes; the
+  // TLS state (tens of kilobytes) exists only once a handshake record arrived.
+  void run(bool tls_listener) {
+    enlist();
+    if (tls_listener) {
       lowest().expires_after(core_->options.tls_handshake_timeout);
       peek_tls();
+    } else if constexpr (kTls) {
+      handshake();
     } else {
       read_header();
     }
@@ -281,6 +298,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  private:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  template <class>
+  friend class Session;
+
+  void enlist() {
+    std::lock_guard<std::mutex> l(core_->sessions_mu);
+    id_ = ++core_->next_session;
+    core_->sessions[id_] = std::weak_ptr<SessionBase>(this->shared_from_this());
+  }
 
   PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
   auto self() { return this->shared_from_this(); }
@@ -298,13 +323,30 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_peek() {
     const auto data = buffer_.data();
     const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-    if (static_cast<unsigned char>(bytes[0]) == 0x16) return handshake();  // TLS handshake record
+    if (static_cast<unsigned char>(bytes[0]) == 0x16) {  // TLS handshake record
+      // Wait for the whole first record (the ClientHello) before creating any TLS
+      // state, so a client that stalls mid-hello costs only these bytes.
+      if (bytes.size() < 5) return peek_tls();
+      const size_t record = 5 + ((static_cast<size_t>(static_cast<unsigned char>(bytes[3])) << 8) |
+                                 static_cast<unsigned char>(bytes[4]));
+      if (bytes.size() < record && record <= kMaxTlsRecord) return peek_tls();
+      return upgrade();
+    }
     if (bytes.size() < 5) return peek_tls();
     if (looks_like_plain_http(bytes)) {
       core_->logger.debug("Plain HTTP request on a TLS listener", {{"remote", host_port(peer_.ip, peer_.port)}});
       return write_fatal_raw(std::string(kHttpToHttps));
     }
     close_now();
+  }
+
+  // Hands the socket, its deadline and the bytes read so far to a TLS session.
+  void upgrade() {
+    if constexpr (!kTls) {
+      auto tls = std::make_shared<Session<TlsStream>>(ioc_, core_, TlsStream(std::move(stream_), *core_->ssl), peer_);
+      tls->buffer_ = std::move(buffer_);
+      tls->run(false);
+    }
   }
 
   void handshake() {
@@ -342,7 +384,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(core_->options.max_body_bytes);
+    // The body limit is applied after authentication (read_body): a client without
+    // credentials learns nothing about bodies, and gets 401 before anything else.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     lowest().expires_after(core_->options.read_header_timeout);
     bh::async_read_header(stream_, buffer_, *parser_,
                           [s = self()](beast::error_code ec, size_t) { s->on_header(ec); });
@@ -423,6 +467,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void read_body() {
     auto& req = parser_->get();
+    const auto length = parser_->content_length();
+    if (length && *length > core_->options.max_body_bytes) {
+      slot_.release();
+      route_.reset();
+      finish_request();
+      return write_fatal_raw(fatal_response(413, ""));
+    }
+    parser_->body_limit(core_->options.max_body_bytes);
     lowest().expires_after(core_->options.read_timeout);
     if (beast::iequals(req[bh::field::expect], "100-continue")) {
       auto msg = std::make_shared<const std::string>("HTTP/1.1 100 Continue\r\n\r\n");
@@ -539,20 +591,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (ec) return s->close_now();
       s->linger_close();
     };
-    // Before the TLS handshake the answer goes out unencrypted, as Go's does.
-    if (kTls && !handshaken()) {
-      asio::async_write(lowest(), asio::buffer(*msg), std::move(on_written));
-    } else {
-      asio::async_write(stream_, asio::buffer(*msg), std::move(on_written));
-    }
-  }
-
-  bool handshaken() {
-    if constexpr (kTls) {
-      return SSL_is_init_finished(stream_.native_handle()) == 1;
-    } else {
-      return true;
-    }
+    asio::async_write(stream_, asio::buffer(*msg), std::move(on_written));
   }
 
   // Half-closes, then discards what the client still sends for a short while.
@@ -615,32 +654,24 @@ void start_session(const std::shared_ptr<asio::io_context>& ioc, const std::shar
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  PeerAddress peer = peer_of(fd);
-  ++core->connections;
-  std::shared_ptr<SessionBase> base;
-  uint64_t id = 0;
-  {
-    std::lock_guard<std::mutex> l(core->sessions_mu);
-    id = ++core->next_session;
-  }
-  if (core->ssl) {
-    auto s = std::make_shared<Session<TlsStream>>(ioc, core, TlsStream(PlainStream(std::move(socket)), *core->ssl),
-                                                  std::move(peer));
-    base = s;
-    {
-      std::lock_guard<std::mutex> l(core->sessions_mu);
-      core->sessions[id] = base;
+  auto s = std::make_shared<Session<PlainStream>>(ioc, core, PlainStream(std::move(socket)), peer_of(fd));
+  s->run(core->ssl != nullptr);
+}
+
+void schedule_trim(const std::shared_ptr<asio::steady_timer>& timer, const std::shared_ptr<Core>& core) {
+  timer->expires_after(kTrimInterval);
+  timer->async_wait([timer, core](beast::error_code ec) {
+    if (ec || core->stopping) return;
+    const size_t high = core->high_water.load();
+    const size_t now = core->connections.load();
+    if (high >= kTrimAfterConnections && now <= high / 4) {
+#ifdef __GLIBC__
+      ::malloc_trim(0);
+#endif
+      core->high_water = now;
     }
-    s->run(id);
-  } else {
-    auto s = std::make_shared<Session<PlainStream>>(ioc, core, PlainStream(std::move(socket)), std::move(peer));
-    base = s;
-    {
-      std::lock_guard<std::mutex> l(core->sessions_mu);
-      core->sessions[id] = base;
-    }
-    s->run(id);
-  }
+    schedule_trim(timer, core);
+  });
 }
 
 void accept_next(const std::shared_ptr<ListenerState>& listener, const std::shared_ptr<Core>& core) {
@@ -695,6 +726,7 @@ class ServerImpl final : public Server {
   std::shared_ptr<asio::io_context> ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::shared_ptr<ListenerState>> listeners_;
+  std::shared_ptr<asio::steady_timer> trim_timer_;
   std::thread io_thread_;
   std::shared_ptr<std::promise<void>> io_done_;
   bool started_ = false;
@@ -722,6 +754,8 @@ Status ServerImpl::setup_tls(const ConfigSnapshot& cfg) {
     }
     return (*s)->tls;
   };
+  // An idle kept-alive TLS connection then holds no read and write buffers (~34 kB).
+  SSL_CTX_set_mode(core_->ssl->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   return configure_ssl_ctx(core_->ssl->native_handle(), cfg.config, *cfg.tls, core_->tls_policy.get());
 }
 
@@ -796,6 +830,8 @@ Status ServerImpl::start() {
     core_->logger.info(tls ? "TLS is enabled." : "TLS is disabled.", {{"http2", false}, {"address", bound}});
     accept_next(l, core_);
   }
+  trim_timer_ = std::make_shared<asio::steady_timer>(*ioc_);
+  schedule_trim(trim_timer_, core_);
   work_.emplace(ioc_->get_executor());
   io_done_ = std::make_shared<std::promise<void>>();
   // The thread owns references to what it touches, so it may outlive this object
@@ -824,7 +860,8 @@ void ServerImpl::stop(std::chrono::milliseconds deadline) {
 
   // Stop accepting and close idle connections; busy ones close after their answer.
   auto stop_all = [this] {
-    asio::post(*ioc_, [listeners = listeners_, core = core_] {
+    asio::post(*ioc_, [listeners = listeners_, core = core_, trim = trim_timer_] {
+      trim->cancel();
       for (const auto& l : listeners) {
         beast::error_code ignored;
         l->acceptor.close(ignored);
