@@ -1,7 +1,7 @@
 #include "exporter/scrape.h"
 
 #include <chrono>
-#include <thread>
+#include <condition_variable>
 
 #include "core/exposition.h"
 #include "exporter/build_info.h"
@@ -35,6 +35,9 @@ ScrapeEngine::ScrapeEngine(std::vector<NamedCollector> collectors, log::Logger l
     slot->impl = std::move(c.impl);
     slots_.push_back(std::move(slot));
   }
+  const size_t others = slots_.empty() ? 1 : std::max<size_t>(1, slots_.size() - 1);
+  // Room for a few concurrent scrapes; beyond it a scrape runs its collectors itself.
+  workers_ = std::make_unique<TaskPool>(TaskPool::Options{4 * others, 4 * others, std::chrono::minutes(5)});
 }
 
 void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
@@ -61,12 +64,23 @@ std::string ScrapeEngine::scrape() {
   std::vector<Outcome> outcomes(slots_.size());
   {
     // Collectors of one scrape run concurrently; the last runs on this thread.
-    std::vector<std::jthread> workers;
-    workers.reserve(slots_.size());
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = slots_.empty() ? 0 : slots_.size() - 1;
+    auto finished = [&] {
+      std::lock_guard<std::mutex> l(mu);
+      if (--left == 0) cv.notify_all();
+    };
     for (size_t i = 0; i + 1 < slots_.size(); ++i) {
-      workers.emplace_back([this, i, &outcomes] { run_one(*slots_[i], outcomes[i]); });
+      auto task = [this, i, &outcomes, &finished] {
+        run_one(*slots_[i], outcomes[i]);
+        finished();
+      };
+      if (!workers_->submit(task)) task();
     }
     if (!slots_.empty()) run_one(*slots_.back(), outcomes.back());
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return left == 0; });
   }
 
   MetricBatch framework;

@@ -33,7 +33,7 @@
 #include "http/config_watch.h"
 #include "http/listen.h"
 #include "http/router.h"
-#include "http/task_pool.h"
+#include "core/task_pool.h"
 #include "http/tls.h"
 #include "http/wire.h"
 

@@ -1,8 +1,8 @@
-#include "http/task_pool.h"
+#include "core/task_pool.h"
 
 #include <thread>
 
-namespace ceems::http {
+namespace ceems {
 
 struct TaskPool::State {
   Options options;
@@ -95,4 +95,4 @@ size_t TaskPool::threads() const {
   return state_->threads;
 }
 
-}  // namespace ceems::http
+}  // namespace ceems

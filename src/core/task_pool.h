@@ -1,8 +1,7 @@
-// Threads for work that must not run on the server's event thread: request handlers
-// (a scrape blocks for as long as its collectors take) and bcrypt checks (~90 ms of
-// CPU each). Threads are started on demand up to a cap and end after a quiet spell,
-// so an idle exporter holds no handler threads and their stacks; work beyond the cap
-// waits in a queue that is bounded, so a flood is refused instead of buffered.
+// Threads started on demand up to a cap that end after a quiet spell, with a bounded
+// queue beyond the cap (a flood is refused instead of buffered). The HTTP server runs
+// request handlers and bcrypt checks on them (never on its event thread); the scrape
+// engine runs collectors on them, so a scrape does not pay for creating threads.
 #pragma once
 
 #include <chrono>
@@ -13,7 +12,7 @@
 #include <memory>
 #include <mutex>
 
-namespace ceems::http {
+namespace ceems {
 
 class TaskPool {
  public:
@@ -45,4 +44,4 @@ class TaskPool {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace ceems::http
+}  // namespace ceems
