@@ -12,13 +12,15 @@ struct Unit {
   std::string_view name;
   double nanos;
 };
-constexpr Unit kUnits[] = {{"ns", 1},          {"us", 1e3},         {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
-                           {"ms", 1e6},        {"s", 1e9},          {"m", 60e9},        {"h", 3600e9}};
+constexpr Unit kUnits[] = {{"ns", 1},   {"us", 1e3}, {"\xC2\xB5s", 1e3}, {"\xCE\xBCs", 1e3},
+                           {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
 
 }  // namespace
 
 Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
-  auto bad = [&](const std::string& why) { return invalid("invalid duration " + quote_for_error(text) + ": " + why); };
+  auto bad = [&](const std::string& why) {
+    return invalid("invalid duration " + quote_for_error(text) + ": " + why);
+  };
   if (text == "0") return std::chrono::nanoseconds(0);
   if (text.empty()) return bad("empty");
   double total = 0;

@@ -49,7 +49,8 @@ TEST(TaskPool, IdleThreadsEnd) {
   std::promise<void> done;
   ASSERT_TRUE(pool.submit([&] { done.set_value(); }));
   done.get_future().wait();
-  for (int i = 0; i < 200 && pool.threads() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 200 && pool.threads() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(pool.threads(), 0u);
 }
 

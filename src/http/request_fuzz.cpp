@@ -17,8 +17,10 @@ const ceems::http::Router& router() {
   static const auto* r = [] {
     auto* out = new ceems::http::Router();
     out->set_landing_page(ceems::http::LandingPage{"t", "d", "v", {{"Metrics", "/metrics"}}});
-    out->route("/metrics", [](const ceems::http::Request&) { return ceems::http::Response{}; }, true);
-    out->route_prefix("/redfish", [](const ceems::http::Request&) { return ceems::http::Response{}; }, false);
+    out->route(
+        "/metrics", [](const ceems::http::Request&) { return ceems::http::Response{}; }, true);
+    out->route_prefix(
+        "/redfish", [](const ceems::http::Request&) { return ceems::http::Response{}; }, false);
     return out;
   }();
   return *r;

@@ -6,8 +6,8 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <malloc.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,10 +30,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/task_pool.h"
 #include "http/config_watch.h"
 #include "http/listen.h"
 #include "http/router.h"
-#include "core/task_pool.h"
 #include "http/tls.h"
 #include "http/wire.h"
 
@@ -170,7 +170,8 @@ struct Core {
       : options(std::move(o)),
         logger(std::move(l)),
         config(std::move(c)),
-        handlers(TaskPool::Options{std::max<size_t>(1, options.worker_threads), 4096, std::chrono::seconds(10)}) {}
+        handlers(
+            TaskPool::Options{std::max<size_t>(1, options.worker_threads), 4096, std::chrono::seconds(10)}) {}
 
   void request_started() {
     std::lock_guard<std::mutex> l(active_mu);
@@ -195,7 +196,8 @@ struct Core {
 
   // The finished response for the wire: configured headers, the handler's headers,
   // error text, gzip, length, date. Runs on handler threads (gzip costs CPU).
-  WireResponse to_wire(Response out, const ConfigSnapshot* cfg, bool gzip_ok, bool head, bool keep_alive) const;
+  WireResponse to_wire(Response out, const ConfigSnapshot* cfg, bool gzip_ok, bool head,
+                       bool keep_alive) const;
 };
 
 WireResponse Core::to_wire(Response out, const ConfigSnapshot* cfg, bool gzip_ok, bool head,
@@ -334,7 +336,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     if (bytes.size() < 5) return peek_tls();
     if (looks_like_plain_http(bytes)) {
-      core_->logger.debug("Plain HTTP request on a TLS listener", {{"remote", host_port(peer_.ip, peer_.port)}});
+      core_->logger.debug("Plain HTTP request on a TLS listener",
+                          {{"remote", host_port(peer_.ip, peer_.port)}});
       return write_fatal_raw(std::string(kHttpToHttps));
     }
     close_now();
@@ -343,7 +346,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // Hands the socket, its deadline and the bytes read so far to a TLS session.
   void upgrade() {
     if constexpr (!kTls) {
-      auto tls = std::make_shared<Session<TlsStream>>(ioc_, core_, TlsStream(std::move(stream_), *core_->ssl), peer_);
+      auto tls = std::make_shared<Session<TlsStream>>(ioc_, core_, TlsStream(std::move(stream_), *core_->ssl),
+                                                      peer_);
       tls->buffer_ = std::move(buffer_);
       tls->run(false);
     }
@@ -351,17 +355,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void handshake() {
     if constexpr (kTls) {
-      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
-                              [s = self()](beast::error_code ec, size_t used) {
-                                s->buffer_.consume(used);
-                                if (ec) {
-                                  s->core_->logger.debug("TLS handshake error",
-                                                         {{"remote", host_port(s->peer_.ip, s->peer_.port)},
-                                                          {"err", ec.message()}});
-                                  return s->close_now();
-                                }
-                                s->read_header();
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, buffer_.data(), [s = self()](beast::error_code ec, size_t used) {
+            s->buffer_.consume(used);
+            if (ec) {
+              s->core_->logger.debug(
+                  "TLS handshake error",
+                  {{"remote", host_port(s->peer_.ip, s->peer_.port)}, {"err", ec.message()}});
+              return s->close_now();
+            }
+            s->read_header();
+          });
     }
   }
 
@@ -383,7 +387,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void read_header() {
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
     // The body limit is applied after authentication (read_body): a client without
     // credentials learns nothing about bodies, and gets 401 before anything else.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -398,8 +403,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return write_fatal_raw(fatal_response(431, ""));
     }
     if (ec == bh::error::body_limit) return write_fatal_raw(fatal_response(413, ""));
-    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() && ec != bh::error::end_of_stream &&
-        ec != bh::error::partial_message) {
+    if (ec.category() == bh::make_error_code(bh::error::bad_target).category() &&
+        ec != bh::error::end_of_stream && ec != bh::error::partial_message) {
       return write_fatal_raw(fatal_response(400, ec.message()));
     }
     if (ec == beast::error::timeout) {
@@ -457,7 +462,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!slot) {
       if (core_->options.on_error_status) core_->options.on_error_status(path_, 503);
       return respond(plain_error(503, "Limit of concurrent requests reached (" +
-                                          std::to_string(core_->options.max_requests) + "), try again later."));
+                                          std::to_string(core_->options.max_requests) +
+                                          "), try again later."));
     }
     route_ = std::move(match.route);
     slot_ = std::move(*slot);
@@ -485,7 +491,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       });
       return;
     }
-    bh::async_read(stream_, buffer_, *parser_, [s = self()](beast::error_code ec, size_t) { s->on_body(ec); });
+    bh::async_read(stream_, buffer_, *parser_,
+                   [s = self()](beast::error_code ec, size_t) { s->on_body(ec); });
   }
 
   void on_body(beast::error_code ec) {
@@ -521,8 +528,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     auto s = self();
     // The guard keeps the event loop running for the answer, even after a stop that
     // gave up waiting for this handler.
-    auto task = [s, route = route_, req = std::move(r), slot = std::make_shared<InFlightSlot>(std::move(slot_)),
-                 cfg = cfg_, head, gzip_ok, keep_alive, work = asio::make_work_guard(*ioc_)]() mutable {
+    auto task = [s, route = route_, req = std::move(r),
+                 slot = std::make_shared<InFlightSlot>(std::move(slot_)), cfg = cfg_, head, gzip_ok,
+                 keep_alive, work = asio::make_work_guard(*ioc_)]() mutable {
       Response out;
       try {
         out = route->handler(req);

@@ -76,13 +76,13 @@ struct ServerOptions {
   // A request's headers must be complete this long after its first byte (after accept,
   // or after the TLS handshake, for a connection's first request).
   std::chrono::milliseconds read_header_timeout{2000};
-  std::chrono::milliseconds idle_timeout{10000};           // keep-alive wait for the next request
-  std::chrono::milliseconds tls_handshake_timeout{5000};   // from accept
-  size_t max_header_bytes = 1 << 20;                       // request line + headers; beyond: 431
-  size_t max_body_bytes = 1 << 20;                         // beyond: 413
-  size_t max_connections = 4096;                           // further ones are closed at once
-  size_t worker_threads = 64;                              // most handlers running at once
-  std::optional<LandingPage> landing_page;  // served at "/" when set
+  std::chrono::milliseconds idle_timeout{10000};          // keep-alive wait for the next request
+  std::chrono::milliseconds tls_handshake_timeout{5000};  // from accept
+  size_t max_header_bytes = 1 << 20;                      // request line + headers; beyond: 431
+  size_t max_body_bytes = 1 << 20;                        // beyond: 413
+  size_t max_connections = 4096;                          // further ones are closed at once
+  size_t worker_threads = 64;                             // most handlers running at once
+  std::optional<LandingPage> landing_page;                // served at "/" when set
   // Told of every 500/503 the server itself answers on a route (for promhttp_* counters).
   std::function<void(const std::string& path, int status)> on_error_status;
 };

@@ -10,7 +10,8 @@ Result<std::chrono::milliseconds> duration_flag(const FlagSet& flags, const char
   auto d = parse_duration(text);
   if (!d.ok()) return d.error().wrap(std::string("--") + name);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-  if (ms.count() <= 0) return invalid(std::string("--") + name + ": must be at least 1ms, got \"" + text + "\"");
+  if (ms.count() <= 0)
+    return invalid(std::string("--") + name + ": must be at least 1ms, got \"" + text + "\"");
   return ms;
 }
 
@@ -31,11 +32,13 @@ void register_server_limit_flags(FlagSet& f) {
   f.add_string("web.idle-timeout", "Time a keep-alive connection may wait for its next request.", "10s");
   f.add_string("web.tls-handshake-timeout", "Time a client has to complete the TLS handshake, from accept.",
                "5s");
-  f.add_int("web.max-header-bytes",
-            "Largest request line plus headers accepted; larger requests get 431 and the connection is closed.",
-            1 << 20);
+  f.add_int(
+      "web.max-header-bytes",
+      "Largest request line plus headers accepted; larger requests get 431 and the connection is closed.",
+      1 << 20);
   f.add_int("web.max-connections",
-            "Most client connections open at once; further ones are closed as soon as they are accepted.", 4096);
+            "Most client connections open at once; further ones are closed as soon as they are accepted.",
+            4096);
 }
 
 Status apply_server_limit_flags(const FlagSet& flags, ServerOptions& options) {

@@ -73,7 +73,8 @@ std::string unmap_ipv4(std::string_view ip) {
   constexpr std::string_view kMapped = "::ffff:";
   if (ip.size() <= kMapped.size() || !iequals(ip.substr(0, kMapped.size()), kMapped)) return std::string(ip);
   std::string_view v4 = ip.substr(kMapped.size());
-  if (v4.find(':') != std::string_view::npos || v4.find('.') == std::string_view::npos) return std::string(ip);
+  if (v4.find(':') != std::string_view::npos || v4.find('.') == std::string_view::npos)
+    return std::string(ip);
   return std::string(v4);
 }
 

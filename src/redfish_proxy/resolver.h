@@ -49,7 +49,7 @@ class TargetTable {
  private:
   std::unordered_map<std::string, Target> by_ip_;
   std::unordered_map<std::string, size_t> entry_of_ip_;  // which config entry named the IP
-  std::set<std::string> allowed_;  // Target::key of every configured URL
+  std::set<std::string> allowed_;                        // Target::key of every configured URL
   NetworkList allowed_hosts_;
   NetworkList trusted_proxies_;
 };

@@ -58,7 +58,8 @@ int run(int argc, char** argv) {
   logger.info("Build context", {{"compiler", b.compiler}, {"user", b.build_user}, {"date", b.build_date}});
   logger.info("Host", {{"uname", app::host_description()}});
   const uint64_t open_files = app::raise_open_files_limit();
-  logger.debug("Open files limit", {{"soft", static_cast<int64_t>(std::min<uint64_t>(open_files, INT64_MAX))}});
+  logger.debug("Open files limit",
+               {{"soft", static_cast<int64_t>(std::min<uint64_t>(open_files, INT64_MAX))}});
 
   bool empty_host = flags.get_bool("collector.empty-hostname-label");
   std::string hostname = empty_host ? std::string() : node_name(logger);

@@ -88,10 +88,11 @@ int run(int argc, char** argv) {
     }
     config = std::move(*loaded);
   }
-  if (config.targets.empty()) {
+  if (config.targets.empty() && config.allowed_hosts.empty()) {
     logger.warn(
-        "No targets configured: any client that reaches the proxy can have it send Redfish requests to "
-        "any http(s) URL given in X-Redfish-Url; list the BMCs under redfish_config.targets to restrict it");
+        "No targets and no allowed_hosts configured: any client that reaches the proxy can have it send "
+        "Redfish requests to any http(s) URL given in X-Redfish-Url; list the BMCs under "
+        "redfish_config.targets or their networks under redfish_config.web.allowed_hosts to restrict it");
   }
   if (flags.get_bool("web.debug-server")) {
     logger.info("The debug server has no equivalent in this build; --web.debug-server is ignored");
@@ -115,13 +116,6 @@ int run(int argc, char** argv) {
   logger.info("Redfish proxy configuration", {{"targets", static_cast<int64_t>(config.targets.size())},
                                               {"host_ips", static_cast<int64_t>((*proxy)->table().size())},
                                               {"insecure_skip_verify", config.insecure_skip_verify}});
-
-  if (config.targets.empty() && config.allowed_hosts.empty()) {
-    logger.warn(
-        "No targets and no allowed_hosts configured: any client that reaches this proxy can make it send "
-        "requests to any http(s) URL named in X-Redfish-Url; set redfish_config.web.allowed_hosts to the BMC "
-        "network");
-  }
 
   http::ServerOptions opts;
   opts.listen_addresses = flags.get_list("web.listen-address");
