@@ -49,6 +49,15 @@ _IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 _LINGER0 = struct.pack("ii", 1, 0)
 
 
+def abort_close(sock: socket.socket) -> None:
+    """Closes with a reset (SO_LINGER 0): attack sockets leave no TIME_WAIT behind."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER0)
+    except OSError:
+        pass
+    sock.close()
+
+
 def web_flags() -> list[str]:
     return [] if os.environ.get(NO_NEW_FLAGS_ENV) == "1" else list(NEW_WEB_FLAGS)
 
@@ -389,11 +398,7 @@ def raw_exchange(port: int, data: bytes, *, ctx: ssl.SSLContext | None = None, w
     except OSError as e:
         err = f"{type(e).__name__}: {e}"
     finally:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER0)
-        except OSError:
-            pass
-        sock.close()
+        abort_close(sock)
     return Exchange(parse_all(buf, closed), buf, closed, reset, close_after, first, err)
 
 
@@ -445,11 +450,7 @@ def scrape_once(port: int, path: str = "/metrics", *, ctx: ssl.SSLContext | None
         return ScrapeResult(t0, time.monotonic() - t0, None, b"", f"{type(e).__name__}: {e}")
     finally:
         if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER0)
-            except OSError:
-                pass
-            sock.close()
+            abort_close(sock)
 
 
 class ScrapeMonitor(threading.Thread):
@@ -813,11 +814,7 @@ def header_flood(port: int, *, ctx: ssl.SSLContext | None = None, pid: int | Non
             except (OSError, ssl.SSLError):
                 pass
     finally:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER0)
-        except OSError:
-            pass
-        sock.close()
+        abort_close(sock)
     elapsed = time.monotonic() - t0
     time.sleep(0.3)
     rss_after = proc_rss_kb(pid) if pid else None
