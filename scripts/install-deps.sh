@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang lld clang-format clang-tidy git
   # libraries
-  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libyaml-cpp-dev nlohmann-json3-dev
+  libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev nlohmann-json3-dev
   libpugixml-dev libcurl4-openssl-dev libfmt-dev libcap-dev libcrypt-dev
   # eBPF sub-collector: CO-RE programs compiled with clang, skeletons from bpftool
   libbpf-dev bpftool
@@ -15,8 +15,8 @@ packages=(
   openipmi libopenipmi-dev ipmitool freeipmi-tools
   # a real single-node Slurm cluster for the slurm collector's integration test
   slurm-wlm slurmctld slurmd slurm-client munge
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus curl apache2-utils python3 procps
+  # tests and benchmarks (cpp-httplib: an HTTP client inside some tests)
+  libcpp-httplib-dev libbrotli-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus curl apache2-utils python3 procps
   openssl ca-certificates
 )
 
