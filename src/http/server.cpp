@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -165,6 +166,8 @@ struct Core {
   std::mutex limit_log_mu;
   std::chrono::steady_clock::time_point limit_logged{};
   uint64_t refused = 0;
+  std::chrono::steady_clock::time_point accept_failure_logged{};
+  uint64_t accept_failures = 0;
 
   Core(ServerOptions o, log::Logger l, std::shared_ptr<WebConfigWatcher> c)
       : options(std::move(o)),
@@ -192,6 +195,17 @@ struct Core {
     logger.warn("Connection limit reached; closing new connections at once",
                 {{"max_connections", static_cast<int64_t>(options.max_connections)},
                  {"refused_total", static_cast<int64_t>(refused)}});
+  }
+
+  void accept_failed(const std::string& address, const std::string& err) {
+    std::lock_guard<std::mutex> l(limit_log_mu);
+    ++accept_failures;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - accept_failure_logged < kLimitLogInterval) return;
+    accept_failure_logged = now;
+    logger.warn(
+        "Accept failed; retrying every 100ms",
+        {{"address", address}, {"err", err}, {"failures_total", static_cast<int64_t>(accept_failures)}});
   }
 
   // The finished response for the wire: configured headers, the handler's headers,
@@ -687,7 +701,7 @@ void accept_next(const std::shared_ptr<ListenerState>& listener, const std::shar
     if (ec == asio::error::operation_aborted || core->stopping) return;
     if (ec) {
       // Out of descriptors or memory: wait a little instead of spinning on accept.
-      core->logger.warn("Accept failed; retrying", {{"address", listener->name}, {"err", ec.message()}});
+      core->accept_failed(listener->name, ec.message());
       listener->retry.expires_after(kAcceptRetry);
       listener->retry.async_wait([listener, core](beast::error_code e) {
         if (!e) accept_next(listener, core);
@@ -811,6 +825,20 @@ Status ServerImpl::start() {
     if (auto st = setup_tls(**snap); !st.ok()) {
       abandon();
       return st;
+    }
+  }
+
+  // Above the descriptor limit accept() would fail instead of the limit refusing
+  // cleanly; keep room for the files collectors open during a scrape.
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    const size_t room = files.rlim_cur > 256 ? static_cast<size_t>(files.rlim_cur) - 128 : 64;
+    if (core_->options.max_connections > room) {
+      core_->logger.warn("Connection limit lowered to fit the open-files limit",
+                         {{"max_connections", static_cast<int64_t>(room)},
+                          {"requested", static_cast<int64_t>(core_->options.max_connections)},
+                          {"open_files_limit", static_cast<int64_t>(files.rlim_cur)}});
+      core_->options.max_connections = room;
     }
   }
 
