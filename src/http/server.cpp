@@ -25,7 +25,6 @@
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <ctime>
-#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -267,8 +266,8 @@ class SessionBase {
  public:
   virtual ~SessionBase() = default;
   // On the event thread: the server is stopping. Idle connections close; one whose
-  // request is being handled closes after its response.
-  virtual void stop() = 0;
+  // request is being handled closes after its response, unless force.
+  virtual void stop(bool force) = 0;
 };
 
 template <class Stream>
@@ -307,9 +306,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
   }
 
-  void stop() override {
+  void stop(bool force) override {
     stopping_ = true;
-    if (!busy_) lowest().close();
+    if (!busy_ || force) lowest().close();
   }
 
  private:
@@ -620,6 +619,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void linger_close() {
     beast::error_code ignored;
     lowest().socket().shutdown(Proto::socket::shutdown_send, ignored);
+    // A stopping server does not wait for the client's side.
+    if (stopping_) return close_now();
     lowest().expires_after(kLingerTime);
     scratch_ = std::make_unique<std::array<char, 4096>>();
     linger_read();
@@ -750,7 +751,6 @@ class ServerImpl final : public Server {
   std::vector<std::shared_ptr<ListenerState>> listeners_;
   std::shared_ptr<asio::steady_timer> trim_timer_;
   std::thread io_thread_;
-  std::shared_ptr<std::promise<void>> io_done_;
   bool started_ = false;
   bool stopped_ = false;
 };
@@ -869,10 +869,9 @@ Status ServerImpl::start() {
   trim_timer_ = std::make_shared<asio::steady_timer>(*ioc_);
   schedule_trim(trim_timer_, core_);
   work_.emplace(ioc_->get_executor());
-  io_done_ = std::make_shared<std::promise<void>>();
   // The thread owns references to what it touches, so it may outlive this object
   // when stop() gives up waiting for a stuck handler.
-  io_thread_ = std::thread([ioc = ioc_, core = core_, done = io_done_] {
+  io_thread_ = std::thread([ioc = ioc_, core = core_] {
     for (;;) {
       try {
         ioc->run();
@@ -881,7 +880,6 @@ Status ServerImpl::start() {
         core->logger.error("Event loop error; continuing", {{"err", e.what()}});
       }
     }
-    done->set_value();
   });
   started_ = true;
   return Status::Ok();
@@ -895,8 +893,8 @@ void ServerImpl::stop(std::chrono::milliseconds deadline) {
   core_->stopping = true;
 
   // Stop accepting and close idle connections; busy ones close after their answer.
-  auto stop_all = [this] {
-    asio::post(*ioc_, [listeners = listeners_, core = core_, trim = trim_timer_] {
+  auto stop_all = [this](bool force) {
+    asio::post(*ioc_, [listeners = listeners_, core = core_, trim = trim_timer_, force] {
       trim->cancel();
       for (const auto& l : listeners) {
         beast::error_code ignored;
@@ -910,30 +908,30 @@ void ServerImpl::stop(std::chrono::milliseconds deadline) {
           if (auto s = weak.lock()) live.push_back(std::move(s));
         }
       }
-      for (auto& s : live) s->stop();
+      for (auto& s : live) s->stop(force);
     });
   };
-  stop_all();
+  stop_all(false);
 
   bool all_done = false;
   {
     std::unique_lock<std::mutex> l(core_->active_mu);
     all_done = core_->active_cv.wait_until(l, until, [&] { return core_->active == 0; });
   }
-  work_.reset();
   if (!all_done) {
     core_->logger.warn("Stop deadline passed with requests still in flight; abandoning them",
                        {{"deadline_ms", static_cast<int64_t>(deadline.count())}});
+    work_.reset();
     io_thread_.detach();
     return;
   }
-  // Whatever is left (lingering closes) ends within the linger time.
-  stop_all();
-  if (io_done_->get_future().wait_for(kLingerTime * 4) == std::future_status::ready) {
-    io_thread_.join();
-  } else {
-    io_thread_.detach();
-  }
+  // No request is in flight: whatever is left (connections lingering after their last
+  // answer) is closed now, so the loop runs dry at once and the thread can be joined.
+  // Posted while the guard still holds the loop: a handler posted after the loop ran
+  // dry would never run, and the references it holds would never be released.
+  stop_all(true);
+  work_.reset();
+  io_thread_.join();
   core_->handlers.stop(std::chrono::milliseconds(100));
 }
 
