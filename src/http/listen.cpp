@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/strings.h"
+#include "http/wire.h"
 
 namespace ceems::http {
 namespace {
@@ -207,6 +208,31 @@ int socket_port(int fd) {
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
   if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
   return 0;
+}
+
+PeerAddress peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    return {buf, ntohs(in->sin_port)};
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    return {unmap_ipv4(buf), ntohs(in6->sin6_port)};
+  }
+  return {"@", 0};
+}
+
+int socket_family(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return AF_INET;
+  return ss.ss_family;
 }
 
 std::string socket_address(int fd) {

@@ -30,6 +30,17 @@ Result<int> bind_listener(const ListenAddress& address);
 // consumed: the variables are unset so that children do not inherit them.
 Result<std::vector<int>> systemd_listeners();
 
+// The peer of a connected socket as Go reports it: IPv4 peers of a dual-stack socket
+// without their "::ffff:" prefix, "@" for a Unix socket, empty when unknown.
+struct PeerAddress {
+  std::string ip;
+  int port = 0;
+};
+PeerAddress peer_address(int fd);
+
+// Address family of a socket (AF_INET when it cannot be read).
+int socket_family(int fd);
+
 // Local port of a socket (0 when it has none, e.g. a Unix socket).
 int socket_port(int fd);
 // Local address of a socket as "host:port" / "[v6]:port" / a Unix path, for logs.

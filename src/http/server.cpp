@@ -91,36 +91,6 @@ std::string fatal_response(int status, const std::string& detail) {
 constexpr std::string_view kHttpToHttps =
     "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
 
-struct PeerAddress {
-  std::string ip;
-  int port = 0;
-};
-
-PeerAddress peer_of(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
-    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-    return {buf, ntohs(in->sin_port)};
-  }
-  if (ss.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    return {unmap_ipv4(buf), ntohs(in6->sin6_port)};
-  }
-  return {"@", 0};  // a Unix socket, as Go names its peer
-}
-
-int socket_family(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return AF_INET;
-  return ss.ss_family;
-}
-
 // Plain-text error with Go's http.Error bytes.
 Response plain_error(int status, const std::string& text) {
   Response r;
@@ -131,6 +101,20 @@ Response plain_error(int status, const std::string& text) {
 }
 
 class SessionBase;
+
+// Counts an event and says when to log it: at most once a minute, with the count, so
+// a flood of refusals cannot flood the log.
+struct Throttled {
+  uint64_t count = 0;
+  std::chrono::steady_clock::time_point logged{};
+  bool tick() {
+    ++count;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - logged < kLimitLogInterval) return false;
+    logged = now;
+    return true;
+  }
+};
 
 // What the event thread and the handler threads share. Sessions hold it, so it lives
 // as long as any connection or handler does.
@@ -161,12 +145,9 @@ struct Core {
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   uint64_t next_session = 0;
 
-  // Connection-limit refusals, logged once a minute at most.
-  std::mutex limit_log_mu;
-  std::chrono::steady_clock::time_point limit_logged{};
-  uint64_t refused = 0;
-  std::chrono::steady_clock::time_point accept_failure_logged{};
-  uint64_t accept_failures = 0;
+  // Connection-limit refusals and accept errors (event thread only).
+  Throttled refused;
+  Throttled accept_failures;
 
   Core(ServerOptions o, log::Logger l, std::shared_ptr<WebConfigWatcher> c)
       : options(std::move(o)),
@@ -183,28 +164,6 @@ struct Core {
     std::lock_guard<std::mutex> l(active_mu);
     --active;
     active_cv.notify_all();
-  }
-
-  void refused_connection() {
-    std::lock_guard<std::mutex> l(limit_log_mu);
-    ++refused;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - limit_logged < kLimitLogInterval) return;
-    limit_logged = now;
-    logger.warn("Connection limit reached; closing new connections at once",
-                {{"max_connections", static_cast<int64_t>(options.max_connections)},
-                 {"refused_total", static_cast<int64_t>(refused)}});
-  }
-
-  void accept_failed(const std::string& address, const std::string& err) {
-    std::lock_guard<std::mutex> l(limit_log_mu);
-    ++accept_failures;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - accept_failure_logged < kLimitLogInterval) return;
-    accept_failure_logged = now;
-    logger.warn(
-        "Accept failed; retrying every 100ms",
-        {{"address", address}, {"err", err}, {"failures_total", static_cast<int64_t>(accept_failures)}});
   }
 
   // The finished response for the wire: configured headers, the handler's headers,
@@ -677,7 +636,8 @@ void start_session(const std::shared_ptr<asio::io_context>& ioc, const std::shar
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  auto s = std::make_shared<Session<PlainStream>>(ioc, core, PlainStream(std::move(socket)), peer_of(fd));
+  auto s =
+      std::make_shared<Session<PlainStream>>(ioc, core, PlainStream(std::move(socket)), peer_address(fd));
   s->run(core->ssl != nullptr);
 }
 
@@ -702,7 +662,12 @@ void accept_next(const std::shared_ptr<ListenerState>& listener, const std::shar
     if (ec == asio::error::operation_aborted || core->stopping) return;
     if (ec) {
       // Out of descriptors or memory: wait a little instead of spinning on accept.
-      core->accept_failed(listener->name, ec.message());
+      if (core->accept_failures.tick()) {
+        core->logger.warn("Accept failed; retrying every 100ms",
+                          {{"address", listener->name},
+                           {"err", ec.message()},
+                           {"failures_total", static_cast<int64_t>(core->accept_failures.count)}});
+      }
       listener->retry.expires_after(kAcceptRetry);
       listener->retry.async_wait([listener, core](beast::error_code e) {
         if (!e) accept_next(listener, core);
@@ -712,7 +677,11 @@ void accept_next(const std::shared_ptr<ListenerState>& listener, const std::shar
     if (core->connections.load() >= core->options.max_connections) {
       beast::error_code ignored;
       socket.close(ignored);
-      core->refused_connection();
+      if (core->refused.tick()) {
+        core->logger.warn("Connection limit reached; closing new connections at once",
+                          {{"max_connections", static_cast<int64_t>(core->options.max_connections)},
+                           {"refused_total", static_cast<int64_t>(core->refused.count)}});
+      }
     } else {
       start_session(listener->ioc, core, std::move(socket), listener->tcp);
     }
