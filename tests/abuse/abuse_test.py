@@ -127,6 +127,14 @@ def judge_closes(st: A.KindStats, limit: float, what: str, lower: float | None =
     return ok, detail
 
 
+def flood_checks(rep, srv, allowed: tuple[int, ...], outcome_name: str, rss_name: str, **flood_args) -> None:
+    """Floods srv with header lines and checks both the answer and the memory bound."""
+    fr = A.header_flood(srv.port, pid=srv.pid, max_seconds=15, **flood_args)
+    ok, d, rss_ok, rss_d = judge_flood(fr, allowed)
+    rep.check(outcome_name, ok, d)
+    rep.check(rss_name, rss_ok, rss_d)
+
+
 def judge_flood(fr: A.FloodResult, allowed: tuple[int, ...]) -> tuple[bool, str, bool, str]:
     mb = fr.sent / 1e6
     if fr.outcome == "response":
@@ -251,10 +259,8 @@ class Suite:
             if "e" in which:
                 malformed_checks(self.rep, malformed_names("e"), srv.port)
             if "b" in which:
-                fr = A.header_flood(srv.port, pid=srv.pid, max_seconds=15)
-                ok, d, rss_ok, rss_d = judge_flood(fr, (431,))
-                self.rep.check("b1 exporter header flood -> 431/close", ok, d)
-                self.rep.check("b2 exporter header flood: VmRSS bound", rss_ok, rss_d)
+                flood_checks(self.rep, srv, (431,), "b1 exporter header flood -> 431/close",
+                             "b2 exporter header flood: VmRSS bound")
             if "a" in which:
                 self.slow_and_idle(srv)
             alive_check(self.rep, "exporter (plain) survived a/b/d/e", srv)
@@ -328,10 +334,7 @@ class Suite:
                                   "; connection left open") + (f"; error {ex.error}" if ex.error else ""))
             if "b" in which:
                 A.scrape_once(srv.port)  # warm up (401)
-                fr = A.header_flood(srv.port, pid=srv.pid, max_seconds=15)
-                ok, d, rss_ok, rss_d = judge_flood(fr, (431, 401))
-                self.rep.check(names[0], ok, d)
-                self.rep.check(names[1], rss_ok, rss_d)
+                flood_checks(self.rep, srv, (431, 401), names[0], names[1])
             alive_check(self.rep, "exporter (basic auth) survived b/h", srv)
         finally:
             self.procs.stop(srv)
@@ -415,10 +418,7 @@ class Suite:
             self.rep.check(names[2], ok, d)
             ok, d = judge_closes(stats["idle"], TLS_HANDSHAKE_TIMEOUT, "idle")
             self.rep.check(names[3], ok, d)
-            fr = A.header_flood(srv.port, ctx=ctx, pid=srv.pid, max_seconds=15)
-            ok, d, rss_ok, rss_d = judge_flood(fr, (431,))
-            self.rep.check(names[4], ok, d)
-            self.rep.check(names[5], rss_ok, rss_d)
+            flood_checks(self.rep, srv, (431,), names[4], names[5], ctx=ctx)
             alive_check(self.rep, "exporter (TLS) survived f", srv)
         finally:
             self.procs.stop(srv)
@@ -461,10 +461,7 @@ class Suite:
             self.rep.check(names[0], ok, f"{mode}: {d}")
             ok, d = judge_closes(stats["slow"], READ_HEADER_TIMEOUT, "slow-header", lower=READ_HEADER_TIMEOUT - 0.3)
             self.rep.check(names[1], ok, d)
-            fr = A.header_flood(srv.port, pid=srv.pid, max_seconds=15, path="/redfish/v1/")
-            ok, d, rss_ok, rss_d = judge_flood(fr, (431,))
-            self.rep.check(names[2], ok, d)
-            self.rep.check(names[3], rss_ok, rss_d)
+            flood_checks(self.rep, srv, (431,), names[2], names[3], path="/redfish/v1/")
             malformed_checks(self.rep, names[4:], srv.port)
             alive_check(self.rep, "redfish_proxy survived g", srv)
         finally:
