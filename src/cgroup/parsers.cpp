@@ -524,6 +524,19 @@ Result<HostMemory> parse_meminfo(std::string_view text) {
   return out;
 }
 
+std::optional<bool> parse_populated(std::string_view text) {
+  std::optional<bool> out;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view f[3];
+    if (split_fields(line, f, 3) == 2 && f[0] == "populated") {
+      out = trim(f[1]) != "0";
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
 // ---- paths ---------------------------------------------------------------------------------
 
 Status unescape_path_into(std::string_view path, std::string& out) {
@@ -634,111 +647,6 @@ Result<std::string> unescape_path(std::string_view path) {
   std::string out;
   if (auto s = unescape_path_into(path, out); !s) return s.error();
   return out;
-}
-
-namespace {
-
-// "/job_" followed by at least one digit at position j.
-bool job_at(std::string_view p, size_t j) {
-  return p.compare(j, 5, "/job_") == 0 && j + 5 < p.size() && is_digit(p[j + 5]);
-}
-
-// -qemu-[0-9]+-instance-[0-9a-f]+ at q (q at the leading '-' when dash, else at 'q').
-// Returns the capture (instance-<hex>) or an empty view.
-std::string_view qemu_at(std::string_view p, size_t q, bool dash) {
-  std::string_view head = dash ? "-qemu-" : "qemu-";
-  if (p.compare(q, head.size(), head) != 0) return {};
-  size_t i = q + head.size();
-  size_t d = i;
-  while (i < p.size() && is_digit(p[i])) ++i;
-  if (i == d) return {};
-  if (p.compare(i, 10, "-instance-") != 0) return {};
-  size_t cap = i + 1;
-  i += 10;
-  size_t h = i;
-  while (i < p.size() && (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f'))) ++i;
-  if (i == h) return {};
-  return p.substr(cap, i - cap);
-}
-
-}  // namespace
-
-std::optional<std::string_view> match_slurm_job(std::string_view p) {
-  // '.' does not match '\n' and the pattern spans the whole string.
-  if (p.find('\n') != std::string_view::npos) return std::nullopt;
-  // The greedy ^.* takes the last "/slurm" that still has a "/job_<digit>" at or
-  // after its end; the lazy gap then takes the first such "/job_".
-  size_t last_job = std::string_view::npos;
-  for (size_t j = p.rfind("/job_"); j != std::string_view::npos;
-       j = j == 0 ? std::string_view::npos : p.rfind("/job_", j - 1)) {
-    if (job_at(p, j)) {
-      last_job = j;
-      break;
-    }
-  }
-  if (last_job == std::string_view::npos) return std::nullopt;
-  auto first_job_from = [&](size_t from) -> std::optional<std::string_view> {
-    for (size_t j = p.find("/job_", from); j != std::string_view::npos; j = p.find("/job_", j + 1)) {
-      if (job_at(p, j)) {
-        size_t start = j + 5, end = start;
-        while (end < p.size() && is_digit(p[end])) ++end;
-        return p.substr(start, end - start);
-      }
-    }
-    return std::nullopt;  // unreachable: last_job qualifies
-  };
-  constexpr std::string_view kSlurm = "/slurm";
-  if (last_job >= kSlurm.size()) {
-    size_t s = p.rfind(kSlurm, last_job - kSlurm.size());
-    if (s != std::string_view::npos) return first_job_from(s + kSlurm.size());
-  }
-  // Multi-slurmd scopes (<node>_slurmstepd.scope) have no "/slurm": only when the
-  // spec's expression does not match, ^.*_slurmstepd\.scope(?:.*?)/job_([0-9]+).
-  constexpr std::string_view kScope = "_slurmstepd.scope";
-  if (last_job >= kScope.size()) {
-    size_t s = p.rfind(kScope, last_job - kScope.size());
-    if (s != std::string_view::npos) return first_job_from(s + kScope.size());
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string_view> match_libvirt_instance(std::string_view p) {
-  if (p.find('\n') != std::string_view::npos) return std::nullopt;
-  // Systemd naming: ^.*/(?:.+?)-qemu-[0-9]+-(instance-[0-9a-f]+). The greedy ^.*
-  // takes the last '/' that has a qemu match at least two characters after it
-  // (.+? needs one); the lazy .+? then takes the first such match.
-  size_t last_q = std::string_view::npos;
-  for (size_t q = p.rfind("-qemu-"); q != std::string_view::npos;
-       q = q == 0 ? std::string_view::npos : p.rfind("-qemu-", q - 1)) {
-    if (!qemu_at(p, q, true).empty()) {
-      last_q = q;
-      break;
-    }
-  }
-  if (last_q != std::string_view::npos && last_q >= 2) {
-    size_t s = p.rfind('/', last_q - 2);
-    if (s != std::string_view::npos) {
-      for (size_t q = p.find("-qemu-", s + 2); q != std::string_view::npos; q = p.find("-qemu-", q + 1)) {
-        auto cap = qemu_at(p, q, true);
-        if (!cap.empty()) return cap;
-      }
-    }
-  }
-  // Non-systemd naming: ^.*/qemu-[0-9]+-(instance-[0-9a-f]+): the last "/qemu-" that matches.
-  for (size_t r = p.rfind("/qemu-"); r != std::string_view::npos;
-       r = r == 0 ? std::string_view::npos : p.rfind("/qemu-", r - 1)) {
-    auto cap = qemu_at(p, r + 1, false);
-    if (!cap.empty()) return cap;
-  }
-  return std::nullopt;
-}
-
-bool is_slurm_child(std::string_view raw_path) { return raw_path.find("/step_") != std::string_view::npos; }
-
-bool is_libvirt_child(std::string_view raw_path) {
-  return raw_path.find("/libvirt") != std::string_view::npos ||
-         raw_path.find("/emulator") != std::string_view::npos ||
-         raw_path.find("/vcpu") != std::string_view::npos;
 }
 
 }  // namespace ceems::cgroup

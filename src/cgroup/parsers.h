@@ -124,6 +124,11 @@ struct HostMemory {
 };
 Result<HostMemory> parse_meminfo(std::string_view text);
 
+// cgroup.events (v2): the value of `populated`: false only for a line
+// `populated 0`; true for `populated <n>` with n != 0; nullopt when the file has
+// no such line.
+std::optional<bool> parse_populated(std::string_view text);
+
 // ---- paths ---------------------------------------------------------------------------------
 
 // Unescapes a cgroup path with Go string-literal rules (strconv.Unquote of the
@@ -134,24 +139,5 @@ Result<HostMemory> parse_meminfo(std::string_view text);
 Result<std::string> unescape_path(std::string_view path);
 // Same, into a reused buffer (cleared first). On error out's content is unspecified.
 Status unescape_path_into(std::string_view path, std::string& out);
-
-// Hand-written equivalents of the spec's regular expressions (leftmost-first
-// semantics, '.' not matching '\n', '$' only at the end), applied to an unescaped
-// path. They return the capture (a view into path) or nullopt.
-//   Slurm:   ^.*/slurm(?:.*?)/job_([0-9]+)(?:.*$)
-//   libvirt: ^.*/(?:.+?)-qemu-(?:[0-9]+)-(instance-[0-9a-f]+)(?:.*$)
-// For Slurm, only when that does not match, the multi-slurmd scope name
-// `<node>_slurmstepd.scope` (which has no "/slurm"):
-//            ^.*_slurmstepd\.scope(?:.*?)/job_([0-9]+)(?:.*$)
-// For libvirt, only when that does not match, the non-systemd libvirt naming
-// `<partition>/qemu-<id>-instance-<hex>.libvirt-qemu` (libvirt's machine name
-// "qemu-<id>-<name>" plus ".libvirt-<driver>"):
-//            ^.*/qemu-(?:[0-9]+)-(instance-[0-9a-f]+)(?:.*$)
-std::optional<std::string_view> match_slurm_job(std::string_view path);
-std::optional<std::string_view> match_libvirt_instance(std::string_view path);
-
-// Child-cgroup rules, applied to the raw (escaped) path.
-bool is_slurm_child(std::string_view raw_path);    // contains "/step_"
-bool is_libvirt_child(std::string_view raw_path);  // contains "/libvirt", "/emulator" or "/vcpu"
 
 }  // namespace ceems::cgroup

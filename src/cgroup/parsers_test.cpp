@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <limits>
-#include <regex>
 #include <string>
 
 namespace ceems::cgroup {
@@ -225,113 +224,6 @@ TEST(Unescape, GoStringLiteralRules) {
   EXPECT_EQ(buf, "xA");
 }
 
-// The hand-written matchers agree with the spec's regular expressions (ECMAScript
-// leftmost-first semantics equal RE2's for these patterns; '.' excludes '\n' in both).
-std::optional<std::string> regex_capture(const std::regex& re, const std::string& s) {
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return std::nullopt;
-  return m[1].str();
-}
-
-const char* const kSlurmPaths[] = {
-    "/sys/fs/cgroup/cpuacct/slurm/uid_1000/job_211",
-    "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_211/step_extern/user/task_0",
-    "/sys/fs/cgroup/system.slice/slurmstepd.scope/system",
-    "/sys/fs/cgroup/system.slice/slurmstepd.scope",
-    "/sys/fs/cgroup/cpuacct/slurm_vm/uid_0/job_2/step_0/task_0",
-    "/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/job_7/step_batch",
-    "/slurm/job_1/slurmX/job_2/x",
-    "/slurm/job_/job_5",
-    "/slurmjob_5",
-    "/slurm/job_5",
-    "/a/job_5/slurm",
-    "/slurm/uid_0/job_12abc/step_0",
-    "/x/slurm_a/job_3/slurm_b/job_",
-    "/slurm/job_9\n/x",
-    "/sys/fs/cgroup/memory/slurm/uid_1000/job_1009248/step_0",
-    "",
-    "/",
-    "/job_1/slurm/job_2",
-};
-
-TEST(Matchers, SlurmEquivalentToRegex) {
-  const std::regex re("^.*/slurm(?:.*?)/job_([0-9]+)(?:.*$)");
-  for (const char* p : kSlurmPaths) {
-    auto want = regex_capture(re, p);
-    auto got = match_slurm_job(p);
-    // The multi-slurmd extension only adds matches where the expression has none.
-    if (!want && std::string_view(p).find("_slurmstepd.scope") != std::string_view::npos) continue;
-    EXPECT_EQ(want.has_value(), got.has_value()) << p;
-    if (want && got) {
-      EXPECT_EQ(*want, std::string(*got)) << p;
-    }
-  }
-  EXPECT_EQ(*match_slurm_job("/sys/fs/cgroup/cpuacct/slurm/uid_1000/job_211"), "211");
-  EXPECT_EQ(*match_slurm_job("/slurm/job_1/slurmX/job_2/x"), "2");
-  EXPECT_FALSE(match_slurm_job("/sys/fs/cgroup/system.slice/slurmstepd.scope/system"));
-  EXPECT_FALSE(match_slurm_job("/slurm/job_9\n/x"));
-}
-
-TEST(Matchers, SlurmMultiSlurmdScope) {
-  EXPECT_EQ(*match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/job_42"), "42");
-  EXPECT_EQ(*match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/job_42/step_0/user/task_0"),
-            "42");
-  EXPECT_FALSE(match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/system"));
-  EXPECT_FALSE(match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope"));
-  EXPECT_FALSE(match_slurm_job("/job_42/node1_slurmstepd.scope"));
-}
-
-const char* const kLibvirtPaths[] = {
-    "/sys/fs/cgroup/cpuacct/machine.slice/machine-qemu-2-instance-00000001.scope",
-    "/sys/fs/cgroup/machine.slice/machine-qemu-2-instance-0000000a.scope/libvirt/vcpu0",
-    "/sys/fs/cgroup/machine.slice/machine-qemu-2-instance-.scope",
-    "/sys/fs/cgroup/machine.slice/machine-qemu-x-instance-01.scope",
-    "/sys/fs/cgroup/machine.slice/machine-lxc-2-instance-01.scope",
-    "/sys/fs/cgroup/machine.slice",
-    "/-qemu-1-instance-1",
-    "/a-qemu-1-instance-1",
-    "/a-qemu-1-instance-1/b-qemu-2-instance-2",
-    "/a-qemu-1-instance-1-qemu-2-instance-2f",
-    "/x/a-qemu-1-instance-ABC",
-    "/x/a-qemu-12-instance-abcg/y",
-    "/a/b-qemu-1-instance-1\n",
-};
-
-TEST(Matchers, LibvirtEquivalentToRegex) {
-  const std::regex re("^.*/(?:.+?)-qemu-(?:[0-9]+)-(instance-[0-9a-f]+)(?:.*$)");
-  for (const char* p : kLibvirtPaths) {
-    auto want = regex_capture(re, p);
-    auto got = match_libvirt_instance(p);
-    EXPECT_EQ(want.has_value(), got.has_value()) << p;
-    if (want && got) {
-      EXPECT_EQ(*want, std::string(*got)) << p;
-    }
-  }
-  EXPECT_EQ(
-      *match_libvirt_instance("/sys/fs/cgroup/machine.slice/machine-qemu-2-instance-0000000a.scope/libvirt"),
-      "instance-0000000a");
-}
-
-TEST(Matchers, LibvirtNonSystemdLayout) {
-  // libvirt without systemd: <partition>/qemu-<id>-<name>.libvirt-qemu/{emulator,vcpuN}.
-  EXPECT_EQ(*match_libvirt_instance("/sys/fs/cgroup/cpuacct/machine/qemu-1-instance-00000001.libvirt-qemu"),
-            "instance-00000001");
-  EXPECT_EQ(*match_libvirt_instance("/cg/machine/qemu-12-instance-0000abcd.libvirt-qemu/vcpu3"),
-            "instance-0000abcd");
-  EXPECT_FALSE(match_libvirt_instance("/cg/machine/lxc-1-instance-01.libvirt-lxc"));
-  EXPECT_FALSE(match_libvirt_instance("/cg/machine/qemu-1-myvm.libvirt-qemu"));
-  EXPECT_FALSE(match_libvirt_instance("/cg/machine"));
-}
-
-TEST(Matchers, ChildRules) {
-  EXPECT_TRUE(is_slurm_child("/slurm/uid_0/job_1/step_0"));
-  EXPECT_FALSE(is_slurm_child("/slurm/uid_0/job_1"));
-  EXPECT_TRUE(is_libvirt_child("/machine.slice/m.scope/libvirt"));
-  EXPECT_TRUE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu/emulator"));
-  EXPECT_TRUE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu/vcpu0"));
-  EXPECT_FALSE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu"));
-}
-
 TEST(Parsers, BinaryJunkNeverCrashes) {
   std::string junk;
   for (int i = 0; i < 512; ++i) junk.push_back(static_cast<char>((i * 131) & 0xff));
@@ -346,8 +238,6 @@ TEST(Parsers, BinaryJunkNeverCrashes) {
   (void)parse_diskstats(junk);
   (void)parse_meminfo(junk);
   (void)unescape_path(junk);
-  (void)match_slurm_job(junk);
-  (void)match_libvirt_instance(junk);
   SUCCEED();
 }
 

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cgroup/compute_unit.h"
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -48,6 +48,11 @@ struct UnitStats {
   // The unit's root cgroup no longer existed after reading (the job ended during
   // the scrape): collect drops the unit from the scrape.
   bool vanished = false;
+  // Readers' bookkeeping: an expected file was absent (read then checks whether
+  // the unit vanished; a unit whose files are all there is not checked), and
+  // whether any file was found at all.
+  bool saw_missing = false;
+  bool saw_file = false;
 };
 
 class Stats {
@@ -71,15 +76,25 @@ class Stats {
   std::string hostname_;
   StatsOptions opts_;
   log::Logger logger_;
-  void read_v1(const ComputeUnit& unit, UnitStats& s) const;
-  void read_v2(const ComputeUnit& unit, UnitStats& s) const;
+  void read_v1(const ComputeUnit& unit, UnitStats& s) const;  // stats_v1.cpp
+  void read_v2(const ComputeUnit& unit, UnitStats& s) const;  // stats_v2.cpp
   uint64_t read_cpus(const ComputeUnit& unit) const;
+  bool vanished(const ComputeUnit& unit) const;
+  void check_v1_hierarchies();
+
+  // v1: the controllers the reader looks at, and whether each one's hierarchy
+  // exists (checked once per scrape, before the readers start).
+  static constexpr const char* kV1Controllers[] = {"cpuacct", "memory", "rdma", "pids", "blkio", "cpuset"};
+  enum V1Controller { kCpuacct, kMemory, kRdma, kPids, kBlkio, kCpuset, kV1Count };
+  bool v1_present_[kV1Count] = {true, true, true, true, true, true};
 
   uint64_t mem_total_ = 0, swap_total_ = 0;
   // v1 blkio needs the host's block device list (the original opens /proc/partitions).
   bool block_device_list_ = false;
   std::unordered_map<std::string, std::string> block_devices_;  // "maj:min" -> name
-  // CPU counts by unit path: a job's cpuset does not change during its life.
+  // CPU counts by unit directory (path and inode): a job's cpuset does not
+  // change during its life, and a directory created again under the same name
+  // (a requeued job) has another inode, so it is read again.
   mutable std::mutex cpus_mu_;
   mutable std::unordered_map<std::string, uint64_t> cpus_cache_;
 };

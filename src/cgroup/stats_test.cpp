@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
-#include "cgroup/manager.h"
 #include "core/testing/test_support.h"
 
 namespace ceems::cgroup {
@@ -15,12 +15,34 @@ namespace {
 
 const std::string kData = CEEMS_TEST_DATA_DIR;
 
-std::vector<ComputeUnit> discover(const HostFs& host, ManagerKind kind, Mode mode,
-                                  std::string subsystem = "cpuacct") {
-  Manager m(host, ManagerOptions{kind, mode, std::move(subsystem)}, log::Logger());
-  auto units = m.discover();
-  EXPECT_TRUE(units.ok()) << (units.ok() ? "" : units.error().message());
-  return units.ok() ? *units : std::vector<ComputeUnit>{};
+// Units as a layout finds them (id, raw path relative to the hierarchy's base):
+// the readers take them as given.
+std::vector<ComputeUnit> units_of(std::initializer_list<std::pair<const char*, const char*>> list) {
+  std::vector<ComputeUnit> out;
+  for (const auto& [id, rel] : list) {
+    ComputeUnit u;
+    u.id = u.uuid = id;
+    u.path.rel = rel;
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+// The units of this directory's trees (testdata/v1, testdata/v2).
+std::vector<ComputeUnit> slurm_units(Mode mode) {
+  if (mode == Mode::kLegacy) {
+    return units_of({{"10", "slurm/uid_1000/job_10"},
+                     {"30", "slurm/uid_1000/job_30"},
+                     {"20", "slurm_node1/uid_0/job_20"}});
+  }
+  return units_of({{"2", "system.slice/node1_slurmstepd.scope/job_2"},
+                   {"1", "system.slice/slurmstepd.scope/job_1"},
+                   {"3", "system.slice/slurmstepd.scope/job_3"}});
+}
+std::vector<ComputeUnit> libvirt_v1_units() {
+  return units_of(
+      {{"instance-00000002", "machine/qemu-2-instance-00000002.libvirt-qemu"},
+       {"instance-00000001", R"(machine.slice/machine-qemu\x2d1\x2dinstance\x2d00000001.scope)"}});
 }
 
 std::string collect(Stats& stats, std::span<const ComputeUnit> units) {
@@ -62,28 +84,38 @@ class Conformance : public ::testing::Test {
     EXPECT_NE(lines.find("ceems_compute_units{"), std::string::npos) << name;
     return lines;
   }
-  std::string run(ManagerKind kind, Mode mode, const std::string& subsystem, StatsOptions opts,
-                  const std::map<std::string, std::string>& uuids = {}) {
+  std::string run(const std::string& manager, Mode mode, const std::string& subsystem, StatsOptions opts,
+                  std::vector<ComputeUnit> units, const std::map<std::string, std::string>& uuids = {}) {
     HostFs host(fixtures_ + "/proc", fixtures_ + "/sys", fixtures_ + "/sys/fs/cgroup");
-    auto units = discover(host, kind, mode, subsystem);
     for (auto& u : units) {
       if (auto it = uuids.find(u.id); it != uuids.end()) u.uuid = it->second;
     }
     opts.active_subsystem = subsystem;
     test_support::LogCapture quiet;
-    Stats stats(host, mode, kind == ManagerKind::kSlurm ? "slurm" : "libvirt", "", opts, log::Logger());
+    Stats stats(host, mode, manager, "", opts, log::Logger());
     return compute_lines(collect(stats, units));
+  }
+  static std::vector<ComputeUnit> jobs(const std::string& parent) {
+    std::vector<ComputeUnit> out;
+    for (const char* id : {"1009248", "1009249", "1009250"}) {
+      ComputeUnit u;
+      u.id = u.uuid = id;
+      u.path.rel = parent + "/job_" + id;
+      out.push_back(std::move(u));
+    }
+    return out;
   }
   std::filesystem::path root_;
   std::string fixtures_;
 };
 
 TEST_F(Conformance, SlurmV1) {
-  EXPECT_EQ(run(ManagerKind::kSlurm, Mode::kLegacy, "cpuacct", {}), expected("exporter-cgroups-v1.txt"));
+  EXPECT_EQ(run("slurm", Mode::kLegacy, "cpuacct", {}, jobs("slurm/uid_1000")),
+            expected("exporter-cgroups-v1.txt"));
 }
 
 TEST_F(Conformance, SlurmV1MemorySubsystem) {
-  EXPECT_EQ(run(ManagerKind::kSlurm, Mode::kLegacy, "memory", {}),
+  EXPECT_EQ(run("slurm", Mode::kLegacy, "memory", {}, jobs("slurm/uid_1000")),
             expected("exporter-cgroups-v1-memory-subsystem.txt"));
 }
 
@@ -93,15 +125,21 @@ TEST_F(Conformance, LibvirtV1SwapPsiBlkio) {
       {"instance-00000002", "57f2d45e-8ddf-4338-91df-62d0044ff1b5"},
       {"instance-00000003", "2896bdd5-dbc2-4339-9d8e-ddd838bf35d3"},
       {"instance-00000004", "4de89c5b-50d7-4d30-a630-14e135380fe8"}};
-  EXPECT_EQ(
-      run(ManagerKind::kLibvirt, Mode::kLegacy, "cpuacct", {.swap = true, .psi = true, .blkio = true}, uuids),
-      expected("exporter-cgroups-v1-libvirt.txt"));
+  std::vector<ComputeUnit> vms;
+  for (const char* n : {"1", "2", "3", "4"}) {
+    ComputeUnit u;
+    u.id = u.uuid = std::string("instance-0000000") + n;
+    u.path.rel = std::string(R"(machine.slice/machine-qemu\x2d2\x2dinstance\x2d0000000)") + n + ".scope";
+    vms.push_back(std::move(u));
+  }
+  EXPECT_EQ(run("libvirt", Mode::kLegacy, "cpuacct", {.swap = true, .psi = true, .blkio = true}, vms, uuids),
+            expected("exporter-cgroups-v1-libvirt.txt"));
 }
 
 TEST_F(Conformance, SlurmV2) {
-  EXPECT_EQ(run(ManagerKind::kSlurm, Mode::kUnified, "cpuacct", {}),
+  EXPECT_EQ(run("slurm", Mode::kUnified, "cpuacct", {}, jobs("system.slice/slurmstepd.scope")),
             expected("exporter-cgroups-v2-nogpu.txt"));
-  EXPECT_EQ(run(ManagerKind::kSlurm, Mode::kUnified, "cpuacct", {.threads = 1}),
+  EXPECT_EQ(run("slurm", Mode::kUnified, "cpuacct", {.threads = 1}, jobs("system.slice/slurmstepd.scope")),
             expected("exporter-cgroups-v2-procfs.txt"));
 }
 
@@ -130,7 +168,7 @@ TEST(Stats, V1SlurmEveryFamily) {
   // job_10: every file; job_30: malformed cpuacct.stat (errored: zeros, cpus kept,
   // collect_error 1); job_20 (slurm_node1): no memory.oom_control, no cpuset.
   Trees t;
-  auto units = discover(t.v1, ManagerKind::kSlurm, Mode::kLegacy);
+  auto units = slurm_units(Mode::kLegacy);
   ASSERT_EQ(units.size(), 3U);
   test_support::LogCapture logs;
   Stats stats(t.v1, Mode::kLegacy, "slurm", "node", {.swap = true, .psi = true}, log::Logger());
@@ -140,7 +178,7 @@ TEST(Stats, V1SlurmEveryFamily) {
 
 TEST(Stats, V1ReadValues) {
   Trees t;
-  auto units = discover(t.v1, ManagerKind::kSlurm, Mode::kLegacy);
+  auto units = slurm_units(Mode::kLegacy);
   ASSERT_FALSE(units.empty());
   Stats stats(t.v1, Mode::kLegacy, "slurm", "", {}, log::Logger());
   UnitStats s = stats.read(units[0]);
@@ -166,7 +204,7 @@ TEST(Stats, V1ReadValues) {
 TEST(Stats, V1LibvirtBlkio) {
   // Read bytes only for sda: sdb (only Write lines) emits nothing; zero values are not emitted.
   Trees t;
-  auto units = discover(t.v1, ManagerKind::kLibvirt, Mode::kLegacy);
+  auto units = libvirt_v1_units();
   ASSERT_EQ(units.size(), 2U);
   Stats stats(t.v1, Mode::kLegacy, "libvirt", "", {.blkio = true}, log::Logger());
   expect_golden(collect(stats, units), "v1-libvirt.txt");
@@ -178,7 +216,7 @@ TEST(Stats, V2SlurmEveryFamily) {
   // job_1: every file; job_2: no cpu controller listed, memory.max numeric, no
   // memory.events; job_3: no cgroup.controllers (errored, cpus kept).
   Trees t;
-  auto units = discover(t.v2, ManagerKind::kSlurm, Mode::kUnified);
+  auto units = slurm_units(Mode::kUnified);
   ASSERT_EQ(units.size(), 3U);
   test_support::LogCapture quiet;
   Stats stats(t.v2, Mode::kUnified, "slurm", "", {.swap = true, .psi = true, .blkio = true}, log::Logger());
@@ -187,7 +225,7 @@ TEST(Stats, V2SlurmEveryFamily) {
 
 TEST(Stats, OptionalFamiliesOff) {
   Trees t;
-  auto units = discover(t.v2, ManagerKind::kSlurm, Mode::kUnified);
+  auto units = slurm_units(Mode::kUnified);
   test_support::LogCapture quiet;
   Stats stats(t.v2, Mode::kUnified, "slurm", "", {}, log::Logger());
   std::string text = collect(stats, units);
@@ -201,7 +239,7 @@ TEST(Stats, ThreadsGiveTheSameResult) {
   Trees t;
   for (Mode mode : {Mode::kLegacy, Mode::kUnified}) {
     const HostFs& host = mode == Mode::kLegacy ? t.v1 : t.v2;
-    auto units = discover(host, ManagerKind::kSlurm, mode);
+    auto units = slurm_units(mode);
     std::vector<ComputeUnit> many;
     for (int i = 0; i < 20; ++i) {
       for (auto u : units) {
@@ -225,7 +263,7 @@ TEST(Stats, VanishedUnitIsDropped) {
   Trees t;
   for (Mode mode : {Mode::kLegacy, Mode::kUnified}) {
     const HostFs& host = mode == Mode::kLegacy ? t.v1 : t.v2;
-    auto units = discover(host, ManagerKind::kSlurm, mode);
+    auto units = slurm_units(mode);
     test_support::LogCapture quiet;
     Stats stats(host, mode, "slurm", "", {}, log::Logger());
     std::string before = collect(stats, units);
@@ -245,7 +283,7 @@ TEST(Stats, ErroredUnitThatStillExistsIsReported) {
   test_support::TempTree t;
   t.write("cg/freezer/slurm/uid_0/job_5/cgroup.procs", "");
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));
-  auto units = discover(host, ManagerKind::kSlurm, Mode::kLegacy, "freezer");
+  auto units = units_of({{"5", "slurm/uid_0/job_5"}});
   ASSERT_EQ(units.size(), 1U);
   test_support::LogCapture quiet(log::Level::kError);
   Stats stats(host, Mode::kLegacy, "slurm", "", {.active_subsystem = "freezer"}, log::Logger());
@@ -262,7 +300,8 @@ TEST(Stats, CpuCountsAreCachedWhileTheUnitLives) {
   t.write("cg/system.slice/slurmstepd.scope/job_1/cpuset.cpus.effective", "0-3\n");
   t.write("cg/system.slice/slurmstepd.scope/job_2/cgroup.controllers", "cpuset cpu memory\n");
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));
-  auto units = discover(host, ManagerKind::kSlurm, Mode::kUnified);
+  auto units =
+      units_of({{"1", "system.slice/slurmstepd.scope/job_1"}, {"2", "system.slice/slurmstepd.scope/job_2"}});
   ASSERT_EQ(units.size(), 2U);
   test_support::LogCapture quiet;
   Stats stats(host, Mode::kUnified, "slurm", "", {}, log::Logger());
@@ -277,6 +316,76 @@ TEST(Stats, CpuCountsAreCachedWhileTheUnitLives) {
   // A scrape without the unit evicts it; the next one reads the file again.
   (void)collect(stats, std::span<const ComputeUnit>(units.data() + 1, 1));
   EXPECT_NE(collect(stats, units).find(cpus1 + "2"), std::string::npos);
+}
+
+TEST(Stats, CpuCountIsReadAgainForARecreatedDirectory) {
+  test_support::TempTree t;
+  t.write("cg/system.slice/slurmstepd.scope/job_1/cgroup.controllers", "cpuset cpu memory\n");
+  t.write("cg/system.slice/slurmstepd.scope/job_1/cpuset.cpus.effective", "0-3\n");
+  HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));
+  auto units = units_of({{"1", "system.slice/slurmstepd.scope/job_1"}});
+  units[0].inode = 100;
+  test_support::LogCapture quiet;
+  Stats stats(host, Mode::kUnified, "slurm", "", {}, log::Logger());
+  const std::string cpus = "ceems_compute_unit_cpus{hostname=\"\",manager=\"slurm\",uuid=\"1\"} ";
+  EXPECT_NE(collect(stats, units).find(cpus + "4"), std::string::npos);
+  // The job is requeued: same name, new directory, new cpuset.
+  t.write("cg/system.slice/slurmstepd.scope/job_1/cpuset.cpus.effective", "0-1\n");
+  EXPECT_NE(collect(stats, units).find(cpus + "4"), std::string::npos);  // same directory: cached
+  units[0].inode = 101;
+  EXPECT_NE(collect(stats, units).find(cpus + "2"), std::string::npos);
+}
+
+// Records what the readers open and stat.
+class RecordingFs : public Filesystem {
+ public:
+  Status read_into(const std::string& path, std::string& buf, size_t max) const override {
+    reads.push_back(path.substr(path.rfind('/') + 1));
+    return Filesystem::read_into(path, buf, max);
+  }
+  bool lexists(const std::string& path) const override {
+    stats.push_back(path);
+    return Filesystem::lexists(path);
+  }
+  mutable std::vector<std::string> reads, stats;
+};
+
+TEST(Stats, V2ReadsOnlyTheFilesTheOutputNeeds) {
+  test_support::TempTree t;
+  const std::string job = "cg/system.slice/slurmstepd.scope/job_1/";
+  t.write(job + "cgroup.controllers", "cpuset cpu io memory pids\n");
+  t.write(job + "cpu.stat", "user_usec 1000000\nsystem_usec 0\n");
+  t.write(job + "memory.stat", "anon 1\nfile 2\n");
+  t.write(job + "memory.events", "oom 0\n");
+  t.write(job + "memory.current", "10\n");
+  t.write(job + "memory.max", "max\n");
+  t.write(job + "cpuset.cpus.effective", "0\n");
+  for (const char* f :
+       {"memory.swap.current", "memory.swap.max", "cpu.pressure", "memory.pressure", "io.stat"})
+    t.write(job + f, "");
+  RecordingFs fs;
+  HostFs host(t.path("proc"), t.path("sys"), t.path("cg"), &fs);
+  auto units = units_of({{"1", "system.slice/slurmstepd.scope/job_1"}});
+  test_support::LogCapture quiet;
+  Stats stats(host, Mode::kUnified, "slurm", "", {}, log::Logger());
+  fs.reads.clear();
+  fs.stats.clear();
+  (void)collect(stats, units);
+  EXPECT_EQ(fs.reads, (std::vector<std::string>{"cgroup.controllers", "cpu.stat", "memory.stat",
+                                                "memory.events", "memory.current", "memory.max",
+                                                "rdma.current", "cpuset.cpus.effective"}));
+  // All files were there: nothing asks whether the unit vanished.
+  EXPECT_TRUE(fs.stats.empty()) << fs.stats.front();
+  fs.reads.clear();
+  (void)collect(stats, units);  // the CPU count is cached
+  EXPECT_EQ(fs.reads.size(), 7U);
+
+  Stats all(host, Mode::kUnified, "slurm", "", {.swap = true, .psi = true, .blkio = true}, log::Logger());
+  fs.reads.clear();
+  (void)collect(all, units);
+  for (const char* f :
+       {"memory.swap.current", "memory.swap.max", "cpu.pressure", "memory.pressure", "io.stat"})
+    EXPECT_NE(std::find(fs.reads.begin(), fs.reads.end(), f), fs.reads.end()) << f;
 }
 
 TEST(Stats, NoUnits) {

@@ -42,7 +42,7 @@ Result<std::vector<DirEntry>> Filesystem::list_dir(const std::string& path) cons
   while (struct dirent* e = ::readdir(dir.get())) {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    DirEntry entry{std::string(name), false, false};
+    DirEntry entry{std::string(name), false, false, static_cast<uint64_t>(e->d_ino)};
     unsigned char type = e->d_type;
     if (type == DT_UNKNOWN || type == DT_LNK) {
       struct stat st {};
@@ -120,6 +120,11 @@ class RealFilesystem final : public Filesystem {
       }
       buf.resize(old + static_cast<size_t>(n));
       if (n == 0) break;
+      // A short read of a small file is its end: regular files, seq_files and
+      // sysfs/kernfs attributes return all they have up to the size asked, and
+      // the /proc files that hand out a page per read return a full page. This
+      // saves the second read(2) of every cgroup file a scrape reads.
+      if (static_cast<size_t>(n) < room && buf.size() < 4096) break;
     }
     ::close(fd);
     return Status::Ok();
@@ -127,8 +132,26 @@ class RealFilesystem final : public Filesystem {
 
   Status list_subdirs(const std::string& path, std::vector<std::string>& out) const override {
     out.clear();
-    // getdents64 straight into a stack buffer: opendir/fdopendir add an fstat and an
-    // fcntl per directory, and a scrape lists tens of thousands of them.
+    Status st = each_subdir(path, [&](const char* name, uint64_t) { out.emplace_back(name); });
+    std::sort(out.begin(), out.end());
+    return st;
+  }
+
+  Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const override {
+    out.clear();
+    Status st = each_subdir(path, [&](const char* name, uint64_t ino) {
+      out.push_back(DirEntry{.name = name, .is_dir = true, .is_symlink = false, .inode = ino});
+    });
+    std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return st;
+  }
+
+ private:
+  // getdents64 straight into a stack buffer: opendir/fdopendir add an fstat and an
+  // fcntl per directory. Calls fn(name, inode) for each sub-directory (symlinks
+  // excluded); on an error the entries seen so far have been passed.
+  template <typename Fn>
+  static Status each_subdir(const std::string& path, Fn&& fn) {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno(errno, "open directory " + path);
     alignas(8) char buf[16384];
@@ -143,6 +166,8 @@ class RealFilesystem final : public Filesystem {
       if (n == 0) break;
       for (long off = 0; off < n;) {
         // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+        uint64_t ino = 0;
+        std::memcpy(&ino, buf + off, sizeof ino);
         uint16_t reclen = 0;
         std::memcpy(&reclen, buf + off + 16, sizeof reclen);
         const auto type = static_cast<unsigned char>(buf[off + 18]);
@@ -155,11 +180,10 @@ class RealFilesystem final : public Filesystem {
           struct stat st {};
           dir_entry = ::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         }
-        if (dir_entry) out.emplace_back(name);
+        if (dir_entry) fn(name, ino);
       }
     }
     ::close(fd);
-    std::sort(out.begin(), out.end());
     return Status::Ok();
   }
 };
@@ -184,6 +208,16 @@ Status Filesystem::list_subdirs(const std::string& path, std::vector<std::string
   if (!r) return r.error();
   for (auto& e : *r) {
     if (e.is_dir && !e.is_symlink) out.push_back(std::move(e.name));
+  }
+  return Status::Ok();  // list_dir sorts
+}
+
+Status Filesystem::list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const {
+  out.clear();
+  auto r = list_dir(path);
+  if (!r) return r.error();
+  for (auto& e : *r) {
+    if (e.is_dir && !e.is_symlink) out.push_back(std::move(e));
   }
   return Status::Ok();  // list_dir sorts
 }

@@ -17,6 +17,7 @@ struct DirEntry {
   std::string name;
   bool is_dir = false;  // directory, or symlink to one
   bool is_symlink = false;
+  uint64_t inode = 0;  // d_ino: tells a recreated directory of the same name from the old one
 };
 
 struct FileInfo {
@@ -50,6 +51,8 @@ class Filesystem {
   virtual Status read_into(const std::string& path, std::string& buf, size_t max_bytes = 4 << 20) const;
   // Names of the sub-directories (symlinks excluded), sorted; out is cleared first.
   virtual Status list_subdirs(const std::string& path, std::vector<std::string>& out) const;
+  // Same, with each sub-directory's inode number (is_dir set, is_symlink false).
+  virtual Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const;
 };
 
 // The roots given on the command line. Paths are joined textually (a relative

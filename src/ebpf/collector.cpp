@@ -29,10 +29,10 @@ std::vector<std::string> EbpfCollector::capabilities() const {
 // The real (escaped) directory of every cgroup of the unit is stat'ed on each
 // scrape: its inode is the cgroup id the programs record. No cache, so that a
 // cgroup re-created under the same path is never attributed by a stale inode.
-void EbpfCollector::index_units(std::span<const cgroup::ComputeUnit> units, const std::string& base,
-                                IdIndex& ids, PathsById& paths) const {
+void EbpfCollector::index_units(std::span<const ComputeUnit> units, const std::string& base, IdIndex& ids,
+                                PathsById& paths) const {
   for (const auto& unit : units) {
-    const auto add = [&](const cgroup::CgroupPath& p) {
+    const auto add = [&](const CgroupPath& p) {
       const std::string dir = HostFs::join(base, p.rel);
       auto info = host_.fs().stat(dir);
       if (!info || info->inode == 0) return;
@@ -62,7 +62,7 @@ std::vector<uint64_t> EbpfCollector::dead_ids(const PathsById& last, const IdInd
   return dead;
 }
 
-Status EbpfCollector::update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) {
+Status EbpfCollector::update(std::span<const ComputeUnit> units, MetricBatch& out) {
   IdIndex io_ids;
   IdIndex net_ids;
   PathsById io_paths;

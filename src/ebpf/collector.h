@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cgroup/compute_unit.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/log.h"
 #include "core/privileges.h"
@@ -35,7 +35,7 @@ struct CollectorConfig {
   bool map_reads_need_caps = false;
 };
 
-class EbpfCollector final : public cgroup::UnitSubCollector {
+class EbpfCollector final : public UnitSubCollector {
  public:
   EbpfCollector(const HostFs& host, Privileges& privileges, CollectorConfig cfg,
                 std::unique_ptr<MapSource> maps, log::Logger logger);
@@ -43,13 +43,13 @@ class EbpfCollector final : public cgroup::UnitSubCollector {
   EbpfCollector(const EbpfCollector&) = delete;
   EbpfCollector& operator=(const EbpfCollector&) = delete;
 
-  Status update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) override;
+  Status update(std::span<const ComputeUnit> units, MetricBatch& out) override;
   void stop() override;
   std::vector<std::string> capabilities() const override;
 
  private:
   using PathsById = std::unordered_map<uint64_t, std::string>;
-  void index_units(std::span<const cgroup::ComputeUnit> units, const std::string& base, IdIndex& ids,
+  void index_units(std::span<const ComputeUnit> units, const std::string& base, IdIndex& ids,
                    PathsById& paths) const;
   // Ids seen at the last scrape whose cgroup directory is gone now.
   std::vector<uint64_t> dead_ids(const PathsById& last, const IdIndex& now, PathsById& keep) const;

@@ -50,9 +50,8 @@ class CountingPrivileges final : public Privileges {
   int calls = 0;
 };
 
-cgroup::ComputeUnit unit(const std::string& uuid, const std::string& rel,
-                         const std::vector<std::string>& children) {
-  cgroup::ComputeUnit u;
+ComputeUnit unit(const std::string& uuid, const std::string& rel, const std::vector<std::string>& children) {
+  ComputeUnit u;
   u.id = uuid;
   u.uuid = uuid;
   u.path.rel = rel;
@@ -92,7 +91,7 @@ TEST(EbpfCollector, MapsUnitCgroupsToIdsInBothSpaces) {
   fx.maps->snapshot.read = {{root, "/home", 10, 1, 0}, {step, "/home", 5, 1, 0}, {v2, "/home", 99, 1, 0}};
   fx.maps->snapshot.egress = {{v2, 6, 2, 3, 300}, {root, 6, 2, 1, 1}};
   MetricBatch batch;
-  const std::vector<cgroup::ComputeUnit> units = {unit("7", "slurm/uid_0/job_7", {"step_0"})};
+  const std::vector<ComputeUnit> units = {unit("7", "slurm/uid_0/job_7", {"step_0"})};
   ASSERT_TRUE(fx.collector->update(units, batch).ok());
   const std::string text = render(batch);
   EXPECT_NE(text.find("ceems_ebpf_read_bytes_total{hostname=\"n1\",manager=\"slurm\",mountpoint=\"/"
@@ -113,7 +112,7 @@ TEST(EbpfCollector, ForgetsIdsOfRemovedCgroupsOnly) {
   Fixture fx(false);
   const uint64_t step = inode_of(fx.tree.path("cpuacct/slurm/uid_0/job_7/step_0"));
   MetricBatch batch;
-  std::vector<cgroup::ComputeUnit> units = {unit("7", "slurm/uid_0/job_7", {"step_0"})};
+  std::vector<ComputeUnit> units = {unit("7", "slurm/uid_0/job_7", {"step_0"})};
   ASSERT_TRUE(fx.collector->update(units, batch).ok());
   EXPECT_TRUE(fx.maps->last_forget_io.empty());
 

@@ -33,8 +33,8 @@ bool enabled(const FlagSet& flags) { return flags.get_bool(kIoFlag) || flags.get
 
 #ifndef CEEMS_HAVE_EBPF
 
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet&, const HostFs&, Privileges&,
-                                                                 Options, log::Logger) {
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet&, const HostFs&, Privileges&, Options,
+                                                         log::Logger) {
   return Error(ErrorKind::kNotFound,
                "eBPF sub-collector not built into this binary (configure with -DCEEMS_EBPF=ON, needs clang, "
                "bpftool, libbpf and kernel BTF at build time)");
@@ -83,9 +83,9 @@ Result<Loaded> load_with(Privileges& privileges, const std::vector<std::string>&
 
 }  // namespace
 
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger) {
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger) {
   LoadConfig cfg;
   cfg.io = flags.get_bool(kIoFlag);
   cfg.net = flags.get_bool(kNetFlag);
@@ -144,7 +144,7 @@ Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet& 
         "eBPF network metrics use cgroup v2 ids: units are matched by their path under the unified hierarchy",
         {{"unified_root", cfg.cgroup2_root.empty() ? "none" : cfg.cgroup2_root}});
   }
-  return std::unique_ptr<cgroup::UnitSubCollector>(std::make_unique<EbpfCollector>(
+  return std::unique_ptr<UnitSubCollector>(std::make_unique<EbpfCollector>(
       host, privileges, std::move(cc), std::move(loaded->programs), std::move(logger)));
 }
 

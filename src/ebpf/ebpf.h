@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "cgroup/compute_unit.h"
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -29,8 +29,8 @@ struct Options {
 };
 
 // A kernel without BPF/BTF: an error with a clear message (the parent decides).
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger);
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger);
 
 }  // namespace ceems::ebpf

@@ -177,7 +177,7 @@ class EbpfIntegration : public ::testing::Test {
   }
 
   // A child joins the cgroups, does the IO and exits; then one scrape.
-  void run_child_and_check(cgroup::UnitSubCollector& collector) {
+  void run_child_and_check(UnitSubCollector& collector) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -190,12 +190,12 @@ class EbpfIntegration : public ::testing::Test {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child IO failed";
 
-    cgroup::ComputeUnit unit;
+    ComputeUnit unit;
     unit.id = unit.uuid = "4242";
     unit.path.rel = name_;
     unit.children.push_back(unit.path);
     MetricBatch batch;
-    const std::vector<cgroup::ComputeUnit> units = {unit};
+    const std::vector<ComputeUnit> units = {unit};
     const Status st = collector.update(units, batch);
     ASSERT_TRUE(st.ok()) << st.error().message();
     const std::string text = test_support::render(batch);

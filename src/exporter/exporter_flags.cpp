@@ -1,14 +1,12 @@
 #include "exporter/exporter_flags.h"
 
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
 #include "core/app.h"
 #include "core/collector.h"
-#include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
 #include "http/server_flags.h"
-#include "perf/perf.h"
-#include "rdma/rdma.h"
 #include "slurm/alloy_targets.h"
+#include "units/sub_collector_table.h"
 
 namespace ceems {
 
@@ -64,9 +62,7 @@ void register_exporter_flags(FlagSet& f) {
   // Shared by the resource-manager collectors (slurm, libvirt) and the discoverer.
   cgroup::register_cgroup_flags(f);
   gpu::register_gpu_flags(f);
-  rdma::register_rdma_flags(f);
-  perf::register_perf_flags(f);
-  ebpf::register_ebpf_flags(f);
+  units::register_sub_collector_flags(f);
   slurm::register_alloy_flags(f);
 }
 

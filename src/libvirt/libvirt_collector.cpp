@@ -6,13 +6,12 @@
 #include <utility>
 #include <vector>
 
-#include "cgroup/manager.h"
-#include "cgroup/stats.h"
-#include "cgroup/sub_collector_factory.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "gpu/gpu.h"
 #include "libvirt/instance_xml.h"
+#include "libvirt/libvirt_layout.h"
+#include "units/pipeline.h"
 
 namespace ceems::libvirt {
 namespace {
@@ -80,46 +79,42 @@ Result<InstanceProps> props_from(const Result<std::string>& text, const std::str
 
 class LibvirtCollector final : public Collector {
  public:
-  LibvirtCollector(const CollectorContext& ctx, cgroup::Manager manager, std::unique_ptr<cgroup::Stats> stats,
-                   std::vector<gpu::Device> gpus, gpu::DiscoveryOptions gpu_opts, std::string xml_dir,
-                   cgroup::SubCollectors subs, Clock clock)
+  LibvirtCollector(const CollectorContext& ctx, units::UnitPipeline pipeline, std::vector<gpu::Device> gpus,
+                   gpu::DiscoveryOptions gpu_opts, std::string xml_dir, Clock clock)
       : host_(ctx.host),
         runner_(ctx.runner),
         privileges_(ctx.privileges),
         hostname_(ctx.hostname),
         logger_(ctx.logger),
-        manager_(std::move(manager)),
-        stats_(std::move(stats)),
+        pipeline_(std::move(pipeline)),
         gpus_(std::move(gpus)),
         gpu_opts_(std::move(gpu_opts)),
         vgpu_activated_(
             std::any_of(gpus_.begin(), gpus_.end(), [](const auto& d) { return d.vgpu_enabled; })),
         xml_dir_(std::move(xml_dir)),
-        subs_(std::move(subs)),
         clock_(std::move(clock)),
         last_reset_(clock_()) {}
 
   Status update(MetricBatch& out) override {
-    auto units = manager_.discover();
-    if (!units) return units.error().wrap("failed to discover cgroups");
+    auto units = pipeline_.units();
+    if (!units) return units.error();
 
     label_units(*units);
 
-    subs_.update(
+    pipeline_.report(
         *units, out,
         [&] {
-          stats_->collect(*units, out);
           if (!gpus_.empty()) emit_gpu_flags(*units, out);
         },
         logger_);
     return Status::Ok();
   }
 
-  void stop() override { subs_.stop(); }
+  void stop() override { pipeline_.subs.stop(); }
 
   std::vector<std::string> capabilities() const override {
     std::vector<std::string> caps = kXmlCaps;
-    for (auto& c : subs_.capabilities()) {
+    for (auto& c : pipeline_.subs.capabilities()) {
       if (std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(std::move(c));
     }
     return caps;
@@ -128,7 +123,7 @@ class LibvirtCollector final : public Collector {
  private:
   // Sets every unit's uuid from the cache, loading the instances not cached (or
   // whose last load failed a while ago), and forgets instances that are gone.
-  void label_units(std::vector<cgroup::ComputeUnit>& units) {
+  void label_units(std::vector<ComputeUnit>& units) {
     const TimePoint now = clock_();
     if (now - last_reset_ > kCacheTtl) {
       cache_.clear();
@@ -196,7 +191,7 @@ class LibvirtCollector final : public Collector {
 
   std::string xml_path(const std::string& id) const { return xml_dir_ + "/" + id + ".xml"; }
 
-  void emit_gpu_flags(const std::vector<cgroup::ComputeUnit>& units, MetricBatch& out) const {
+  void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) const {
     MetricFamily& fam = out.family(kGpuFlag);
     for (const auto& u : units) {
       auto it = cache_.find(u.id);
@@ -224,13 +219,11 @@ class LibvirtCollector final : public Collector {
   Privileges& privileges_;
   std::string hostname_;
   log::Logger logger_;
-  cgroup::Manager manager_;
-  std::unique_ptr<cgroup::Stats> stats_;
+  units::UnitPipeline pipeline_;
   std::vector<gpu::Device> gpus_;
   gpu::DiscoveryOptions gpu_opts_;
   bool vgpu_activated_;
   std::string xml_dir_;
-  cgroup::SubCollectors subs_;
   Clock clock_;
   TimePoint last_reset_;
   std::unordered_map<std::string, InstanceEntry> cache_;
@@ -257,7 +250,7 @@ Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext
   sopts.swap = flags.get_bool(kSwapFlag);
   sopts.psi = flags.get_bool(kPsiFlag);
   sopts.blkio = flags.get_bool(kBlkioFlag);
-  auto pipeline = cgroup::make_unit_pipeline(ctx, cgroup::ManagerKind::kLibvirt, sopts);
+  auto pipeline = units::make_unit_pipeline(ctx, &libvirt_layout, sopts, clock);
   if (!pipeline) return pipeline.error();
 
   // No order map for libvirt: guests see GPUs by bus id / mdev, not by ordinal.
@@ -267,8 +260,7 @@ Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext
   std::string xml_dir = flags.get_string(kXmlDirFlag);
   ctx.logger.info("instance XML directory", {{"dir", xml_dir}});
   return std::unique_ptr<Collector>(std::make_unique<LibvirtCollector>(
-      ctx, std::move(pipeline->manager), std::move(pipeline->stats), std::move(gpus), std::move(gpu_opts),
-      std::move(xml_dir), std::move(pipeline->subs), std::move(clock)));
+      ctx, std::move(*pipeline), std::move(gpus), std::move(gpu_opts), std::move(xml_dir), std::move(clock)));
 }
 
 }  // namespace ceems::libvirt

@@ -9,14 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "core/testing/test_support.h"
-#include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
-#include "perf/perf.h"
-#include "rdma/rdma.h"
+#include "units/sub_collector_table.h"
 
 namespace ceems::libvirt {
 namespace {
@@ -170,7 +168,8 @@ class LibvirtCollectorTest : public ::testing::Test {
       t_.write(dir + "/cpuacct.usage", "2500000000\n");
       t_.write(dir + "/cpuacct.usage_percpu", "1500000000 1000000000\n");
       t_.write(dir + "/emulator/cgroup.procs", "");
-      t_.write(dir + "/vcpu0/cgroup.procs", "");
+      // v1 has no populated flag: a unit counts while a process is listed below it.
+      t_.write(dir + "/vcpu0/cgroup.procs", std::to_string(1000 + qemu_id) + "\n");
     } else {
       t_.write(dir + "/cgroup.controllers", "cpu memory\n");
       t_.write(dir + "/cgroup.procs", "");
@@ -187,9 +186,7 @@ class LibvirtCollectorTest : public ::testing::Test {
     register_libvirt_flags(*flags_);
     cgroup::register_cgroup_flags(*flags_);
     gpu::register_gpu_flags(*flags_);
-    rdma::register_rdma_flags(*flags_);
-    perf::register_perf_flags(*flags_);
-    ebpf::register_ebpf_flags(*flags_);
+    units::register_sub_collector_flags(*flags_);
     args.push_back(std::string("--collector.cgroups.force-version=") + (v1 ? "v1" : "v2"));
     args.push_back("--collector.libvirt.xml-dir=" + t_.path("qemu"));
     EXPECT_TRUE(flags_->parse(args).ok());

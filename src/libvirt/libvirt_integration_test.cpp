@@ -11,16 +11,14 @@
 #include <thread>
 #include <vector>
 
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "core/strings.h"
 #include "core/testing/test_support.h"
-#include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
 #include "libvirt/libvirt_collector.h"
-#include "perf/perf.h"
-#include "rdma/rdma.h"
+#include "units/sub_collector_table.h"
 
 namespace ceems::libvirt {
 namespace {
@@ -82,9 +80,7 @@ TEST_F(LibvirtIntegration, LabelsARunningGuestWithItsDomainUuid) {
   register_libvirt_flags(flags);
   cgroup::register_cgroup_flags(flags);
   gpu::register_gpu_flags(flags);
-  rdma::register_rdma_flags(flags);
-  perf::register_perf_flags(flags);
-  ebpf::register_ebpf_flags(flags);
+  units::register_sub_collector_flags(flags);
   // libvirt does not always place guests in cpuacct (not co-mounted with cpu on
   // some hosts); memory is always there.
   ASSERT_TRUE(flags

@@ -77,12 +77,12 @@ Status check_paranoid(const HostFs& host) {
   return check_perf_event_paranoid(*content);
 }
 
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger) {
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger) {
   if (Status st = check_paranoid(host); !st.ok()) return st.error();
   CollectorConfig config = config_from_flags(flags, std::move(opts), logger);
-  return std::unique_ptr<cgroup::UnitSubCollector>(std::make_unique<PerfCollector>(
+  return std::unique_ptr<UnitSubCollector>(std::make_unique<PerfCollector>(
       std::move(config), host, privileges, std::make_unique<KernelEventOpener>(), std::move(logger)));
 }
 

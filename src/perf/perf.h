@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "cgroup/compute_unit.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -26,8 +26,8 @@ struct Options {
 
 // A kernel without a PMU (virtual machines) is not an error: hardware and cache
 // events are reported unavailable once in the log; software events still work.
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger);
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet& flags, const HostFs& host,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger);
 
 }  // namespace ceems::perf

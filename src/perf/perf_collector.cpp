@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "cgroup/process_env.h"
+#include "core/process_env.h"
 #include "core/strings.h"
 #include "perf/proc_text.h"
 
@@ -73,22 +73,22 @@ std::vector<std::string> PerfCollector::capabilities() const {
 
 std::string PerfCollector::cmdline_of(pid_t pid) const {
   auto raw = host_.fs().read_file(host_.proc(std::to_string(pid) + "/cmdline"));
-  return raw.ok() ? cgroup::join_cmdline(*raw) : std::string();
+  return raw.ok() ? join_cmdline(*raw) : std::string();
 }
 
 bool PerfCollector::keep_process(pid_t pid) const {
   std::string dir = std::to_string(pid);
   auto raw_cmdline = host_.fs().read_file(host_.proc(dir + "/cmdline"));
   if (!raw_cmdline.ok()) return false;
-  std::string cmdline = cgroup::join_cmdline(*raw_cmdline);
+  std::string cmdline = join_cmdline(*raw_cmdline);
   if (cmdline.empty()) return false;
-  if (opts_.manager == "slurm" && cgroup::is_slurm_helper(cmdline)) return false;
+  if (opts_.manager == "slurm" && is_slurm_helper(cmdline)) return false;
   auto environ = host_.fs().read_file(host_.proc(dir + "/environ"));
-  return environ.ok() && cgroup::has_env_prefix(*environ, env_vars_);
+  return environ.ok() && has_env_prefix(*environ, env_vars_);
 }
 
 Result<std::vector<PerfCollector::ActiveUnit>> PerfCollector::filter_units(
-    std::span<const cgroup::ComputeUnit> units) {
+    std::span<const ComputeUnit> units) {
   std::vector<ActiveUnit> out;
   out.reserve(units.size());
   if (env_vars_.empty()) {
@@ -256,7 +256,7 @@ void PerfCollector::emit_unit(const ActiveUnit& unit, MetricBatch& out,
   }
 }
 
-Status PerfCollector::update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) {
+Status PerfCollector::update(std::span<const ComputeUnit> units, MetricBatch& out) {
   if (!class_active(EventClass::kHardware) && !class_active(EventClass::kSoftware) &&
       !class_active(EventClass::kCache)) {
     return Status::Ok();

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "cgroup/compute_unit.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -46,7 +46,7 @@ CollectorConfig config_from_flags(const FlagSet& flags, Options opts, const log:
 // value above 2 aborts start-up.
 Status check_paranoid(const HostFs& host);
 
-class PerfCollector final : public cgroup::UnitSubCollector {
+class PerfCollector final : public UnitSubCollector {
  public:
   // Probes once whether hardware counters exist; without a PMU the hardware and
   // cache classes are dropped with one warning and software events continue.
@@ -56,7 +56,7 @@ class PerfCollector final : public cgroup::UnitSubCollector {
   PerfCollector(const PerfCollector&) = delete;
   PerfCollector& operator=(const PerfCollector&) = delete;
 
-  Status update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) override;
+  Status update(std::span<const ComputeUnit> units, MetricBatch& out) override;
   void stop() override;
   std::vector<std::string> capabilities() const override;
 
@@ -71,11 +71,11 @@ class PerfCollector final : public cgroup::UnitSubCollector {
   };
   using Profile = std::vector<std::pair<const EventDef*, CounterReading>>;
   struct ActiveUnit {
-    const cgroup::ComputeUnit* unit;
+    const ComputeUnit* unit;
     std::vector<pid_t> pids;
   };
 
-  Result<std::vector<ActiveUnit>> filter_units(std::span<const cgroup::ComputeUnit> units);
+  Result<std::vector<ActiveUnit>> filter_units(std::span<const ComputeUnit> units);
   bool keep_process(pid_t pid) const;
   std::unordered_set<pid_t> open_profilers(const std::vector<ActiveUnit>& units);
   Status open_profiler(pid_t pid, EventClass cls, std::vector<std::string>& failures);

@@ -126,8 +126,8 @@ class RecordingPrivileges : public Privileges {
   std::string fail_context;
 };
 
-cgroup::ComputeUnit unit(const std::string& uuid, std::vector<pid_t> procs) {
-  cgroup::ComputeUnit u;
+ComputeUnit unit(const std::string& uuid, std::vector<pid_t> procs) {
+  ComputeUnit u;
   u.id = uuid;
   u.uuid = uuid;
   u.procs = std::move(procs);
@@ -158,7 +158,7 @@ class PerfCollectorTest : public ::testing::Test {
     return std::make_unique<PerfCollector>(std::move(c), host_, privileges_,
                                            std::make_unique<FakeOpener>(kernel_), log::Logger());
   }
-  MetricBatch scrape(PerfCollector& c, const std::vector<cgroup::ComputeUnit>& units) {
+  MetricBatch scrape(PerfCollector& c, const std::vector<ComputeUnit>& units) {
     MetricBatch out;
     Status st = c.update(units, out);
     EXPECT_TRUE(st.ok()) << st.error().message();
@@ -333,7 +333,7 @@ TEST_F(PerfCollectorTest, FilteringFailureFailsTheUpdate) {
   auto c = make(std::move(cfg));
   privileges_.fail_context = std::string(kFilterContext);
   MetricBatch out;
-  Status st = c->update(std::vector<cgroup::ComputeUnit>{unit("1", {10})}, out);
+  Status st = c->update(std::vector<ComputeUnit>{unit("1", {10})}, out);
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.error().message(), HasSubstr("refused"));
   EXPECT_TRUE(kernel_.fds.empty());

@@ -133,11 +133,11 @@ Scrapes run_collector(const std::vector<std::string>& args, const BusyChild& chi
   Scrapes s;
   if (!collector.ok()) return s;
 
-  cgroup::ComputeUnit unit;
+  ComputeUnit unit;
   unit.id = "1";
   unit.uuid = "1";
   unit.procs = procs;
-  std::vector<cgroup::ComputeUnit> units = {unit};
+  std::vector<ComputeUnit> units = {unit};
   EXPECT_TRUE((*collector)->update(units, s.first).ok());
   EXPECT_TRUE(child.work());
   // Let the child block again so that its switch-out is counted.

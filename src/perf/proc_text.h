@@ -1,5 +1,5 @@
 // Pure helpers over procfs text the perf collector reads: the perf_event_paranoid
-// sysctl. (cmdline/environ helpers for the env-var gate are in cgroup/process_env.h.)
+// sysctl. (cmdline/environ helpers for the env-var gate are in core/process_env.h.)
 #pragma once
 
 #include <cstdint>

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cgroup/process_env.h"
 #include "core/fuzz_harness.h"
+#include "core/process_env.h"
 #include "perf/proc_text.h"
 
 namespace {
@@ -14,12 +14,12 @@ void fuzz(std::string_view input) {
   auto ints = ceems::perf::parse_sysctl_ints(input);
   ceems::Status st = ceems::perf::check_perf_event_paranoid(input);
   if (!ints.ok() && st.ok()) std::abort();
-  std::string joined = ceems::cgroup::join_cmdline(input);
+  std::string joined = ceems::join_cmdline(input);
   if (joined.size() > input.size()) std::abort();
-  (void)ceems::cgroup::is_slurm_helper(joined);
-  (void)ceems::cgroup::is_slurm_helper(input);
+  (void)ceems::is_slurm_helper(joined);
+  (void)ceems::is_slurm_helper(input);
   static const std::vector<std::string> kNames = {"CEEMS_ENABLE_PERF", "A", ""};
-  (void)ceems::cgroup::has_env_prefix(input, kNames);
+  (void)ceems::has_env_prefix(input, kNames);
 }
 
 }  // namespace

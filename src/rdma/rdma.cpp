@@ -106,7 +106,7 @@ const UnitDescs& unit_descs() {
   return kDescs;
 }
 
-class RdmaCollector final : public cgroup::UnitSubCollector {
+class RdmaCollector final : public UnitSubCollector {
  public:
   // An unavailable instance (no RDMA devices) has available = false.
   RdmaCollector(const HostFs& host, CommandRunner& runner, Privileges& privileges, Options opts,
@@ -126,7 +126,7 @@ class RdmaCollector final : public cgroup::UnitSubCollector {
   RdmaCollector(const RdmaCollector&) = delete;
   RdmaCollector& operator=(const RdmaCollector&) = delete;
 
-  Status update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) override;
+  Status update(std::span<const ComputeUnit> units, MetricBatch& out) override;
   void stop() override;
   std::vector<std::string> capabilities() const override {
     if (!per_pid_stats_) return {};
@@ -247,14 +247,14 @@ void RdmaCollector::emit_port_counters(MetricBatch& out) const {
   }
 }
 
-Status RdmaCollector::update(std::span<const cgroup::ComputeUnit> units, MetricBatch& out) {
+Status RdmaCollector::update(std::span<const ComputeUnit> units, MetricBatch& out) {
   if (!available_) return no_data("no RDMA devices in " + host_.sys("class/infiniband"));
 
   enable_qp_counters();
 
   // A pid listed by several units goes to the last one, as in the reference.
   PidUnits pid_units;
-  for (const cgroup::ComputeUnit& unit : units) {
+  for (const ComputeUnit& unit : units) {
     for (pid_t pid : unit.procs) pid_units[std::to_string(pid)] = unit.uuid;
   }
 
@@ -343,12 +343,12 @@ void register_rdma_flags(FlagSet& flags) {
   flags.add_string("collector.rdma.cmd", "Path to rdma command", "", true);
 }
 
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const HostFs& host, CommandRunner& runner,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger) {
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const HostFs& host, CommandRunner& runner,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger) {
   if (!host.fs().is_dir(host.sys("class/infiniband"))) {
     logger.error("RDMA devices do not exist. RDMA collector wont return any data");
-    return std::unique_ptr<cgroup::UnitSubCollector>(
+    return std::unique_ptr<UnitSubCollector>(
         std::make_unique<RdmaCollector>(host, runner, privileges, std::move(opts), std::string(),
                                         std::map<std::string, bool>{}, false, std::move(logger)));
   }
@@ -373,7 +373,7 @@ Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const HostFs& h
   }
   if (!qp_modes.empty()) logger.info("Per-PID QP stats available");
 
-  return std::unique_ptr<cgroup::UnitSubCollector>(
+  return std::unique_ptr<UnitSubCollector>(
       std::make_unique<RdmaCollector>(host, runner, privileges, std::move(opts), std::move(rdma_path),
                                       std::move(qp_modes), true, std::move(logger)));
 }

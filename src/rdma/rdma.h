@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "cgroup/compute_unit.h"
 #include "core/command_runner.h"
+#include "core/compute_unit.h"
 #include "core/filesystem.h"
 #include "core/flags.h"
 #include "core/log.h"
@@ -25,8 +25,8 @@ struct Options {
 };
 
 // Missing RDMA devices is not an error: the collector then reports no data.
-Result<std::unique_ptr<cgroup::UnitSubCollector>> make_collector(const HostFs& host, CommandRunner& runner,
-                                                                 Privileges& privileges, Options opts,
-                                                                 log::Logger logger);
+Result<std::unique_ptr<UnitSubCollector>> make_collector(const HostFs& host, CommandRunner& runner,
+                                                         Privileges& privileges, Options opts,
+                                                         log::Logger logger);
 
 }  // namespace ceems::rdma

@@ -132,8 +132,8 @@ void record_all(FakeRunner& runner) {
   runner.outputs["statistic qp show"] = kQpStats;
 }
 
-std::vector<cgroup::ComputeUnit> two_units() {
-  std::vector<cgroup::ComputeUnit> units(2);
+std::vector<ComputeUnit> two_units() {
+  std::vector<ComputeUnit> units(2);
   units[0].id = units[0].uuid = "1001";
   units[0].procs = {3001, 3002};
   units[1].id = units[1].uuid = "1002";
@@ -145,8 +145,8 @@ Options slurm_options(std::string cmd = kRdma) { return {"slurm", "node1", std::
 
 HostFs fixture_host() { return {kTestData + "/proc", kTestData + "/sys", kTestData + "/cgroup"}; }
 
-std::unique_ptr<cgroup::UnitSubCollector> make(const HostFs& host, CommandRunner& runner,
-                                               Privileges& privileges, Options opts = slurm_options()) {
+std::unique_ptr<UnitSubCollector> make(const HostFs& host, CommandRunner& runner, Privileges& privileges,
+                                       Options opts = slurm_options()) {
   auto c = make_collector(host, runner, privileges, std::move(opts), {});
   EXPECT_TRUE(c.ok()) << c.error().message();
   return c.ok() ? std::move(*c) : nullptr;
@@ -413,7 +413,7 @@ TEST(RdmaCollector, UnitsWithoutRdmaResourcesAreNotReported) {
   NoPrivileges privileges;
   auto c = make(fixture_host(), runner, privileges);
   ASSERT_NE(c, nullptr);
-  std::vector<cgroup::ComputeUnit> units(1);
+  std::vector<ComputeUnit> units(1);
   units[0].uuid = "2000";
   units[0].procs = {5555};
   MetricBatch batch;

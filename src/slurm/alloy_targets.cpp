@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-#include "cgroup/process_env.h"
+#include "core/process_env.h"
+#include "slurm/slurm_layout.h"
 
 namespace ceems::slurm {
 namespace {
@@ -58,7 +59,7 @@ void register_alloy_flags(FlagSet& flags) {
                  "Enable continuous profiling by Grafana Alloy on current process (default: false).");
 }
 
-std::string targets_json(const std::vector<cgroup::ComputeUnit>& units, pid_t self_pid) {
+std::string targets_json(const std::vector<ComputeUnit>& units, pid_t self_pid) {
   std::string out = "[";
   for (const auto& u : units) {
     for (pid_t pid : u.procs) append_target(out, u.id, pid, u.uuid);
@@ -74,21 +75,19 @@ Result<std::unique_ptr<AlloyTargets>> AlloyTargets::create(const FlagSet& flags,
                                                            Privileges& privileges, log::Logger logger) {
   if (flags.get_string("discoverer.alloy-targets.resource-manager").empty())
     return std::unique_ptr<AlloyTargets>();
-  cgroup::ManagerOptions mopts =
-      cgroup::manager_options(flags, host.cgroupfs_root(), cgroup::ManagerKind::kSlurm);
-  mopts.keep_children = false;
-  cgroup::Manager manager(host, mopts, logger);
-  logger.info("Grafana Alloy targets discoverer", {{"manager", manager.description()}});
+  cgroup::Hierarchy h = cgroup::hierarchy_from_flags(flags, host.cgroupfs_root());
+  units::Discovery discovery(host, slurm_layout(h.mode), h, logger);
+  logger.info("Grafana Alloy targets discoverer", {{"manager", discovery.description()}});
   return std::make_unique<AlloyTargets>(
-      host, privileges, std::move(manager), flags.get_list("discoverer.alloy-targets.env-var"),
+      host, privileges, std::move(discovery), flags.get_list("discoverer.alloy-targets.env-var"),
       flags.get_bool("discoverer.alloy-targets.self-profiler"), std::move(logger));
 }
 
-AlloyTargets::AlloyTargets(const HostFs& host, Privileges& privileges, cgroup::Manager manager,
+AlloyTargets::AlloyTargets(const HostFs& host, Privileges& privileges, units::Discovery discovery,
                            std::vector<std::string> env_vars, bool self_profiler, log::Logger logger)
     : host_(host),
       privileges_(privileges),
-      manager_(std::move(manager)),
+      discovery_(std::move(discovery)),
       env_vars_(std::move(env_vars)),
       self_profiler_(self_profiler),
       logger_(std::move(logger)) {}
@@ -97,20 +96,20 @@ std::vector<std::string> AlloyTargets::capabilities() const {
   return env_vars_.empty() ? std::vector<std::string>{} : kEnvironCaps;
 }
 
-Status AlloyTargets::filter(std::vector<cgroup::ComputeUnit>& units) const {
+Status AlloyTargets::filter(std::vector<ComputeUnit>& units) const {
   return privileges_.run_with("alloy_targets_read_procs", kEnvironCaps, [&]() -> Status {
     for (auto& u : units) {
       std::erase_if(u.procs, [&](pid_t pid) {
         std::string dir = host_.proc(std::to_string(pid));
         auto cmdline = host_.fs().read_file(dir + "/cmdline", 1 << 16);
         if (!cmdline) return true;
-        std::string joined = cgroup::join_cmdline(*cmdline);
-        if (joined.empty() || cgroup::is_slurm_helper(joined)) return true;
+        std::string joined = join_cmdline(*cmdline);
+        if (joined.empty() || is_slurm_helper(joined)) return true;
         auto env = host_.fs().read_file(dir + "/environ", 1 << 20);
-        return !env || !cgroup::has_env_prefix(*env, env_vars_);
+        return !env || !has_env_prefix(*env, env_vars_);
       });
     }
-    std::erase_if(units, [](const cgroup::ComputeUnit& u) { return u.procs.empty(); });
+    std::erase_if(units, [](const ComputeUnit& u) { return u.procs.empty(); });
     return Status::Ok();
   });
 }
@@ -121,7 +120,13 @@ TargetsResponse AlloyTargets::serve() const {
     return TargetsResponse{500, "text/plain; charset=utf-8",
                            "An error has occurred while serving targets:\n\n" + e.message() + "\n"};
   };
-  auto units = manager_.discover();
+  Result<std::vector<ComputeUnit>> units = [&]() -> Result<std::vector<ComputeUnit>> {
+    // Requests may come in parallel; discovery keeps state across calls.
+    std::lock_guard<std::mutex> lock(discovery_mu_);
+    auto found = discovery_.discover();
+    if (found) discovery_.walk(*found, UnitNeeds{.procs = true});
+    return found;
+  }();
   if (!units) return fail(units.error().wrap("failed to discover cgroups"));
   if (!env_vars_.empty()) {
     if (auto st = filter(*units); !st) return fail(st.error());

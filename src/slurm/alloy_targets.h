@@ -5,15 +5,16 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "cgroup/manager.h"
 #include "core/filesystem.h"
 #include "core/flags.h"
 #include "core/log.h"
 #include "core/privileges.h"
 #include "core/result.h"
+#include "units/discovery.h"
 
 namespace ceems::slurm {
 
@@ -28,7 +29,7 @@ struct TargetsResponse {
 
 // Pure: the JSON document for these units (units without processes contribute
 // nothing). self_pid > 0 appends the exporter's own target.
-std::string targets_json(const std::vector<cgroup::ComputeUnit>& units, pid_t self_pid);
+std::string targets_json(const std::vector<ComputeUnit>& units, pid_t self_pid);
 
 class AlloyTargets {
  public:
@@ -36,7 +37,7 @@ class AlloyTargets {
   static Result<std::unique_ptr<AlloyTargets>> create(const FlagSet& flags, const HostFs& host,
                                                       Privileges& privileges, log::Logger logger);
 
-  AlloyTargets(const HostFs& host, Privileges& privileges, cgroup::Manager manager,
+  AlloyTargets(const HostFs& host, Privileges& privileges, units::Discovery discovery,
                std::vector<std::string> env_vars, bool self_profiler, log::Logger logger);
 
   TargetsResponse serve() const;
@@ -45,11 +46,12 @@ class AlloyTargets {
   std::vector<std::string> capabilities() const;
 
  private:
-  Status filter(std::vector<cgroup::ComputeUnit>& units) const;
+  Status filter(std::vector<ComputeUnit>& units) const;
 
   const HostFs& host_;
   Privileges& privileges_;
-  cgroup::Manager manager_;
+  mutable std::mutex discovery_mu_;
+  mutable units::Discovery discovery_;
   std::vector<std::string> env_vars_;
   bool self_profiler_;
   log::Logger logger_;

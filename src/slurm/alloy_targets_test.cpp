@@ -3,12 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "core/testing/test_support.h"
+#include "slurm/slurm_layout.h"
 
 namespace ceems::slurm {
 namespace {
 
-cgroup::ComputeUnit unit(std::string id, std::vector<pid_t> procs) {
-  cgroup::ComputeUnit u;
+ComputeUnit unit(std::string id, std::vector<pid_t> procs) {
+  ComputeUnit u;
   u.id = id;
   u.uuid = std::move(id);
   u.procs = std::move(procs);
@@ -16,8 +17,8 @@ cgroup::ComputeUnit unit(std::string id, std::vector<pid_t> procs) {
 }
 
 TEST(TargetsJson, OneTargetPerProcessInUnitOrder) {
-  std::vector<cgroup::ComputeUnit> units = {unit("1009248", {46231, 46281}), unit("1009249", {}),
-                                            unit("1009250", {26242})};
+  std::vector<ComputeUnit> units = {unit("1009248", {46231, 46281}), unit("1009249", {}),
+                                    unit("1009250", {26242})};
   EXPECT_EQ(
       targets_json(units, 0),
       "[{\"targets\":[\"1009248\"],\"labels\":{\"__process_pid__\":\"46231\",\"service_name\":\"1009248\"}},"
@@ -27,7 +28,7 @@ TEST(TargetsJson, OneTargetPerProcessInUnitOrder) {
 }
 
 TEST(TargetsJson, SelfProfilerAppended) {
-  std::vector<cgroup::ComputeUnit> units = {unit("1", {10})};
+  std::vector<ComputeUnit> units = {unit("1", {10})};
   EXPECT_EQ(targets_json(units, 99),
             "[{\"targets\":[\"1\"],\"labels\":{\"__process_pid__\":\"10\",\"service_name\":\"1\"}},"
             "{\"targets\":[\"__internal_ceems_exporter\"],\"labels\":{\"__process_pid__\":\"99\","
@@ -35,12 +36,12 @@ TEST(TargetsJson, SelfProfilerAppended) {
 }
 
 TEST(TargetsJson, UnitsWithoutProcessesEncodeAsNull) {
-  std::vector<cgroup::ComputeUnit> units = {unit("1", {})};
+  std::vector<ComputeUnit> units = {unit("1", {})};
   EXPECT_EQ(targets_json(units, 0), "null\n");
 }
 
 TEST(TargetsJson, EscapesStrings) {
-  std::vector<cgroup::ComputeUnit> units = {unit("a\"b\\c\n", {1})};
+  std::vector<ComputeUnit> units = {unit("a\"b\\c\n", {1})};
   EXPECT_EQ(targets_json(units, 0),
             "[{\"targets\":[\"a\\\"b\\\\c\\u000a\"],\"labels\":{\"__process_pid__\":\"1\",\"service_name\":"
             "\"a\\\"b\\\\c\\u000a\"}}]\n");
@@ -63,9 +64,9 @@ class AlloyTargetsServe : public ::testing::Test {
   }
 
   TargetsResponse serve(std::vector<std::string> env_vars, bool self = false) {
-    cgroup::Manager m(*host_, {cgroup::ManagerKind::kSlurm, cgroup::Mode::kUnified, "cpuacct"},
-                      log::Logger());
-    AlloyTargets a(*host_, privileges_, std::move(m), std::move(env_vars), self, log::Logger());
+    units::Discovery d(*host_, slurm_layout(cgroup::Mode::kUnified), {cgroup::Mode::kUnified, "cpuacct"},
+                       log::Logger());
+    AlloyTargets a(*host_, privileges_, std::move(d), std::move(env_vars), self, log::Logger());
     return a.serve();
   }
 

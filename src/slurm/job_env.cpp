@@ -1,12 +1,10 @@
 #include "slurm/job_env.h"
 
-#include "cgroup/process_env.h"
+#include "core/process_env.h"
 #include "core/strings.h"
 
 namespace ceems::slurm {
 namespace {
-
-using cgroup::for_each_entry;
 
 // The value as the reference reads it: the second field of a split on '=' (so a
 // value holding '=' is cut there).

@@ -1,19 +1,18 @@
 #include "slurm/slurm_collector.h"
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
-#include "cgroup/manager.h"
-#include "cgroup/stats.h"
-#include "cgroup/sub_collector_factory.h"
-#include "cgroup/sub_collectors.h"
 #include "core/privileges.h"
 #include "gpu/gpu.h"
 #include "slurm/gpu_job_map.h"
 #include "slurm/job_env.h"
+#include "slurm/slurm_layout.h"
+#include "units/pipeline.h"
 
 namespace ceems::slurm {
 namespace {
@@ -32,75 +31,91 @@ const MetricDesc kGpuFlag{"ceems_compute_unit_gpu_index_flag",
                           MetricType::kGauge,
                           {"manager", "hostname", "uuid", "index", "hindex", "gpuuuid"}};
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// A job without GPU ordinals yet is looked at on every scrape during its first
+// minute (its tasks appear after slurmstepd), then once a minute: a CPU-only
+// job does not cost a walk of its cgroups on every scrape.
+constexpr std::chrono::seconds kEagerScan{60};
+constexpr std::chrono::seconds kRescan{60};
+
 // What is known of one job across scrapes. A job's environment and its GPUs do
 // not change, so each process is read once: only processes not scanned before
 // are read on later scrapes (a job whose first scrape only saw slurmstepd gets
-// its GPUs once its tasks appear, and a CPU-only job costs nothing afterwards).
+// its GPUs once its tasks appear).
 struct JobEntry {
   GpuOrdinalScan scan;
   std::unordered_set<pid_t> scanned;
   bool from_map = false;
   bool seen = false;
+  SteadyTime first_seen{};
+  SteadyTime last_scan{};
 };
 
 class SlurmCollector final : public Collector {
  public:
-  SlurmCollector(const CollectorContext& ctx, cgroup::Manager manager, std::unique_ptr<cgroup::Stats> stats,
-                 std::vector<gpu::Device> gpus, std::string job_map_dir, cgroup::SubCollectors subs)
+  SlurmCollector(const CollectorContext& ctx, units::UnitPipeline pipeline, std::vector<gpu::Device> gpus,
+                 std::string job_map_dir)
       : host_(ctx.host),
         privileges_(ctx.privileges),
         hostname_(ctx.hostname),
         logger_(ctx.logger),
-        manager_(std::move(manager)),
-        stats_(std::move(stats)),
+        pipeline_(std::move(pipeline)),
         gpus_(std::move(gpus)),
-        job_map_dir_(std::move(job_map_dir)),
-        subs_(std::move(subs)) {}
+        job_map_dir_(std::move(job_map_dir)) {}
 
   Status update(MetricBatch& out) override {
-    auto units = manager_.discover();
-    if (!units) return units.error().wrap("failed to discover cgroups");
+    auto units = pipeline_.units();
+    if (!units) return units.error();
 
     if (!gpus_.empty()) refresh_gpu_ordinals(*units);
 
-    subs_.update(
+    pipeline_.report(
         *units, out,
         [&] {
-          stats_->collect(*units, out);
           if (!gpus_.empty()) emit_gpu_flags(*units, out);
         },
         logger_);
     return Status::Ok();
   }
 
-  void stop() override { subs_.stop(); }
+  void stop() override { pipeline_.subs.stop(); }
 
   std::vector<std::string> capabilities() const override {
     std::vector<std::string> caps;
     if (!gpus_.empty() && job_map_dir_.empty()) caps = kEnvironCaps;
-    for (auto& c : subs_.capabilities()) caps.push_back(std::move(c));
+    for (auto& c : pipeline_.subs.capabilities()) caps.push_back(std::move(c));
     return caps;
   }
 
  private:
-  void refresh_gpu_ordinals(const std::vector<cgroup::ComputeUnit>& units) {
+  // Jobs not seen in this scrape (ended, or left out as stale) lose their entry,
+  // GPU ordinals included.
+  void refresh_gpu_ordinals(std::vector<ComputeUnit>& units) {
+    const SteadyTime now = std::chrono::steady_clock::now();
     for (auto& [id, e] : jobs_) e.seen = false;
-    std::vector<const cgroup::ComputeUnit*> pending;
-    for (const auto& u : units) {
+    std::vector<ComputeUnit*> pending;
+    for (auto& u : units) {
       JobEntry& e = jobs_[u.id];
+      if (!e.seen && e.first_seen == SteadyTime{}) e.first_seen = now;
       e.seen = true;
-      if (!e.scan.done() && !e.from_map) pending.push_back(&u);
+      if (e.scan.done() || e.from_map) continue;
+      if (now - e.first_seen >= kEagerScan && now - e.last_scan < kRescan) continue;
+      pending.push_back(&u);
     }
     std::erase_if(jobs_, [](const auto& kv) { return !kv.second.seen; });
     if (pending.empty()) return;
     if (!job_map_dir_.empty()) {
       read_from_job_map(pending);
-    } else {
-      read_from_environ(pending);
+      return;
     }
+    // The processes of these jobs only, unless a sub-collector had them walked already.
+    if (!pipeline_.subs.needs().procs) pipeline_.discovery.walk(pending, UnitNeeds{.procs = true});
+    for (ComputeUnit* u : pending) jobs_[u->id].last_scan = now;
+    read_from_environ(pending);
   }
 
-  void read_from_job_map(const std::vector<const cgroup::ComputeUnit*>& pending) {
+  void read_from_job_map(const std::vector<ComputeUnit*>& pending) {
     auto map = read_gpu_job_map(host_.fs(), job_map_dir_);
     if (!map) {
       if (map.error().kind() == ErrorKind::kNotFound) {
@@ -122,7 +137,7 @@ class SlurmCollector final : public Collector {
     }
   }
 
-  void read_from_environ(const std::vector<const cgroup::ComputeUnit*>& pending) {
+  void read_from_environ(const std::vector<ComputeUnit*>& pending) {
     // One privileged thread per scrape for all new processes.
     Status st = privileges_.run_with("slurm_read_procs", kEnvironCaps, [&]() -> Status {
       for (const auto* u : pending) {
@@ -143,7 +158,7 @@ class SlurmCollector final : public Collector {
     if (!st) logger_.error("Failed to read job environments", {{"err", st.error()}});
   }
 
-  void emit_gpu_flags(const std::vector<cgroup::ComputeUnit>& units, MetricBatch& out) const {
+  void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) const {
     MetricFamily& fam = out.family(kGpuFlag);
     std::string hindex;
     std::string gpuuuid;
@@ -180,11 +195,9 @@ class SlurmCollector final : public Collector {
   Privileges& privileges_;
   std::string hostname_;
   log::Logger logger_;
-  cgroup::Manager manager_;
-  std::unique_ptr<cgroup::Stats> stats_;
+  units::UnitPipeline pipeline_;
   std::vector<gpu::Device> gpus_;
   std::string job_map_dir_;
-  cgroup::SubCollectors subs_;
   std::unordered_map<std::string, JobEntry> jobs_;
 };
 
@@ -239,7 +252,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   cgroup::StatsOptions sopts;
   sopts.swap = flags.get_bool(kSwapFlag);
   sopts.psi = flags.get_bool(kPsiFlag);
-  auto pipeline = cgroup::make_unit_pipeline(ctx, cgroup::ManagerKind::kSlurm, sopts);
+  auto pipeline = units::make_unit_pipeline(ctx, &slurm_layout, sopts);
   if (!pipeline) return pipeline.error();
 
   auto gpus = gpu::discover(gpu::discovery_options(flags), ctx.runner, ctx.logger);
@@ -249,8 +262,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   std::string job_map_dir = flags.get_string(kJobMapFlag);
   if (!job_map_dir.empty()) ctx.logger.info("GPU job map from prolog files", {{"dir", job_map_dir}});
   return std::unique_ptr<Collector>(
-      std::make_unique<SlurmCollector>(ctx, std::move(pipeline->manager), std::move(pipeline->stats),
-                                       std::move(gpus), std::move(job_map_dir), std::move(pipeline->subs)));
+      std::make_unique<SlurmCollector>(ctx, std::move(*pipeline), std::move(gpus), std::move(job_map_dir)));
 }
 
 }  // namespace ceems::slurm

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <string>
 
-#include "cgroup/manager.h"
+#include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
 #include "core/testing/test_support.h"

@@ -1,11 +1,11 @@
-#include "cgroup/process_env.h"
+#include "core/process_env.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace ceems::cgroup {
+namespace ceems {
 namespace {
 
 using namespace std::string_literals;
@@ -78,4 +78,4 @@ TEST(HasEnvPrefixPerfCases, PresenceDecidesNotTheValue) {
 }
 
 }  // namespace
-}  // namespace ceems::cgroup
+}  // namespace ceems

@@ -1,10 +1,10 @@
-#include "cgroup/process_env.h"
+#include "core/process_env.h"
 
 #include <cctype>
 
 #include "core/strings.h"
 
-namespace ceems::cgroup {
+namespace ceems {
 namespace {
 
 // `.*` in the reference pattern does not cross a newline.
@@ -48,4 +48,4 @@ bool has_env_prefix(std::string_view environ, std::span<const std::string> names
   return found;
 }
 
-}  // namespace ceems::cgroup
+}  // namespace ceems

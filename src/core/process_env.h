@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ceems::cgroup {
+namespace ceems {
 
 // Calls fn for every NUL-separated entry of an environ/cmdline file (empty
 // entries, e.g. the trailing one, are skipped).
@@ -34,4 +34,4 @@ bool is_slurm_helper(std::string_view cmdline);
 // whole "NAME=value" entry: the value is ignored, "FOO" also matches "FOOBAR=1").
 bool has_env_prefix(std::string_view environ, std::span<const std::string> names);
 
-}  // namespace ceems::cgroup
+}  // namespace ceems

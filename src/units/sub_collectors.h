@@ -8,16 +8,18 @@
 #include <string>
 #include <vector>
 
-#include "cgroup/compute_unit.h"
+#include "core/compute_unit.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
-namespace ceems::cgroup {
+namespace ceems::units {
 
 class SubCollectors {
  public:
-  void add(std::string name, std::unique_ptr<UnitSubCollector> sub);
+  void add(std::string name, std::unique_ptr<UnitSubCollector> sub, UnitNeeds needs = {});
   bool empty() const { return subs_.empty(); }
+  // What the sub-collectors need of every unit, together.
+  UnitNeeds needs() const { return needs_; }
 
   // Runs every sub-collector on its own thread, each into a batch of its own,
   // while `own_work` runs on the calling thread; then merges the batches into out.
@@ -34,6 +36,7 @@ class SubCollectors {
     std::unique_ptr<UnitSubCollector> sub;
   };
   std::vector<Named> subs_;
+  UnitNeeds needs_;
 };
 
-}  // namespace ceems::cgroup
+}  // namespace ceems::units

@@ -1,4 +1,4 @@
-#include "cgroup/sub_collectors.h"
+#include "units/sub_collectors.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/testing/test_support.h"
 
-namespace ceems::cgroup {
+namespace ceems::units {
 namespace {
 
 class FakeSub : public UnitSubCollector {
@@ -82,4 +82,4 @@ TEST(SubCollectors, EmptySetJustRunsOwnWork) {
 }
 
 }  // namespace
-}  // namespace ceems::cgroup
+}  // namespace ceems::units

@@ -1,11 +1,12 @@
-#include "cgroup/sub_collectors.h"
+#include "units/sub_collectors.h"
 
 #include <future>
 
-namespace ceems::cgroup {
+namespace ceems::units {
 
-void SubCollectors::add(std::string name, std::unique_ptr<UnitSubCollector> sub) {
+void SubCollectors::add(std::string name, std::unique_ptr<UnitSubCollector> sub, UnitNeeds needs) {
   subs_.push_back({std::move(name), std::move(sub)});
+  needs_ |= needs;
 }
 
 void SubCollectors::update(std::span<const ComputeUnit> units, MetricBatch& out,
@@ -43,4 +44,4 @@ std::vector<std::string> SubCollectors::capabilities() const {
   return caps;
 }
 
-}  // namespace ceems::cgroup
+}  // namespace ceems::units

@@ -1,0 +1,265 @@
+// The cgroup v1 accounting reader (spec 10 §4): one hierarchy per controller.
+#include <limits>
+#include <map>
+#include <vector>
+
+#include "cgroup/parsers.h"
+#include "cgroup/stats.h"
+#include "cgroup/stats_files.h"
+#include "core/strings.h"
+
+namespace ceems::cgroup {
+namespace {
+
+using stats_detail::device_key;
+using stats_detail::Rd;
+using stats_detail::read_file;
+using stats_detail::scratch;
+using stats_detail::set_error;
+
+constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+
+// The memory controller's single-value files, in the order the original reads
+// them (the first missing one stops reading), and where each value goes. The
+// others are read because a garbage value in any of them marks the unit errored.
+struct V1MemoryFile {
+  const char* name;
+  uint64_t UnitStats::*slot;
+};
+constexpr V1MemoryFile kV1MemoryFiles[] = {
+    {"memory.usage_in_bytes", &UnitStats::memory_used},
+    {"memory.max_usage_in_bytes", nullptr},
+    {"memory.failcnt", &UnitStats::memory_fail_count},
+    {"memory.limit_in_bytes", &UnitStats::memory_total},
+    {"memory.memsw.usage_in_bytes", &UnitStats::memsw_used},
+    {"memory.memsw.max_usage_in_bytes", nullptr},
+    {"memory.memsw.failcnt", &UnitStats::memsw_fail_count},
+    {"memory.memsw.limit_in_bytes", &UnitStats::memsw_total},
+    {"memory.kmem.usage_in_bytes", nullptr},
+    {"memory.kmem.max_usage_in_bytes", nullptr},
+    {"memory.kmem.failcnt", nullptr},
+    {"memory.kmem.limit_in_bytes", nullptr},
+    {"memory.kmem.tcp.usage_in_bytes", nullptr},
+    {"memory.kmem.tcp.max_usage_in_bytes", nullptr},
+    {"memory.kmem.tcp.failcnt", nullptr},
+    {"memory.kmem.tcp.limit_in_bytes", nullptr},
+};
+
+}  // namespace
+
+void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
+  const Filesystem& fs = host_.fs();
+  std::string& buf = scratch();
+  const std::string& rel = unit.path.rel;
+  // Whether a controller's hierarchy exists is checked once per scrape
+  // (v1_present_); within one, a unit's absent directory reads as missing files,
+  // which is what an absent controller means for it.
+  std::string dirs[kV1Count];
+  const bool* present = v1_present_;
+  for (int c = 0; c < kV1Count; ++c) {
+    if (present[c]) dirs[c] = HostFs::join(host_.cgroup(kV1Controllers[c]), rel);
+  }
+  auto fail = [&](const std::string& path, const Error& e) { set_error(s, path, e); };
+
+  if (present[kCpuacct]) {
+    const std::string& d = dirs[kCpuacct];
+    std::string p = d + "/cpuacct.stat";
+    Rd r = read_file(fs, p, buf, s);
+    if (r == Rd::kError) s.error = true;
+    if (r == Rd::kOk) {
+      auto ticks = parse_cpuacct_stat(buf);
+      if (!ticks) {
+        fail(p, ticks.error());
+      } else {
+        p = d + "/cpuacct.usage";
+        r = read_file(fs, p, buf, s);
+        if (r == Rd::kError) s.error = true;
+        if (r == Rd::kOk) {
+          if (auto total = parse_v1_value(buf); !total) {
+            fail(p, total.error());
+          } else {
+            p = d + "/cpuacct.usage_percpu";
+            r = read_file(fs, p, buf, s);
+            if (r == Rd::kError) s.error = true;
+            if (r == Rd::kOk) {
+              if (auto percpu = parse_percpu(buf); !percpu) {
+                fail(p, percpu.error());
+              } else {
+                // USER_HZ is 100: ticks → ns in integers as the original does, then seconds.
+                const uint64_t user_ns = ticks->user * 1000000000ULL / 100;
+                const uint64_t system_ns = ticks->system * 1000000000ULL / 100;
+                s.cpu_user_seconds = static_cast<double>(user_ns) / 1e9;
+                s.cpu_system_seconds = static_cast<double>(system_ns) / 1e9;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  if (present[kMemory]) {
+    const std::string& d = dirs[kMemory];
+    [&] {
+      std::string p = d + "/memory.stat";
+      Rd r = read_file(fs, p, buf, s);
+      if (r != Rd::kOk) {
+        if (r == Rd::kError) s.error = true;
+        return;
+      }
+      auto kvs = parse_flat_keyed(buf, true);
+      if (!kvs) return fail(p, kvs.error());
+      s.memory_rss = find_key(*kvs, "total_rss").value_or(0);
+      s.memory_cache = find_key(*kvs, "total_cache").value_or(0);
+
+      p = d + "/memory.oom_control";
+      r = read_file(fs, p, buf, s);
+      if (r != Rd::kOk) {
+        if (r == Rd::kError) s.error = true;
+        return;
+      }
+      if (auto oom = parse_flat_keyed(buf, true); !oom) return fail(p, oom.error());
+
+      for (const V1MemoryFile& f : kV1MemoryFiles) {
+        p = d + "/" + f.name;
+        r = read_file(fs, p, buf, s);
+        if (r != Rd::kOk) {  // the first missing file stops reading silently
+          if (r == Rd::kError) s.error = true;
+          return;
+        }
+        auto v = parse_v1_value(buf);
+        if (!v) return fail(p, v.error());
+        if (f.slot != nullptr) s.*f.slot = *v;
+      }
+    }();
+  }
+
+  if (present[kRdma]) {
+    const std::string& d = dirs[kRdma];
+    std::string current;
+    Rd r = read_file(fs, d + "/rdma.current", current, s);
+    if (r == Rd::kError) s.error = true;
+    if (r == Rd::kOk) {
+      r = read_file(fs, d + "/rdma.max", buf, s);
+      if (r == Rd::kError) s.error = true;
+      // Devices removed between the two reads: the original drops the data.
+      if (r == Rd::kOk && rdma_line_count(current) == rdma_line_count(buf)) {
+        for (const auto& e : parse_rdma(current)) s.rdma[std::string(e.device)] = {e.handles, e.objects};
+      }
+    }
+  }
+
+  if (present[kPids]) {
+    // Read (errors count) but not exported.
+    const std::string& d = dirs[kPids];
+    std::string p = d + "/pids.current";
+    Rd r = read_file(fs, p, buf, s);
+    if (r == Rd::kError) s.error = true;
+    if (r == Rd::kOk) {
+      if (auto v = parse_v1_value(buf); !v) {
+        fail(p, v.error());
+      } else {
+        p = d + "/pids.max";
+        r = read_file(fs, p, buf, s);
+        if (r == Rd::kError) s.error = true;
+        if (r == Rd::kOk) {
+          std::string_view t = trim(buf);
+          if (t != "max") {
+            if (auto m = parse_cgroup_uint(t); !m) fail(p, m.error());
+          }
+        }
+      }
+    }
+  }
+
+  // Only read when exported (the slurm manager never exports blkio).
+  if (present[kBlkio] && opts_.blkio && block_device_list_) {
+    const std::string& d = dirs[kBlkio];
+    std::vector<BlkioEntry> bytes, ios;
+    std::string bytes_text, ios_text, other_text;  // entries point into these
+    // Reads one blkio file, appending its entries to into (when given). Returns the
+    // number of entries, or -1 when reading stops (missing file or error).
+    auto read_entries = [&](const char* name, std::string& text, std::vector<BlkioEntry>* into) -> long {
+      std::string p = d + "/blkio." + name;
+      Rd r = read_file(fs, p, text, s);
+      if (r != Rd::kOk) {
+        if (r == Rd::kError) s.error = true;
+        return -1;
+      }
+      auto entries = parse_blkio(text);
+      if (!entries) {
+        fail(p, entries.error());
+        return -1;
+      }
+      if (into != nullptr) into->insert(into->end(), entries->begin(), entries->end());
+      return static_cast<long>(entries->size());
+    };
+    [&] {
+      if (fs.lexists(d + "/blkio.io_serviced_recursive")) {
+        // CFQ statistics, read in the original's order; a missing file stops
+        // reading (what was read is kept).
+        static const char* const kRecursive[] = {"sectors_recursive",         "io_service_bytes_recursive",
+                                                 "io_serviced_recursive",     "io_queued_recursive",
+                                                 "io_service_time_recursive", "io_wait_time_recursive",
+                                                 "io_merged_recursive",       "time_recursive"};
+        long size = 0;
+        for (int k = 0; k < 8; ++k) {
+          std::string& text = k == 1 ? bytes_text : k == 2 ? ios_text : other_text;
+          std::vector<BlkioEntry>* into = k == 1 ? &bytes : k == 2 ? &ios : nullptr;
+          long n = read_entries(kRecursive[k], text, into);
+          if (n < 0) return;
+          size += n;
+        }
+        if (size > 0) return;
+      }
+      // No CFQ entries: the throttle files.
+      if (read_entries("throttle.io_serviced", ios_text, &ios) < 0) return;
+      (void)read_entries("throttle.io_service_bytes", bytes_text, &bytes);
+    }();
+    if (!s.error) {
+      std::map<std::string, uint64_t> read_bytes, write_bytes, read_ios, write_ios;
+      auto name_of = [&](const BlkioEntry& e) {
+        auto it = block_devices_.find(device_key(e.major, e.minor));
+        return it == block_devices_.end() ? std::string() : it->second;
+      };
+      for (const auto& e : bytes) {
+        if (e.op == "Read") read_bytes[name_of(e)] = e.value;
+        if (e.op == "Write") write_bytes[name_of(e)] = e.value;
+      }
+      for (const auto& e : ios) {
+        if (e.op == "Read") read_ios[name_of(e)] = e.value;
+        if (e.op == "Write") write_ios[name_of(e)] = e.value;
+      }
+      // Emission iterates the devices of the read-bytes map only.
+      for (const auto& [dev, v] : read_bytes) {
+        DeviceIo io;
+        io.read_bytes = v;
+        io.write_bytes = write_bytes[dev];
+        io.read_requests = read_ios[dev];
+        io.write_requests = write_ios[dev];
+        s.blkio[dev] = io;
+      }
+    }
+  }
+
+  if (!s.saw_file) {
+    // Nothing was there at all: is the unit in no controller's hierarchy?
+    bool any = false;
+    for (const char* c : kV1Controllers) any = any || fs.lexists(HostFs::join(host_.cgroup(c), rel));
+    if (!any) {
+      s.error = true;
+      s.error_detail = "no cgroup controller has " + rel;
+    }
+  }
+  if (s.error) return;
+  if (s.memory_total == kMaxU64 && mem_total_ > 0) s.memory_total = mem_total_;
+  if (s.memsw_total == kMaxU64) {
+    if (swap_total_ > 0) {
+      s.memsw_total = swap_total_;
+    } else if (mem_total_ > 0) {
+      s.memsw_total = mem_total_;
+    }
+  }
+}
+
+}  // namespace ceems::cgroup
