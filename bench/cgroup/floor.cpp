@@ -1,13 +1,39 @@
 // The floor of the Slurm cgroup scrape: a single-threaded program doing the least
 // work that yields the output of the exporter's `slurm` collector (spec 10 §3-4,
 // 11) on a cgroup tree, so that the exporter's CPU per scrape can be compared to
-// it. Per scrape it lists every directory of the Slurm hierarchy, reads
-// cgroup.procs of each job cgroup and its descendants, stats <procfs>/<pid> for
-// each PID, reads and parses the per-job accounting files, and formats the
-// ceems_compute_unit* exposition text into a string.
+// it. The scrape is demand-driven: per scrape it lists only the directories that
+// hold the unit (job) directories, reads per unit only the files the
+// ceems_compute_unit* output needs, and formats the exposition text into a
+// string. It does not descend into steps and tasks, reads no cgroup.procs and
+// probes nothing in /proc.
+//
+//   v2: list <cg>/system.slice, keep slurmstepd.scope and *_slurmstepd.scope, list
+//       each; job_<digits>... entries are units. Per unit: cgroup.events (a line
+//       "populated 0" drops the unit), cgroup.controllers, cpu.stat (cpu),
+//       memory.{stat,events,current,max} (memory), rdma.current (rdma),
+//       memory.swap.{current,max} (--swap, memory), {cpu,memory}.pressure (--psi),
+//       cpuset.cpus.effective once per job.
+//   v1: list <cg>/<ctrl>, keep slurm and slurm_*, list each; job_<digits>...
+//       entries are units, uid_* entries are listed once more and their job_*
+//       entries are units. Per unit: cpuacct.{stat,usage,usage_percpu},
+//       memory.stat, memory.oom_control and the 16 memory counters, rdma/pids
+//       when those hierarchies exist, cpuset.cpus once per job.
+//
+// Variants (each adds work on top of the above, same output):
+//   --walk     the former discovery: every directory under the walk roots is
+//              listed, cgroup.procs of each job cgroup and its descendants read,
+//              <procfs>/<pid> stat'ed for each PID (to show what that walk cost);
+//   --perf     what the perf sub-collector needs: each unit's PIDs every scrape,
+//              i.e. the job's subtree listed and every cgroup.procs read (the
+//              walk without the /proc stats);
+//   --gpu-map  for jobs not seen at the previous scrape only: the job's subtree
+//              walked reading every cgroup.procs, then <procfs>/<pid>/environ of
+//              its PIDs read until one holds SLURM_JOB_GPUS=. Counted, not
+//              exported. Steady state costs nothing; the first scrape pays for
+//              all jobs (reported as first_*).
 //
 // What makes it a floor rather than a straw man:
-//  * files are opened relative to directory fds it already holds (the walk's fd
+//  * files are opened relative to directory fds it already holds (an O_PATH fd
 //    of the job directory, one O_PATH fd per controller), so paths are resolved
 //    once; --abs-paths opens everything by absolute path instead, to show what
 //    path resolution costs;
@@ -23,8 +49,8 @@
 //    --read-all reads the complete list anyway;
 //  * controllers that do not exist at all (<cg>/rdma, <cg>/pids) are checked
 //    once per scrape, not once per job;
-//  * directory entries are not sorted: walk order only decides the order of a
-//    unit's process list, which does not reach the output.
+//  * directory entries are not sorted (only the exposition is, as it must be);
+//    a unit's files are read while its parent's listing is in progress.
 //
 //   cgroup_floor --root /tmp/ceems-cgroup-bench/v2-n1000 --version v2 --scrapes 20
 #include <dirent.h>
@@ -67,6 +93,9 @@ struct Options {
   bool psi = false;
   bool read_all = false;
   bool abs_paths = false;
+  bool walk = false;     // also the former full discovery walk (procs + /proc stats)
+  bool perf = false;     // also each unit's PIDs every scrape (subtree walk, procs)
+  bool gpu_map = false;  // also the environ scan of jobs new since the last scrape
   std::string dump;
   std::string hostname;
 };
@@ -76,6 +105,10 @@ Options g_opt;
 // Work counters, per scrape (reset by the caller).
 struct Counters {
   uint64_t dirs_listed = 0, files_read = 0, files_missing = 0, pid_stats = 0, bytes_read = 0;
+  uint64_t procs_read = 0;     // cgroup.procs files (part of files_read)
+  uint64_t environ_reads = 0;  // <procfs>/<pid>/environ (part of files_read)
+  uint64_t new_jobs = 0;       // --gpu-map: jobs not seen at the previous scrape
+  uint64_t stale = 0;          // v2 job dirs skipped for "populated 0"
 };
 Counters g_count;
 volatile uint64_t g_sink = 0;
@@ -335,7 +368,7 @@ struct Stats {
 struct Unit {
   uint64_t id = 0;
   std::string uuid;
-  std::string rel;  // relative to the base (<cg>/<ctrl> on v1, <cg> on v2)
+  std::string rel;  // v1: relative to <cg>/<ctrl>, to find the job in the other controllers
   std::vector<int> procs;
   Stats st;
 };
@@ -355,27 +388,35 @@ struct State {
   std::vector<Unit> units;
   size_t n_units = 0;
   std::unordered_map<uint64_t, CpuCache> cpus;
+  std::unordered_map<uint64_t, uint64_t> known;  // --gpu-map: job id -> generation last seen
   uint64_t generation = 0;
-  std::vector<std::vector<std::string>> subdirs;  // per walk depth
+  std::vector<std::vector<std::string>> subdirs;  // per subtree-walk depth
   std::string out;
   std::vector<uint32_t> order;
 };
 
 State g;
 
-void read_procs(const Dir& d, Unit& u) {
+// Appends the PIDs of d's cgroup.procs to the unit; with stat_pids only those
+// that <procfs>/<pid> shows (the former walk's liveness probe).
+void read_procs(const Dir& d, Unit& u, bool stat_pids) {
   std::string_view text;
   if (read_file(d, "cgroup.procs", text) != Read::kOk) return;
+  ++g_count.procs_read;
   while (!text.empty()) {
     std::string_view line = next_line(text);
     if (line.empty()) continue;
-    if (!parse_u64(line)) continue;
-    char name[24];
-    size_t n = std::min(line.size(), sizeof name - 1);
-    std::memcpy(name, line.data(), n);
-    name[n] = '\0';
-    ++g_count.pid_stats;
-    if (exists_in(g.proc, name)) u.procs.push_back(static_cast<int>(*parse_u64(line)));
+    auto pid = parse_u64(line);
+    if (!pid) continue;
+    if (stat_pids) {
+      char name[24];
+      size_t n = std::min(line.size(), sizeof name - 1);
+      std::memcpy(name, line.data(), n);
+      name[n] = '\0';
+      ++g_count.pid_stats;
+      if (!exists_in(g.proc, name)) continue;
+    }
+    u.procs.push_back(static_cast<int>(*pid));
   }
 }
 
@@ -532,17 +573,32 @@ void v1_stats(Unit& u, const Dir& walked) {
 
 // ---- v2 ----
 
-void v2_stats(Unit& u, const Dir& jd, bool has_rdma_file) {
+// Whether cgroup.events says the cgroup is empty ("populated 0"). A missing,
+// empty or unparsable file reads as populated.
+bool v2_unpopulated(const Dir& jd) {
+  std::string_view text;
+  if (read_file(jd, "cgroup.events", text) != Read::kOk) return false;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    if (next_field(line) != "populated") continue;
+    std::string_view v = next_field(line);
+    return v == "0" && next_field(line).empty();
+  }
+  return false;
+}
+
+void v2_stats(Unit& u, const Dir& jd) {
   Stats& s = u.st;
   std::string_view text;
   if (read_file(jd, "cgroup.controllers", text) != Read::kOk) {
     s.error = true;
+    text = {};
   }
-  bool cpu = false, memory = false;
+  bool cpu = false, memory = false, rdma = false;
   for (std::string_view f = next_field(text); !f.empty(); f = next_field(text)) {
-    f = trim(f);
     if (f == "cpu") cpu = true;
     if (f == "memory") memory = true;
+    if (f == "rdma") rdma = true;
   }
   if (cpu && read_file(jd, "cpu.stat", text) == Read::kOk) {
     if (!parse_kv(text, [&](std::string_view k, uint64_t v) {
@@ -552,21 +608,30 @@ void v2_stats(Unit& u, const Dir& jd, bool has_rdma_file) {
       s.error = true;
     }
   }
-  job_cpus(u, jd, "cpuset.cpus.effective");
-  if (read_file(jd, "memory.current", text) == Read::kOk) s.used = parse_v2_int(text);
-  if (read_file(jd, "memory.max", text) == Read::kOk) {
-    s.total = parse_v2_int(text);
-    if (s.total == kU64Max && g.mem_total > 0) s.total = g.mem_total;
-  }
-  if (memory && read_file(jd, "memory.stat", text) == Read::kOk) {
-    if (!parse_kv(text, [&](std::string_view k, uint64_t v) {
-          if (k == "anon") s.rss = v;
-          if (k == "file") s.cache = v;
-        })) {
-      s.error = true;
+  if (memory) {
+    if (read_file(jd, "memory.stat", text) == Read::kOk) {
+      if (!parse_kv(text, [&](std::string_view k, uint64_t v) {
+            if (k == "anon") s.rss = v;
+            if (k == "file") s.cache = v;
+          })) {
+        s.error = true;
+      }
+    }
+    if (read_file(jd, "memory.events", text) == Read::kOk) {
+      parse_kv(text, [&](std::string_view k, uint64_t v) {
+        if (k == "oom") s.failcnt = v;
+      });
+    }
+    if (read_file(jd, "memory.current", text) == Read::kOk) s.used = parse_v2_int(text);
+    if (read_file(jd, "memory.max", text) == Read::kOk) {
+      s.total = parse_v2_int(text);
+      if (s.total == kU64Max && g.mem_total > 0) s.total = g.mem_total;
     }
   }
-  if (g_opt.swap || g_opt.read_all) {
+  if (rdma && read_file(jd, "rdma.current", text) == Read::kOk) {
+    if (!parse_rdma(text, s.rdma)) s.error = true;
+  }
+  if ((g_opt.swap && memory) || g_opt.read_all) {
     if (read_file(jd, "memory.swap.current", text) == Read::kOk) s.memsw_used = parse_v2_int(text);
     if (read_file(jd, "memory.swap.max", text) == Read::kOk) {
       s.memsw_total = parse_v2_int(text);
@@ -578,11 +643,6 @@ void v2_stats(Unit& u, const Dir& jd, bool has_rdma_file) {
         }
       }
     }
-  }
-  if (read_file(jd, "memory.events", text) == Read::kOk) {
-    parse_kv(text, [&](std::string_view k, uint64_t v) {
-      if (k == "oom") s.failcnt = v;
-    });
   }
   if (g_opt.psi || g_opt.read_all) {
     if (read_file(jd, "cpu.pressure", text) == Read::kOk)
@@ -604,110 +664,193 @@ void v2_stats(Unit& u, const Dir& jd, bool has_rdma_file) {
     if (read_file(jd, "io.pressure", text) == Read::kOk) sink += psi_full_total(text).value_or(0);
     g_sink = g_sink + sink;  // keeps the parse from being optimised away
   }
-  if (has_rdma_file && read_file(jd, "rdma.current", text) == Read::kOk) {
-    if (!parse_rdma(text, s.rdma)) s.error = true;
-  }
+  job_cpus(u, jd, "cpuset.cpus.effective");
 }
 
 // ---------------------------------------------------------------------------
-// Discovery walk (spec 10 §3) with the per-job reads done while the job
-// directory's fd is open.
+// Discovery (spec 10 §3, demand-driven): the unit directories are found by
+// listing their parents only; each unit's files are read as its entry comes up.
 
+// A job_<digits>... name: the id is the leading digits.
 bool is_job_name(const char* name) {
-  if (std::strncmp(name, "job_", 4) != 0 || name[4] == '\0') return false;
-  for (const char* p = name + 4; *p != '\0'; ++p) {
-    if (*p < '0' || *p > '9') return false;
-  }
-  return true;
+  return std::strncmp(name, "job_", 4) == 0 && name[4] >= '0' && name[4] <= '9';
 }
 
-struct WalkCtx {
-  size_t unit = SIZE_MAX;  // index in g.units of the job this directory belongs to
-  bool in_step = false;
-};
+std::string_view job_digits(const char* name) {
+  const char* e = name + 4;
+  while (*e >= '0' && *e <= '9') ++e;
+  return {name + 4, static_cast<size_t>(e - (name + 4))};
+}
 
-void walk(const Dir& parent, const std::string& rel, size_t depth, WalkCtx ctx, const char* name);
+bool is_dot(const char* nm) { return nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')); }
 
-// Lists dir once: subdirectories to descend into and, for a job, whether it
-// has rdma.current. Then reads cgroup.procs (and a job's accounting files while
-// its fd is open) and descends.
-void list_and_descend(const Dir& dir, const std::string& rel, size_t depth, const WalkCtx& ctx,
-                      bool is_unit) {
+// Whether a directory entry is a directory; DT_UNKNOWN (filesystems that do not
+// fill d_type) costs a stat.
+bool entry_is_dir(int dirfd, const char* nm, unsigned char type) {
+  if (type == DT_DIR) return true;
+  if (type != DT_UNKNOWN) return false;
+  struct stat st {};
+  return ::fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Lists fd with getdents64, calling each(name, d_type) for every entry but . and
+// ..; depth picks the buffer, so a callback may list a subdirectory (one level
+// deeper) while this listing is in progress.
+constexpr size_t kListDepths = 4;
+template <typename F>
+void list_dir(int fd, size_t depth, F&& each) {
+  alignas(8) static std::array<std::array<char, 1 << 15>, kListDepths> bufs;
+  char* buf = bufs[depth].data();
+  ++g_count.dirs_listed;
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buf, bufs[depth].size());
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* e = reinterpret_cast<struct dirent64*>(buf + off);
+      off += e->d_reclen;
+      if (!is_dot(e->d_name)) each(static_cast<const char*>(e->d_name), e->d_type);
+    }
+  }
+}
+
+// Opens name below parent: listable (O_RDONLY) when it is to be listed, else an
+// O_PATH fd for openat. With --abs-paths only the path is kept (and an fd only
+// where getdents needs one).
+bool open_sub(const Dir& parent, const char* name, bool listable, Dir& out) {
+  if (g_opt.abs_paths) {
+    out.path = parent.path;
+    out.path += '/';
+    out.path += name;
+    if (!listable) return true;
+    out.fd = ::open(out.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else {
+    out.fd = ::openat(parent.fd, name, (listable ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
+  }
+  return out.fd >= 0;
+}
+
+// The subtree of a unit: d and every directory below it listed, cgroup.procs of
+// each read (the former walk; --perf and --gpu-map need the PIDs). Names are
+// collected before descending, so one listing buffer serves every depth.
+void subtree(const Dir& d, Unit& u, bool stat_pids, size_t depth) {
   if (g.subdirs.size() <= depth) g.subdirs.resize(depth + 1);
   std::vector<std::string> subs;
   subs.swap(g.subdirs[depth]);  // reuses the capacity of earlier scrapes
   subs.clear();
-  bool has_rdma_file = false;
-  ++g_count.dirs_listed;
-  alignas(8) static std::array<char, 1 << 15> dbuf;
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, dir.fd, dbuf.data(), dbuf.size());
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* e = reinterpret_cast<struct dirent64*>(dbuf.data() + off);
-      off += e->d_reclen;
-      const char* nm = e->d_name;
-      if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))) continue;
-      unsigned char type = e->d_type;
-      if (type == DT_UNKNOWN) {
-        struct stat st {};
-        if (::fstatat(dir.fd, nm, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
-      }
-      if (type == DT_DIR) {
-        subs.emplace_back(nm);
-      } else if (is_unit && nm[0] == 'r' && std::strcmp(nm, "rdma.current") == 0) {
-        has_rdma_file = true;
-      }
-    }
-  }
-  if (ctx.unit != SIZE_MAX) {
-    Unit& u = g.units[ctx.unit];
-    read_procs(dir, u);
-    if (is_unit) {
-      if (g_opt.v2) {
-        v2_stats(u, dir, has_rdma_file);
-      } else {
-        v1_stats(u, dir);
-      }
-    }
-  }
+  list_dir(d.fd, kListDepths - 1, [&](const char* nm, unsigned char type) {
+    if (entry_is_dir(d.fd, nm, type)) subs.emplace_back(nm);
+  });
+  read_procs(d, u, stat_pids);
   for (const std::string& s : subs) {
-    std::string child_rel;
-    if (!g_opt.v2) child_rel = rel + "/" + s;  // v1 finds the job in the other controllers by it
-    walk(dir, child_rel, depth + 1, ctx, s.c_str());
+    Dir c;
+    if (open_sub(d, s.c_str(), true, c)) subtree(c, u, stat_pids, depth + 1);
+    close_dir(c);
   }
   subs.swap(g.subdirs[depth]);
 }
 
-void walk(const Dir& parent, const std::string& rel, size_t depth, WalkCtx ctx, const char* name) {
-  bool is_unit = false;
-  if (ctx.unit == SIZE_MAX ? is_job_name(name) : (!ctx.in_step && std::strncmp(name, "step_", 5) != 0)) {
-    // A job_<digits> directory, or a job's non-step child (the id regex makes a
-    // unit of it too, with the job's id).
-    std::string id = ctx.unit == SIZE_MAX ? std::string(name + 4) : g.units[ctx.unit].uuid;
-    if (g.n_units == g.units.size()) g.units.emplace_back();
-    Unit& u = g.units[g.n_units];
-    ctx.unit = g.n_units++;
-    u.procs.clear();
-    u.st = Stats{};
-    u.uuid = id;
-    u.id = parse_u64(id).value_or(0);
+// A directory under a walk root that holds no units: --walk lists it anyway,
+// with everything below it, as the former discovery did.
+void walk_plain(const Dir& d, size_t depth) {
+  if (g.subdirs.size() <= depth) g.subdirs.resize(depth + 1);
+  std::vector<std::string> subs;
+  subs.swap(g.subdirs[depth]);
+  subs.clear();
+  list_dir(d.fd, kListDepths - 1, [&](const char* nm, unsigned char type) {
+    if (entry_is_dir(d.fd, nm, type)) subs.emplace_back(nm);
+  });
+  for (const std::string& s : subs) {
+    Dir c;
+    if (open_sub(d, s.c_str(), true, c)) walk_plain(c, depth + 1);
+    close_dir(c);
+  }
+  subs.swap(g.subdirs[depth]);
+}
+
+// True when a NUL-separated environment block holds an entry starting with key.
+bool environ_has(std::string_view env, std::string_view key) {
+  for (size_t at = env.find(key); at != std::string_view::npos; at = env.find(key, at + 1)) {
+    if (at == 0 || env[at - 1] == '\0') return true;
+  }
+  return false;
+}
+
+// --gpu-map: a job not seen at the previous scrape gets its PIDs (unless this
+// scrape already has them) and their environments read until one names the GPUs.
+void gpu_map(Unit& u, const Dir& jd) {
+  auto [it, inserted] = g.known.try_emplace(u.id, g.generation);
+  it->second = g.generation;
+  if (!inserted) return;
+  ++g_count.new_jobs;
+  if (!g_opt.walk && !g_opt.perf) subtree(jd, u, false, 0);
+  for (int pid : u.procs) {
+    char name[40];
+    std::snprintf(name, sizeof name, "%d/environ", pid);
+    std::string_view env;
+    if (read_file(g.proc, name, env) != Read::kOk) continue;  // exited, or not ours to read
+    ++g_count.environ_reads;
+    if (environ_has(env, "SLURM_JOB_GPUS=")) break;
+  }
+}
+
+// One unit: its directory entry job_<digits>... in parent (rel: parent's path
+// relative to the base, v1 finds the job in the other controllers by it).
+void unit(const Dir& parent, const std::string& rel, const char* name) {
+  const bool listable = g_opt.walk || g_opt.perf || g_opt.gpu_map;
+  Dir jd;
+  if (!open_sub(parent, name, listable, jd)) return;  // vanished since the listing
+  if (g_opt.v2 && v2_unpopulated(jd)) {
+    ++g_count.stale;
+    if (g_opt.walk) walk_plain(jd, 0);  // the former walk listed it all the same
+    close_dir(jd);
+    return;
+  }
+  if (g.n_units == g.units.size()) g.units.emplace_back();
+  Unit& u = g.units[g.n_units++];
+  u.procs.clear();
+  u.st = Stats{};
+  u.uuid = job_digits(name);
+  u.id = parse_u64(u.uuid).value_or(0);
+  if (!g_opt.v2) {
     u.rel = rel;
-    is_unit = true;
-  } else if (ctx.unit != SIZE_MAX) {
-    ctx.in_step = true;
+    u.rel += '/';
+    u.rel += name;
   }
-  Dir d;
-  if (g_opt.abs_paths) {
-    d.path = parent.path + "/" + name;
-    d.fd = ::open(d.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (g_opt.v2) {
+    v2_stats(u, jd);
   } else {
-    d.fd = ::openat(parent.fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    v1_stats(u, jd);
   }
-  if (d.fd < 0) return;  // vanished since the listing
-  list_and_descend(d, rel, depth, ctx, is_unit);
-  ::close(d.fd);
+  if (g_opt.walk) {
+    subtree(jd, u, true, 0);
+  } else if (g_opt.perf) {
+    subtree(jd, u, false, 0);
+  }
+  if (g_opt.gpu_map) gpu_map(u, jd);
+  close_dir(jd);
+}
+
+// Lists a directory that holds units: a walk root (depth 1) or, on v1, a uid_*
+// directory in it (depth 2).
+void list_units(const Dir& d, const std::string& rel, size_t depth) {
+  list_dir(d.fd, depth, [&](const char* nm, unsigned char type) {
+    if (is_job_name(nm)) {
+      if (entry_is_dir(d.fd, nm, type)) unit(d, rel, nm);
+      return;
+    }
+    bool uid = !g_opt.v2 && depth == 1 && std::strncmp(nm, "uid_", 4) == 0;
+    if (!uid && !g_opt.walk) return;
+    if (!entry_is_dir(d.fd, nm, type)) return;
+    Dir c;
+    if (open_sub(d, nm, true, c)) {
+      if (uid) {
+        list_units(c, rel + "/" + nm, depth + 1);
+      } else {
+        walk_plain(c, 0);
+      }
+    }
+    close_dir(c);
+  });
 }
 
 // Walk roots: <base>/slurm and <base>/slurm_* (v1), <cg>/system.slice/slurmstepd.scope
@@ -718,26 +861,20 @@ void discover() {
   parent.fd = ::open(parent.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (parent.fd < 0) return;
   std::vector<std::string> roots;
-  alignas(8) static std::array<char, 1 << 15> dbuf;
-  ++g_count.dirs_listed;
-  for (;;) {
-    long n = ::syscall(SYS_getdents64, parent.fd, dbuf.data(), dbuf.size());
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* e = reinterpret_cast<struct dirent64*>(dbuf.data() + off);
-      off += e->d_reclen;
-      std::string_view nm(e->d_name);
-      if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
-      constexpr std::string_view kScope = "_slurmstepd.scope";
-      bool root = g_opt.v2 ? (nm == "slurmstepd.scope" ||
-                              (nm.size() > kScope.size() && nm.substr(nm.size() - kScope.size()) == kScope))
-                           : (nm == "slurm" || nm.substr(0, 6) == "slurm_");
-      if (root) roots.emplace_back(nm);
-    }
+  list_dir(parent.fd, 0, [&](const char* name, unsigned char type) {
+    std::string_view nm(name);
+    constexpr std::string_view kScope = "_slurmstepd.scope";
+    bool root = g_opt.v2 ? (nm == "slurmstepd.scope" ||
+                            (nm.size() > kScope.size() && nm.substr(nm.size() - kScope.size()) == kScope))
+                         : (nm == "slurm" || nm.substr(0, 6) == "slurm_");
+    if (root && entry_is_dir(parent.fd, name, type)) roots.emplace_back(nm);
+  });
+  for (const std::string& r : roots) {
+    Dir d;
+    if (open_sub(parent, r.c_str(), true, d)) list_units(d, r, 1);
+    close_dir(d);
   }
-  std::sort(roots.begin(), roots.end());
-  for (const std::string& r : roots) walk(parent, r, 0, WalkCtx{}, r.c_str());
-  ::close(parent.fd);
+  close_dir(parent);
 }
 
 // ---------------------------------------------------------------------------
@@ -947,14 +1084,9 @@ void scrape() {
     g.have_pids = controller_present(g.v1_pids, "pids");
   }
   discover();
-  // Jobs that ended leave the CPU cache.
-  for (auto it = g.cpus.begin(); it != g.cpus.end();) {
-    if (it->second.generation != g.generation) {
-      it = g.cpus.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  // Jobs that ended leave the CPU cache and the set of known jobs.
+  std::erase_if(g.cpus, [](const auto& kv) { return kv.second.generation != g.generation; });
+  std::erase_if(g.known, [](const auto& kv) { return kv.second != g.generation; });
   expose();
 }
 
@@ -989,10 +1121,15 @@ void host_meminfo() {
 
 [[noreturn]] void usage() {
   std::fputs(
-      "usage: cgroup_floor --root DIR --version v1|v2 [--scrapes N] [--min-ms MS] [--warmup N]\n"
-      "                    [--ctrl cpuacct]\n"
+      "usage: cgroup_floor --root DIR --version v1|v2 [--scrapes N] [--min-ms MS] [--warmup N>=1]\n"
+      "                    [--ctrl cpuacct] [--walk] [--perf] [--gpu-map]\n"
       "                    [--swap] [--psi] [--read-all] [--abs-paths] [--dump FILE] [--hostname H]\n"
-      "  --root DIR      tree with DIR/sys/fs/cgroup and DIR/proc (or --cgroupfs/--procfs)\n",
+      "  --root DIR      tree with DIR/sys/fs/cgroup and DIR/proc (or --cgroupfs/--procfs)\n"
+      "  --walk          also the former full walk: every directory listed, every cgroup.procs\n"
+      "                  read, every PID stat'ed in procfs\n"
+      "  --perf          also each unit's PIDs every scrape (subtree listed, cgroup.procs read)\n"
+      "  --gpu-map       also, for jobs new since the last scrape, their PIDs and environ files\n"
+      "                  until SLURM_JOB_GPUS= (counted; the output does not change)\n",
       stderr);
   std::exit(2);
 }
@@ -1041,6 +1178,12 @@ int main(int argc, char** argv) {
       g_opt.read_all = true;
     } else if (a == "--abs-paths") {
       g_opt.abs_paths = true;
+    } else if (a == "--walk") {
+      g_opt.walk = true;
+    } else if (a == "--perf") {
+      g_opt.perf = true;
+    } else if (a == "--gpu-map") {
+      g_opt.gpu_map = true;
     } else if (a == "--dump") {
       g_opt.dump = value();
     } else if (a == "--hostname") {
@@ -1079,7 +1222,17 @@ int main(int argc, char** argv) {
   // Host data read once at start, as the collector does.
   host_meminfo();
 
-  for (int i = 0; i < g_opt.warmup; ++i) scrape();
+  // The first scrape (all jobs new: CPU sets, --gpu-map environ scans) is
+  // reported on its own (first_*) and never timed with the others: it is the
+  // first warm-up scrape, and there is always one.
+  g_count = {};
+  double first_c = cpu_s();
+  double first_w = now_s(CLOCK_MONOTONIC);
+  scrape();
+  double first_cpu = cpu_s() - first_c;
+  double first_wall = now_s(CLOCK_MONOTONIC) - first_w;
+  const Counters first = g_count;
+  for (int i = 1; i < g_opt.warmup; ++i) scrape();
   g_count = {};
   // Per-scrape figures: the machine may be shared, the median resists outliers.
   std::vector<double> cpus, walls;
@@ -1127,12 +1280,19 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < g.n_units; ++i) pids += g.units[i].procs.size();
   auto per = [&](uint64_t v) { return static_cast<double>(v) / scrapes; };
   std::printf(
-      "FLOOR version=%s units=%zu pids=%llu scrapes=%d cpu_ms=%.3f wall_ms=%.3f cpu_median_ms=%.3f "
-      "wall_median_ms=%.3f bytes=%zu dirs_listed=%.0f files_read=%.0f files_missing=%.0f pid_stats=%.0f "
-      "bytes_read=%.0f hwm_kb=%ld\n",
-      g_opt.v2 ? "v2" : "v1", g.n_units, static_cast<unsigned long long>(pids), scrapes, cpu * 1e3 / scrapes,
-      wall * 1e3 / scrapes, median(cpus) * 1e3, median(walls) * 1e3, g.out.size(), per(g_count.dirs_listed),
-      per(g_count.files_read), per(g_count.files_missing), per(g_count.pid_stats), per(g_count.bytes_read),
+      "FLOOR version=%s mode=%s perf=%d gpu_map=%d units=%zu pids=%llu scrapes=%d cpu_ms=%.3f wall_ms=%.3f "
+      "cpu_median_ms=%.3f wall_median_ms=%.3f bytes=%zu dirs_listed=%.0f files_read=%.0f files_missing=%.0f "
+      "procs_read=%.0f pid_stats=%.0f environ_reads=%.0f new_jobs=%.0f stale=%.0f bytes_read=%.0f "
+      "first_cpu_ms=%.3f first_wall_ms=%.3f first_dirs_listed=%llu first_files_read=%llu "
+      "first_procs_read=%llu first_environ_reads=%llu first_new_jobs=%llu hwm_kb=%ld\n",
+      g_opt.v2 ? "v2" : "v1", g_opt.walk ? "walk" : "least", g_opt.perf ? 1 : 0, g_opt.gpu_map ? 1 : 0,
+      g.n_units, static_cast<unsigned long long>(pids), scrapes, cpu * 1e3 / scrapes, wall * 1e3 / scrapes,
+      median(cpus) * 1e3, median(walls) * 1e3, g.out.size(), per(g_count.dirs_listed),
+      per(g_count.files_read), per(g_count.files_missing), per(g_count.procs_read), per(g_count.pid_stats),
+      per(g_count.environ_reads), per(g_count.new_jobs), per(g_count.stale), per(g_count.bytes_read),
+      first_cpu * 1e3, first_wall * 1e3, static_cast<unsigned long long>(first.dirs_listed),
+      static_cast<unsigned long long>(first.files_read), static_cast<unsigned long long>(first.procs_read),
+      static_cast<unsigned long long>(first.environ_reads), static_cast<unsigned long long>(first.new_jobs),
       hwm_kb);
   return 0;
 }

@@ -7,12 +7,17 @@ lays them out:
   v1: <cg>/{cpuacct,memory,cpuset}/<slurm|slurm_NODE>/uid_U/job_J/step_S/task_0
   v2: <cg>/system.slice/slurmstepd.scope/job_J/step_S/{slurm,user/task_0}
 
-with S in step_batch, step_extern, step_0. Every cgroup directory holds the file
+with S in step_batch, step_extern, step_0. Every v2 cgroup directory's
+cgroup.events says "populated 1", except for the last --stale N jobs (v2 only):
+"populated 0" in the job and all its descendants, no processes (empty
+cgroup.procs, no /proc entries), as a job cgroup left behind after its end.
+Every cgroup directory holds the file
 names a real kernel shows for its controllers, because the collector's directory
 walk pays for every entry. Files the collector reads get realistic contents;
 files nobody reads are created empty (a listing costs the same whatever the
 sizes, and empty files keep a 5,000-job tree within a few GB of page cache).
-PIDs in cgroup.procs have <out>/proc/<pid>/{environ,cmdline,stat,status,comm}.
+PIDs in cgroup.procs have <out>/proc/<pid>/{environ,cmdline,stat,status,comm};
+<out>/proc also has meminfo, diskstats, cgroups and sys/kernel/perf_event_paranoid.
 
 The output is deterministic for a given set of parameters. A finished tree holds
 <out>/.gen_params.json; running again with the same parameters reuses it.
@@ -27,7 +32,8 @@ import shutil
 import sys
 import time
 
-GENERATOR_REVISION = 1  # bump when the layout or contents change: invalidates caches
+GENERATOR_REVISION = 2  # bump when the layout or contents change: invalidates caches
+# 2: cgroup.events "populated 1\nfrozen 0\n" in every v2 cgroup; --stale; proc/sys/kernel/perf_event_paranoid
 
 MASK64 = (1 << 64) - 1
 
@@ -143,7 +149,7 @@ def makedirs_fd(root, rel):
 # Job model: everything derived from (seed, job index).
 
 class Job:
-    __slots__ = ("index", "id", "uid", "user", "cpus", "cpuset", "mem_limit", "pids", "gpus")
+    __slots__ = ("index", "id", "uid", "user", "cpus", "cpuset", "mem_limit", "pids", "gpus", "stale")
 
 
 def cpuset_string(first, count, ncpus):
@@ -184,6 +190,7 @@ def make_jobs(args):
             pid = users[-1] + (mix(args.seed, i, 5, s) % 3)
             j.pids[step] = (stepd, users)
         j.gpus = str(i % args.gpus) if args.gpus else ""
+        j.stale = i >= args.jobs - args.stale  # the last --stale jobs: empty, "populated 0"
         jobs.append(j)
     return jobs
 
@@ -298,7 +305,7 @@ def v2_job_contents(args, job):
         "cgroup.controllers": "cpuset cpu io memory pids" + (" rdma" if args.rdma else "") + "\n",
         "cgroup.type": "domain\n",
         "cgroup.subtree_control": "cpuset cpu io memory pids\n",
-        "cgroup.events": "populated 1\nfrozen 0\n",
+        "cgroup.events": EVENTS_STALE if job.stale else EVENTS_LIVE,
         "cpu.stat": (f"usage_usec {usage}\nuser_usec {user}\nsystem_usec {system}\n"
                      f"core_sched.force_idle_usec 0\nnr_periods 0\nnr_throttled 0\n"
                      f"throttled_usec 0\nnr_bursts 0\nburst_usec 0\n"),
@@ -328,6 +335,10 @@ def v2_job_contents(args, job):
         c["rdma.current"] = f"mlx5_0 hca_handle={r % 8} hca_object={r % 300}\n"
         c["rdma.max"] = "mlx5_0 hca_handle=max hca_object=max\n"
     return c
+
+
+EVENTS_LIVE = "populated 1\nfrozen 0\n"
+EVENTS_STALE = "populated 0\nfrozen 0\n"
 
 
 def procs_text(pids):
@@ -414,8 +425,14 @@ def write_procs(w, root, args, jobs):
                     "freezer\t2\t3\t1\nnet_cls\t4\t3\t1\nperf_event\t3\t1\t1\nnet_prio\t4\t3\t1\n"
                     "hugetlb\t8\t1\t1\npids\t9\t60\t1\nrdma\t10\t1\t1\nmisc\t13\t1\t1\n"),
     })
+    # The perf sub-collector checks it at start-up (2: the kernel's default).
+    kfd = makedirs_fd(root, "proc/sys/kernel")
+    w.files_in(kfd, ["perf_event_paranoid"], {"perf_event_paranoid": "2\n"})
+    os.close(kfd)
     slurmd_pid = 2000
     for job in jobs:
+        if job.stale:  # its processes are gone
+            continue
         for step in STEPS:
             stepd, users = job.pids[step]
             write_proc(w, proc_fd, args, job, stepd, slurmd_pid, "stepd", step)
@@ -477,36 +494,40 @@ def write_v2(w, root, args, jobs):
                                                "memory.swap.events", "memory.swap.high", "memory.swap.max",
                                                "memory.zswap.max", "pids.events", "pids.max", "pids.peak")]
     w.files_in(cg, root_files, {"cgroup.controllers": "cpuset cpu io memory hugetlb pids rdma misc\n"})
+    live = {"cgroup.events": EVENTS_LIVE}
     for top in ["init.scope", "user.slice"]:
         t = w.mkdir(cg, top)
-        w.files_in(t, files, {})
+        w.files_in(t, files, live)
         os.close(t)
     ss = w.mkdir(cg, "system.slice")
-    w.files_in(ss, files, {})
+    w.files_in(ss, files, live)
     for svc in SYSTEM_SERVICES:
         t = w.mkdir(ss, svc)
-        w.files_in(t, files, {})
+        w.files_in(t, files, live)
         os.close(t)
     scope_name = "slurmstepd.scope" if args.v2_layout == "slurmstepd.scope" else f"{args.node}_slurmstepd.scope"
     sc = w.mkdir(ss, scope_name)
-    w.files_in(sc, files, {"cgroup.subtree_control": "cpuset cpu io memory pids\n"})
+    w.files_in(sc, files, {"cgroup.subtree_control": "cpuset cpu io memory pids\n", **live})
     t = w.mkdir(sc, "system")
-    w.files_in(t, files, {"cgroup.procs": "2001\n"})
+    w.files_in(t, files, {"cgroup.procs": "2001\n", **live})
     os.close(t)
     for job in jobs:
         jfd = w.mkdir(sc, f"job_{job.id}")
         w.files_in(jfd, files, v2_job_contents(args, job))
+        ev = {"cgroup.events": EVENTS_STALE if job.stale else EVENTS_LIVE}
         for step in STEPS:
             stepd, users = job.pids[step]
+            if job.stale:
+                stepd, users = None, []
             sd = w.mkdir(jfd, step)
-            w.files_in(sd, files, {})
+            w.files_in(sd, files, ev)
             d = w.mkdir(sd, "slurm")
-            w.files_in(d, files, {"cgroup.procs": procs_text([stepd])})
+            w.files_in(d, files, {"cgroup.procs": procs_text([stepd] if stepd else []), **ev})
             os.close(d)
             u = w.mkdir(sd, "user")
-            w.files_in(u, files, {})
+            w.files_in(u, files, ev)
             d = w.mkdir(u, "task_0")
-            w.files_in(d, files, {"cgroup.procs": procs_text(users)})
+            w.files_in(d, files, {"cgroup.procs": procs_text(users), **ev})
             os.close(d)
             os.close(u)
             os.close(sd)
@@ -521,6 +542,7 @@ def params_of(args):
         "revision": GENERATOR_REVISION, "version": args.version, "jobs": args.jobs, "seed": args.seed,
         "users": args.users, "ncpus": args.ncpus, "mem_gb": args.mem_gb, "node": args.node,
         "v1_layout": args.v1_layout, "v2_layout": args.v2_layout, "rdma": args.rdma, "gpus": args.gpus,
+        "stale": args.stale,
     }
 
 
@@ -547,7 +569,8 @@ def generate(args, quiet=False):
     write_procs(w, tmp, args, jobs)
     secs = time.monotonic() - t0
     info = {"params": params, "seconds": round(secs, 2), "files": w.files, "dirs": w.dirs,
-            "content_bytes": w.bytes, "pids": sum(1 + len(u) for j in jobs for _, u in j.pids.values())}
+            "content_bytes": w.bytes, "live_jobs": sum(1 for j in jobs if not j.stale),
+            "pids": sum(1 + len(u) for j in jobs if not j.stale for _, u in j.pids.values())}
     with open(os.path.join(tmp, ".gen_params.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=1)
     os.rename(tmp, out)
@@ -573,12 +596,23 @@ def arg_parser():
                    default="slurmstepd.scope", help="v2 scope: 'slurmstepd.scope' or '<node>_slurmstepd.scope'")
     p.add_argument("--rdma", action="store_true", help="v2: enable the rdma controller (rdma.current per job)")
     p.add_argument("--gpus", type=int, default=0, help="put SLURM_JOB_GPUS=<i mod gpus> in job environments")
+    p.add_argument("--stale", type=int, default=0,
+                   help="v2: the last N jobs are empty leftovers (cgroup.events 'populated 0', no processes)")
     p.add_argument("--force", action="store_true", help="regenerate even if a matching tree exists")
     return p
 
 
+def check_args(p, args):
+    if args.stale < 0 or args.stale > args.jobs:
+        p.error("--stale must be between 0 and --jobs")
+    if args.stale and args.version != "v2":
+        p.error("--stale needs --version v2 (cgroup v1 has no populated flag)")
+
+
 def main(argv=None):
-    args = arg_parser().parse_args(argv)
+    p = arg_parser()
+    args = p.parse_args(argv)
+    check_args(p, args)
     reused, secs, info = generate(args)
     if reused:
         print(f"reusing {os.path.abspath(args.out)} (generated in {secs:.1f} s, {info.get('files')} files)")

@@ -3,17 +3,25 @@
 
 For cgroup v1 and v2 and 100, 1,000 and 5,000 jobs: generates (or reuses) a
 synthetic tree (gen_tree.py), runs the floor program (cgroup_floor, see
-README.md), then starts ceems_exporter on the tree with only the slurm collector,
-does warm-up scrapes and timed scrapes of /metrics, and prints per configuration:
+README.md) in its least-work mode and with --walk (the former full walk, for
+comparison), then starts ceems_exporter on the tree with only the slurm
+collector, does warm-up scrapes and timed scrapes of /metrics, and prints per
+configuration:
 
   floor CPU and wall ms per scrape, exporter CPU ms per scrape (utime+stime of
   the process over the timed scrapes / scrapes), CPU ratio exporter/floor,
-  exporter wall ms per scrape (client side), exporter peak RSS (VmHWM).
+  exporter wall ms per scrape (client side), exporter peak RSS (VmHWM), the
+  --walk floor's CPU ms per scrape.
 
-Targets (issue): CPU ratio <= 1.2, exporter wall < floor wall, RSS < 25 MB at
-5,000 jobs.
+Targets (issue): CPU ratio <= 1.2 at 1,000 and 5,000 jobs, exporter wall < floor
+wall, RSS < 25 MB at 5,000 jobs.
 
-  bench/cgroup/run_bench.py [--sizes 100,1000] [--versions v2] [--exporter PATH]
+--perf adds a second row per configuration: the exporter with
+--collector.perf.software-events, the floor with --perf (each unit's PIDs every
+scrape). --gpu-map adds floor-only figures for the GPU job mapping (first
+scrape, all jobs new). A markdown table of the results is printed at the end.
+
+  bench/cgroup/run_bench.py [--sizes 100,1000] [--versions v2] [--exporter PATH] [--perf]
 """
 
 import argparse
@@ -63,14 +71,30 @@ def proc_status_kb(pid, key):
     return 0
 
 
-def exporter_supports_slurm(exporter):
-    """True when --help lists the slurm collector flag."""
+PERF_FLAG = "--collector.perf.software-events"
+
+
+def exporter_help(exporter):
+    """The exporter's --help text, or (None, why)."""
     try:
         out = subprocess.run([exporter, "--help"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return False, f"cannot run {exporter} --help: {e}"
-    text = out.stdout + out.stderr
-    if re.search(r"--(\[no-\])?collector\.slurm\b(?![.-])", text):
+        return None, f"cannot run {exporter} --help: {e}"
+    return out.stdout + out.stderr, ""
+
+
+def has_flag(help_text, flag):
+    """True when --help lists the (boolean) flag, possibly as --[no-]flag."""
+    name = re.escape(flag.lstrip("-"))
+    return re.search(rf"--(\[no-\])?{name}\b(?![.-])", help_text or "") is not None
+
+
+def exporter_supports_slurm(exporter):
+    """True when --help lists the slurm collector flag."""
+    text, why = exporter_help(exporter)
+    if text is None:
+        return False, why
+    if has_flag(text, "--collector.slurm"):
         return True, ""
     return False, f"{exporter} has no --collector.slurm yet (not in its --help): exporter columns skipped"
 
@@ -95,17 +119,20 @@ def gen_args(version, jobs, cache_dir, extra):
     if extra:  # non-default generator options get their own cached tree
         name += "-" + hashlib.sha1("\0".join(extra).encode()).hexdigest()[:8]
     out = os.path.join(cache_dir, name)
-    return gen_tree.arg_parser().parse_args(["--out", out, "--version", version, "--jobs", str(jobs)] + extra)
+    p = gen_tree.arg_parser()
+    ga = p.parse_args(["--out", out, "--version", version, "--jobs", str(jobs)] + extra)
+    gen_tree.check_args(p, ga)
+    return ga
 
 
-def run_floor(floor, tree, version, args, dump):
+def run_floor(floor, tree, version, args, dump, extra=()):
     cmd = [floor, "--root", tree, "--version", version, "--scrapes", str(args.scrapes),
-           "--warmup", str(args.warmup), "--min-ms", str(args.min_seconds * 1000), "--dump", dump]
+           "--warmup", str(max(1, args.warmup)), "--min-ms", str(args.min_seconds * 1000), "--dump", dump]
     if args.swap:
         cmd.append("--swap")
     if args.psi:
         cmd.append("--psi")
-    cmd += args.floor_arg
+    cmd += list(extra) + args.floor_arg
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     line = next(l for l in out.stdout.splitlines() if l.startswith("FLOOR "))
     return {k: (float(v) if re.fullmatch(r"[-0-9.]+", v) else v)
@@ -142,7 +169,7 @@ def compute_unit_lines(text):
     return {l for l in text.splitlines() if l.startswith("ceems_compute_unit")}
 
 
-def run_exporter(exporter, tree, version, jobs, args, floor_dump):
+def run_exporter(exporter, tree, version, jobs, args, floor_dump, extra=()):
     port = free_port()
     cmd = [exporter, "--collector.disable-defaults", "--collector.slurm",
            f"--collector.cgroups.force-version={version}",
@@ -153,29 +180,41 @@ def run_exporter(exporter, tree, version, jobs, args, floor_dump):
         cmd.append("--collector.slurm.swap-memory-metrics")
     if args.psi:
         cmd.append("--collector.slurm.psi-metrics")
-    cmd += args.exporter_arg
+    cmd += list(extra) + args.exporter_arg
     log = tempfile.NamedTemporaryFile(prefix="ceems-cgroup-bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+    def log_tail():
+        with open(log.name, encoding="utf-8", errors="replace") as f:
+            return f.read()[-2000:]
+
     try:
         if not wait_listening(proc, port):
             proc.kill()
             proc.wait()
-            with open(log.name, encoding="utf-8", errors="replace") as f:
-                tail = f.read()[-2000:]
-            raise RuntimeError(f"exporter did not start (rc={proc.returncode}); log {log.name}:\n{tail}")
-        for _ in range(args.warmup):
-            scrape(port)
-        walls = []
-        c0 = proc_cpu_seconds(proc.pid)
-        t0 = time.monotonic()
-        body = ""
-        while len(walls) < args.scrapes or time.monotonic() - t0 < args.min_seconds:
-            w = time.monotonic()
-            body = scrape(port)
-            walls.append(time.monotonic() - w)
-        cpu = proc_cpu_seconds(proc.pid) - c0
-        hwm_kb = proc_status_kb(proc.pid, "VmHWM")
-        rss_kb = proc_status_kb(proc.pid, "VmRSS")
+            raise RuntimeError(f"exporter did not start (rc={proc.returncode}); log {log.name}:\n{log_tail()}")
+        try:
+            for _ in range(args.warmup):
+                scrape(port)
+            walls = []
+            c0 = proc_cpu_seconds(proc.pid)
+            t0 = time.monotonic()
+            body = ""
+            while len(walls) < args.scrapes or time.monotonic() - t0 < args.min_seconds:
+                w = time.monotonic()
+                body = scrape(port)
+                walls.append(time.monotonic() - w)
+            cpu = proc_cpu_seconds(proc.pid) - c0
+            hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+            rss_kb = proc_status_kb(proc.pid, "VmRSS")
+        except (RuntimeError, OSError) as e:
+            try:
+                rc = proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                rc = None
+            state = "still running" if rc is None else f"exited, rc={rc}" + (
+                f" (signal {-rc})" if rc < 0 else "")
+            raise RuntimeError(f"scrape failed: {e!r}; exporter {state}; log {log.name}:\n{log_tail()}") from e
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -211,6 +250,93 @@ def fmt(v, spec=".2f"):
     return "n/a" if v is None else format(v, spec)
 
 
+def fs_type(path):
+    """Filesystem type of the mount holding path (from /proc/self/mountinfo)."""
+    path = os.path.realpath(path)
+    best, kind = "", "?"
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                mnt = left.split()[4]
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+                    best, kind = mnt, right.split()[0]
+    except OSError:
+        pass
+    return kind
+
+
+def targets(r):
+    """Target notes for one row."""
+    fl, ex = r["floor"], r["exporter"]
+    if not ex:
+        return []
+    notes = []
+    ratio = r["ratio"]
+    if r["jobs"] >= 1000:  # the CPU target is set for 1,000 and 5,000 jobs
+        notes.append("cpu ok" if ratio is not None and ratio <= CPU_RATIO_TARGET else "CPU>1.2x")
+    notes.append("wall ok" if ex["wall_ms"] < fl["wall_ms"] else "WALL>=floor")
+    if r["jobs"] >= 5000:
+        notes.append("rss ok" if ex["hwm_mb"] < RSS_TARGET_MB else "RSS>=25MB")
+    if not ex["units_ok"] or ex["diff_vs_floor"]:
+        notes.append("OUTPUT MISMATCH")
+    return notes
+
+
+def table(results, args):
+    """Rows of the results table: header first, then one list of cells per row."""
+    hdr = ["ver", "jobs", "variant", "floor cpu ms", "floor wall ms", "exp cpu ms", "ratio", "exp wall ms",
+           "exp peak RSS MB"]
+    if args.floor_walk:
+        hdr.append("walk floor cpu ms")
+    if args.gpu_map:
+        hdr += ["floor 1st cpu ms", "+gpu-map 1st cpu ms", "1st environ reads"]
+    hdr.append("targets")
+    rows = [hdr]
+    for r in results:
+        fl, ex = r["floor"], r["exporter"]
+        row = [r["version"], f"{r['jobs']:,}", r["variant"], f"{fl['cpu_ms']:.2f}", f"{fl['wall_ms']:.2f}",
+               fmt(ex and ex["cpu_ms"]), fmt(r["ratio"]), fmt(ex and ex["wall_ms"]),
+               fmt(ex and ex["hwm_mb"], ".1f")]
+        if args.floor_walk:
+            fw = r.get("floor_walk")
+            row.append(fmt(fw and fw["cpu_ms"]))
+        if args.gpu_map:
+            fg = r.get("floor_gpu")
+            row += [fmt(fl.get("first_cpu_ms")) if fg else "", fmt(fg and fg["first_cpu_ms"]) if fg else "",
+                    f"{int(fg['first_environ_reads']):,}" if fg else ""]
+        row.append(", ".join(targets(r)))
+        rows.append(row)
+    return rows
+
+
+def print_table(rows):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = [c.ljust(w) if i in (0, 2, len(row) - 1) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+
+
+def print_markdown(rows, args):
+    print("| " + " | ".join(rows[0]) + " |")
+    print("|" + "|".join("---" if i in (0, 2, len(rows[0]) - 1) else "--:" for i in range(len(rows[0]))) + "|")
+    for row in rows[1:]:
+        print("| " + " | ".join(row) + " |")
+    extra = []
+    if args.swap:
+        extra.append("--swap")
+    if args.psi:
+        extra.append("--psi")
+    extra += [f"gen {a}" for a in args.gen_arg] + [f"floor {a}" for a in args.floor_arg]
+    extra += [f"exporter {a}" for a in args.exporter_arg]
+    u = os.uname()
+    print(f"\nMeans over >= {args.scrapes} scrapes and >= {args.min_seconds:g} s per program after "
+          f"{max(1, args.warmup)} warm-up scrapes; Linux {u.release}, {os.cpu_count()} CPUs, trees on "
+          f"{fs_type(args.cache_dir)}" + (f"; options: {' '.join(extra)}" if extra else "") + ".")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--exporter", default=DEFAULT_EXPORTER)
@@ -221,9 +347,17 @@ def main(argv=None):
     p.add_argument("--scrapes", type=int, default=20, help="timed scrapes (at least)")
     p.add_argument("--min-seconds", type=float, default=2.0,
                    help="keep scraping until this long has passed (exporter CPU is read in clock ticks)")
-    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=2, help="warm-up scrapes (the floor does at least 1)")
     p.add_argument("--swap", action="store_true", help="swap metrics on (both sides)")
     p.add_argument("--psi", action="store_true", help="PSI metrics on (both sides)")
+    p.add_argument("--perf", action="store_true",
+                   help=f"also measure with the perf sub-collector: exporter {PERF_FLAG}, floor --perf")
+    p.add_argument("--gpu-map", action="store_true",
+                   help="also run the floor with --gpu-map (first-scrape cost of the GPU job mapping)")
+    p.add_argument("--stale", type=int, default=0,
+                   help="v2 trees: the last N jobs are empty 'populated 0' leftovers, not to be reported")
+    p.add_argument("--floor-walk", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the floor with --walk (the former full walk), for comparison (default: on)")
     p.add_argument("--gen-arg", action="append", default=[], help="extra gen_tree.py argument (repeatable)")
     p.add_argument("--floor-arg", action="append", default=[], help="extra cgroup_floor argument (repeatable)")
     p.add_argument("--exporter-arg", action="append", default=[], help="extra exporter flag (repeatable)")
@@ -240,61 +374,89 @@ def main(argv=None):
         else exporter_supports_slurm(args.exporter)
     if not has_exporter:
         print(f"NOTE: {why}; printing the floor only.\n")
+    has_perf = False
+    if has_exporter and args.perf:
+        has_perf = has_flag(exporter_help(args.exporter)[0], PERF_FLAG)
+        if not has_perf:
+            print(f"NOTE: {args.exporter} has no {PERF_FLAG}: the perf rows show the floor only.\n")
 
     versions = [v.strip() for v in args.versions.split(",") if v.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    variants = [("slurm", [], [])]
+    if args.perf:
+        variants.append(("slurm+perf", ["--perf"], [PERF_FLAG]))
     os.makedirs(args.cache_dir, exist_ok=True)
     results = []
     for version in versions:
         for jobs in sizes:
-            ga = gen_args(version, jobs, args.cache_dir, args.gen_arg)
+            stale = args.stale if version == "v2" else 0
+            gen_extra = args.gen_arg + ([f"--stale={stale}"] if stale else [])
+            try:
+                ga = gen_args(version, jobs, args.cache_dir, gen_extra)
+            except SystemExit:
+                print(f"{version} {jobs}: bad generator arguments {gen_extra}", file=sys.stderr)
+                return 2
             reused, secs, info = gen_tree.generate(ga, quiet=True)
             tree = os.path.abspath(ga.out)
+            expected = jobs - stale
             print(f"{version} {jobs:>5} jobs: tree {tree} ({'reused' if reused else 'generated'}; "
-                  f"{info.get('files')} files, {info.get('dirs')} dirs, generated in {secs:.1f} s)", flush=True)
-            dump = os.path.join(args.cache_dir, f"floor-{os.path.basename(tree)}.prom")
-            drop_dentries(args.drop_caches)
-            fl = run_floor(args.floor, tree, version, args, dump)
-            r = {"version": version, "jobs": jobs, "gen_seconds": secs, "floor": fl, "exporter": None}
-            if int(fl["units"]) != jobs:
-                print(f"  WARNING: floor found {int(fl['units'])} jobs, expected {jobs}")
-            if has_exporter:
+                  f"{info.get('files')} files, {info.get('dirs')} dirs, generated in {secs:.1f} s"
+                  + (f"; {stale} stale" if stale else "") + ")", flush=True)
+            base = os.path.basename(tree)
+            # Floor-only comparisons, once per tree.
+            walk = gpu = None
+            if args.floor_walk:
                 drop_dentries(args.drop_caches)
-                try:
-                    r["exporter"] = run_exporter(args.exporter, tree, version, jobs, args, dump)
-                except (RuntimeError, OSError) as e:
-                    print(f"  exporter failed: {e}")
-                ex = r["exporter"]
-                if ex and not ex["units_ok"]:
-                    print(f"  WARNING: exporter reports ceems_compute_units {ex['units']}, expected {jobs}")
-                if ex and ex["diff_vs_floor"]:
-                    print(f"  WARNING: {ex['diff_vs_floor']} ceems_compute_unit* lines differ from the floor's; "
-                          f"e.g. floor only {ex['only_floor'][:1]}, exporter only {ex['only_exporter'][:1]}")
-            results.append(r)
+                walk = run_floor(args.floor, tree, version, args,
+                                 os.path.join(args.cache_dir, f"floor-{base}-walk.prom"), ["--walk"])
+                print(f"  floor --walk: {walk['cpu_ms']:.2f} ms CPU/scrape, {int(walk['dirs_listed']):,} "
+                      f"listings, {int(walk['files_read']):,} files, {int(walk['pid_stats']):,} PID stats")
+            if args.gpu_map:
+                drop_dentries(args.drop_caches)
+                gpu = run_floor(args.floor, tree, version, args,
+                                os.path.join(args.cache_dir, f"floor-{base}-gpu.prom"), ["--gpu-map"])
+                print(f"  floor --gpu-map: first scrape {gpu['first_cpu_ms']:.2f} ms CPU "
+                      f"({int(gpu['first_new_jobs']):,} new jobs, {int(gpu['first_environ_reads']):,} environ reads, "
+                      f"{int(gpu['first_dirs_listed']):,} listings), then {gpu['cpu_ms']:.2f} ms/scrape")
+            for variant, floor_extra, exp_extra in variants:
+                suffix = "" if not floor_extra else "-" + variant.split("+")[1]
+                dump = os.path.join(args.cache_dir, f"floor-{base}{suffix}.prom")
+                drop_dentries(args.drop_caches)
+                fl = run_floor(args.floor, tree, version, args, dump, floor_extra)
+                print(f"  {variant}: floor {fl['cpu_ms']:.2f} ms CPU/scrape, {int(fl['dirs_listed']):,} listings, "
+                      f"{int(fl['files_read']):,} files", flush=True)
+                r = {"version": version, "jobs": jobs, "variant": variant, "expected_units": expected,
+                     "gen_seconds": secs, "floor": fl, "floor_walk": walk if not floor_extra else None,
+                     "floor_gpu": gpu if not floor_extra else None, "exporter": None, "ratio": None}
+                if int(fl["units"]) != expected:
+                    print(f"  WARNING: floor found {int(fl['units'])} jobs, expected {expected}")
+                if has_exporter and (not exp_extra or has_perf):
+                    drop_dentries(args.drop_caches)
+                    try:
+                        r["exporter"] = run_exporter(args.exporter, tree, version, expected, args, dump, exp_extra)
+                    except (RuntimeError, OSError) as e:
+                        print(f"  exporter failed: {e}")
+                    ex = r["exporter"]
+                    if ex:
+                        r["ratio"] = ex["cpu_ms"] / fl["cpu_ms"] if fl["cpu_ms"] > 0 else None
+                        print(f"  {variant}: exporter {ex['cpu_ms']:.2f} ms CPU/scrape, {ex['wall_ms']:.2f} ms wall, "
+                              f"peak RSS {ex['hwm_mb']:.1f} MB", flush=True)
+                    if ex and not ex["units_ok"]:
+                        print(f"  WARNING: exporter reports ceems_compute_units {ex['units']}, expected {expected}")
+                    if ex and ex["diff_vs_floor"]:
+                        print(f"  WARNING: {ex['diff_vs_floor']} ceems_compute_unit* lines differ from the floor's; "
+                              f"e.g. floor only {ex['only_floor'][:1]}, exporter only {ex['only_exporter'][:1]}")
+                results.append(r)
 
+    rows = table(results, args)
     print()
-    hdr = (f"{'ver':<4}{'jobs':>6} {'floor cpu ms':>13}{'floor wall ms':>14} {'exp cpu ms':>11}"
-           f"{'ratio':>7}{'exp wall ms':>12}{'peak RSS MB':>12}  targets")
-    print(hdr)
-    print("-" * len(hdr))
-    for r in results:
-        fl, ex = r["floor"], r["exporter"]
-        ratio = ex["cpu_ms"] / fl["cpu_ms"] if ex and fl["cpu_ms"] > 0 else None
-        notes = []
-        if ex:
-            notes.append("cpu ok" if ratio <= CPU_RATIO_TARGET else "CPU>1.2x")
-            notes.append("wall ok" if ex["wall_ms"] < fl["wall_ms"] else "WALL>=floor")
-            if r["jobs"] >= 5000:
-                notes.append("rss ok" if ex["hwm_mb"] < RSS_TARGET_MB else "RSS>=25MB")
-            if not ex["units_ok"] or ex["diff_vs_floor"]:
-                notes.append("OUTPUT MISMATCH")
-        print(f"{r['version']:<4}{r['jobs']:>6} {fl['cpu_ms']:>13.2f}{fl['wall_ms']:>14.2f} "
-              f"{fmt(ex and ex['cpu_ms']):>11}{fmt(ratio):>7}{fmt(ex and ex['wall_ms']):>12}"
-              f"{fmt(ex and ex['hwm_mb'], '.1f'):>12}  {', '.join(notes)}")
+    print_table(rows)
     print("\nfloor medians (ms) and peak RSS: "
-          + ", ".join(f"{r['version']}/{r['jobs']} cpu {r['floor']['cpu_median_ms']:.2f} "
+          + ", ".join(f"{r['version']}/{r['jobs']}/{r['variant']} cpu {r['floor']['cpu_median_ms']:.2f} "
                       f"wall {r['floor']['wall_median_ms']:.2f} rss {r['floor']['hwm_kb'] / 1024:.1f} MB"
                       for r in results))
+    print("\nMarkdown:\n")
+    print_markdown(rows, args)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
