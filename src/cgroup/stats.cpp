@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
-#include <unordered_set>
 
 #include "cgroup/parsers.h"
 #include "cgroup/stats_files.h"
@@ -63,13 +62,6 @@ const Descs& descs() {
   return d;
 }
 
-std::string cpus_key(const ComputeUnit& unit) {
-  std::string key = unit.path.rel;
-  key.push_back('\0');
-  key += std::to_string(unit.inode);
-  return key;
-}
-
 }  // namespace
 
 Stats::Stats(const HostFs& host, Mode mode, std::string manager, std::string hostname, StatsOptions opts,
@@ -108,10 +100,11 @@ Stats::Stats(const HostFs& host, Mode mode, std::string manager, std::string hos
 
 uint64_t Stats::read_cpus(const ComputeUnit& unit) const {
   const std::string& rel = unit.path.rel;
-  const std::string key = cpus_key(unit);
   {
     std::lock_guard<std::mutex> lock(cpus_mu_);
-    if (auto it = cpus_cache_.find(key); it != cpus_cache_.end()) return it->second;
+    if (auto it = cpus_cache_.find(rel); it != cpus_cache_.end() && it->second.inode == unit.inode) {
+      return it->second.cpus;
+    }
   }
   // v1: always the cpuset hierarchy, whichever subsystem the units were found in.
   std::string path = is_v2(mode_) ? HostFs::join(host_.cgroup(rel), "cpuset.cpus.effective")
@@ -121,7 +114,7 @@ uint64_t Stats::read_cpus(const ComputeUnit& unit) const {
   auto n = count_cpus(buf);
   if (!n || *n == 0) return 0;
   std::lock_guard<std::mutex> lock(cpus_mu_);
-  cpus_cache_[key] = *n;
+  cpus_cache_[rel] = CpusEntry{.inode = unit.inode, .cpus = *n, .scrape = scrape_};
   return *n;
 }
 
@@ -164,6 +157,7 @@ void Stats::check_v1_hierarchies() {
 
 void Stats::collect(std::span<const ComputeUnit> units, MetricBatch& out) {
   if (!is_v2(mode_)) check_v1_hierarchies();
+  ++scrape_;
   std::vector<UnitStats> results(units.size());
   unsigned threads = opts_.threads;
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
@@ -198,13 +192,13 @@ void Stats::collect(std::span<const ComputeUnit> units, MetricBatch& out) {
 
   // A job's cpuset does not change: keep counts of the units still present only.
   {
-    std::unordered_set<std::string> seen;
-    seen.reserve(units.size());
-    for (size_t i = 0; i < units.size(); ++i) {
-      if (!results[i].vanished) seen.insert(cpus_key(units[i]));
-    }
     std::lock_guard<std::mutex> lock(cpus_mu_);
-    std::erase_if(cpus_cache_, [&](const auto& kv) { return seen.count(kv.first) == 0; });
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (results[i].vanished) continue;
+      auto it = cpus_cache_.find(units[i].path.rel);
+      if (it != cpus_cache_.end() && it->second.inode == units[i].inode) it->second.scrape = scrape_;
+    }
+    std::erase_if(cpus_cache_, [&](const auto& kv) { return kv.second.scrape != scrape_; });
   }
 
   out.add(desc_units(), {manager_, hostname_}, static_cast<double>(kept));

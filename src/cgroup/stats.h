@@ -95,8 +95,14 @@ class Stats {
   // CPU counts by unit directory (path and inode): a job's cpuset does not
   // change during its life, and a directory created again under the same name
   // (a requeued job) has another inode, so it is read again.
+  struct CpusEntry {
+    uint64_t inode = 0;
+    uint64_t cpus = 0;
+    uint64_t scrape = 0;  // the last scrape that saw the unit
+  };
   mutable std::mutex cpus_mu_;
-  mutable std::unordered_map<std::string, uint64_t> cpus_cache_;
+  mutable std::unordered_map<std::string, CpusEntry> cpus_cache_;  // by unit path
+  uint64_t scrape_ = 0;
 };
 
 }  // namespace ceems::cgroup

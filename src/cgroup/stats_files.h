@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "cgroup/stats.h"
 #include "core/filesystem.h"
@@ -23,6 +24,23 @@ inline std::string& scratch() {
 // whether the unit vanished); the first error's message is kept for the log.
 inline Rd read_file(const Filesystem& fs, const std::string& path, std::string& buf, UnitStats& s) {
   Status st = fs.read_into(path, buf);
+  if (st) {
+    s.saw_file = true;
+    return Rd::kOk;
+  }
+  if (st.error().kind() == ErrorKind::kNotFound) {
+    s.saw_missing = true;
+    return Rd::kMissing;
+  }
+  s.saw_file = true;
+  if (s.error_detail.empty()) s.error_detail = st.error().message();
+  return Rd::kError;
+}
+
+// The same for a file of a directory held open.
+inline Rd read_file(const Filesystem& fs, const DirHandle& dir, std::string_view name, std::string& buf,
+                    UnitStats& s) {
+  Status st = fs.read_at(dir, name, buf);
   if (st) {
     s.saw_file = true;
     return Rd::kOk;

@@ -59,31 +59,30 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
   for (int c = 0; c < kV1Count; ++c) {
     if (present[c]) dirs[c] = HostFs::join(host_.cgroup(kV1Controllers[c]), rel);
   }
-  auto fail = [&](const std::string& path, const Error& e) { set_error(s, path, e); };
+  // The files of one controller's directory are opened relative to it.
+  auto open = [&](int c) { return fs.open_dir(dirs[c]); };
+  auto fail = [&](const DirHandle& d, const char* name, const Error& e) { set_error(s, d.file(name), e); };
 
   if (present[kCpuacct]) {
-    const std::string& d = dirs[kCpuacct];
-    std::string p = d + "/cpuacct.stat";
-    Rd r = read_file(fs, p, buf, s);
+    const DirHandle d = open(kCpuacct);
+    Rd r = read_file(fs, d, "cpuacct.stat", buf, s);
     if (r == Rd::kError) s.error = true;
     if (r == Rd::kOk) {
       auto ticks = parse_cpuacct_stat(buf);
       if (!ticks) {
-        fail(p, ticks.error());
+        fail(d, "cpuacct.stat", ticks.error());
       } else {
-        p = d + "/cpuacct.usage";
-        r = read_file(fs, p, buf, s);
+        r = read_file(fs, d, "cpuacct.usage", buf, s);
         if (r == Rd::kError) s.error = true;
         if (r == Rd::kOk) {
           if (auto total = parse_v1_value(buf); !total) {
-            fail(p, total.error());
+            fail(d, "cpuacct.usage", total.error());
           } else {
-            p = d + "/cpuacct.usage_percpu";
-            r = read_file(fs, p, buf, s);
+            r = read_file(fs, d, "cpuacct.usage_percpu", buf, s);
             if (r == Rd::kError) s.error = true;
             if (r == Rd::kOk) {
               if (auto percpu = parse_percpu(buf); !percpu) {
-                fail(p, percpu.error());
+                fail(d, "cpuacct.usage_percpu", percpu.error());
               } else {
                 // USER_HZ is 100: ticks → ns in integers as the original does, then seconds.
                 const uint64_t user_ns = ticks->user * 1000000000ULL / 100;
@@ -99,48 +98,45 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
   }
 
   if (present[kMemory]) {
-    const std::string& d = dirs[kMemory];
+    const DirHandle d = open(kMemory);
     [&] {
-      std::string p = d + "/memory.stat";
-      Rd r = read_file(fs, p, buf, s);
+      Rd r = read_file(fs, d, "memory.stat", buf, s);
       if (r != Rd::kOk) {
         if (r == Rd::kError) s.error = true;
         return;
       }
       auto kvs = parse_flat_keyed(buf, true);
-      if (!kvs) return fail(p, kvs.error());
+      if (!kvs) return fail(d, "memory.stat", kvs.error());
       s.memory_rss = find_key(*kvs, "total_rss").value_or(0);
       s.memory_cache = find_key(*kvs, "total_cache").value_or(0);
 
-      p = d + "/memory.oom_control";
-      r = read_file(fs, p, buf, s);
+      r = read_file(fs, d, "memory.oom_control", buf, s);
       if (r != Rd::kOk) {
         if (r == Rd::kError) s.error = true;
         return;
       }
-      if (auto oom = parse_flat_keyed(buf, true); !oom) return fail(p, oom.error());
+      if (auto oom = parse_flat_keyed(buf, true); !oom) return fail(d, "memory.oom_control", oom.error());
 
       for (const V1MemoryFile& f : kV1MemoryFiles) {
-        p = d + "/" + f.name;
-        r = read_file(fs, p, buf, s);
+        r = read_file(fs, d, f.name, buf, s);
         if (r != Rd::kOk) {  // the first missing file stops reading silently
           if (r == Rd::kError) s.error = true;
           return;
         }
         auto v = parse_v1_value(buf);
-        if (!v) return fail(p, v.error());
+        if (!v) return fail(d, f.name, v.error());
         if (f.slot != nullptr) s.*f.slot = *v;
       }
     }();
   }
 
   if (present[kRdma]) {
-    const std::string& d = dirs[kRdma];
+    const DirHandle d = open(kRdma);
     std::string current;
-    Rd r = read_file(fs, d + "/rdma.current", current, s);
+    Rd r = read_file(fs, d, "rdma.current", current, s);
     if (r == Rd::kError) s.error = true;
     if (r == Rd::kOk) {
-      r = read_file(fs, d + "/rdma.max", buf, s);
+      r = read_file(fs, d, "rdma.max", buf, s);
       if (r == Rd::kError) s.error = true;
       // Devices removed between the two reads: the original drops the data.
       if (r == Rd::kOk && rdma_line_count(current) == rdma_line_count(buf)) {
@@ -151,21 +147,19 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
 
   if (present[kPids]) {
     // Read (errors count) but not exported.
-    const std::string& d = dirs[kPids];
-    std::string p = d + "/pids.current";
-    Rd r = read_file(fs, p, buf, s);
+    const DirHandle d = open(kPids);
+    Rd r = read_file(fs, d, "pids.current", buf, s);
     if (r == Rd::kError) s.error = true;
     if (r == Rd::kOk) {
       if (auto v = parse_v1_value(buf); !v) {
-        fail(p, v.error());
+        fail(d, "pids.current", v.error());
       } else {
-        p = d + "/pids.max";
-        r = read_file(fs, p, buf, s);
+        r = read_file(fs, d, "pids.max", buf, s);
         if (r == Rd::kError) s.error = true;
         if (r == Rd::kOk) {
           std::string_view t = trim(buf);
           if (t != "max") {
-            if (auto m = parse_cgroup_uint(t); !m) fail(p, m.error());
+            if (auto m = parse_cgroup_uint(t); !m) fail(d, "pids.max", m.error());
           }
         }
       }
@@ -188,7 +182,7 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
       }
       auto entries = parse_blkio(text);
       if (!entries) {
-        fail(p, entries.error());
+        set_error(s, p, entries.error());
         return -1;
       }
       if (into != nullptr) into->insert(into->end(), entries->begin(), entries->end());

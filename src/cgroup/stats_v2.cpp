@@ -25,10 +25,10 @@ constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
   const Filesystem& fs = host_.fs();
   std::string& buf = scratch();
-  const std::string d = host_.cgroup(unit.path.rel);
+  // Every file is opened relative to the unit's directory: its path is resolved once.
+  const DirHandle dir = fs.open_dir(host_.cgroup(unit.path.rel));
 
-  std::string p = d + "/cgroup.controllers";
-  if (Status st = fs.read_into(p, buf); !st) {
+  if (Status st = fs.read_at(dir, "cgroup.controllers", buf); !st) {
     s.error = true;
     s.error_detail = st.error().message();
     s.saw_missing = st.error().kind() == ErrorKind::kNotFound;
@@ -43,12 +43,11 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
 
   // Flat keyed files: a missing file is fine, a malformed line fails the unit.
   auto keyed = [&](const char* name, auto&& use) {
-    std::string path = d + "/" + name;
-    Rd r = read_file(fs, path, buf, s);
+    Rd r = read_file(fs, dir, name, buf, s);
     if (r == Rd::kError) s.error = true;
     if (r != Rd::kOk) return;
     auto kvs = parse_flat_keyed(buf, false);
-    if (!kvs) return set_error(s, path, kvs.error());
+    if (!kvs) return set_error(s, dir.file(name), kvs.error());
     use(*kvs);
   };
   if (has_cpu) {
@@ -74,7 +73,7 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
   // here is normal (no swap accounting, no rdma controller) and is not taken
   // as a sign that the unit vanished.
   auto value = [&](const char* name) -> uint64_t {
-    if (!fs.read_into(d + "/" + name, buf)) return 0;
+    if (!fs.read_at(dir, name, buf)) return 0;
     auto v = parse_v2_value(buf);
     return v ? *v : 0;
   };
@@ -94,21 +93,21 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
   }
   if (opts_.psi) {
     auto psi = [&](const char* name) -> double {
-      if (!fs.read_into(d + "/" + name, buf)) return 0;
+      if (!fs.read_at(dir, name, buf)) return 0;
       auto total = parse_psi_full_total(buf);
       return total ? static_cast<double>(*total) / 1e6 : 0;
     };
     s.cpu_psi_seconds = psi("cpu.pressure");
     s.memory_psi_seconds = psi("memory.pressure");
   }
-  if (opts_.blkio && fs.read_into(d + "/io.stat", buf).ok()) {
+  if (opts_.blkio && fs.read_at(dir, "io.stat", buf).ok()) {
     for (const auto& e : parse_io_stat(buf)) {
       auto it = block_devices_.find(device_key(e.major, e.minor));
       DeviceIo& io = s.blkio[it == block_devices_.end() ? std::string() : it->second];
       io = DeviceIo{e.rbytes, e.wbytes, e.rios, e.wios};
     }
   }
-  if (fs.read_into(d + "/rdma.current", buf).ok()) {
+  if (fs.read_at(dir, "rdma.current", buf).ok()) {
     for (const auto& e : parse_rdma(buf)) s.rdma[std::string(e.device)] = {e.handles, e.objects};
   }
 }

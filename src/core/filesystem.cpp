@@ -102,12 +102,59 @@ class RealFilesystem final : public Filesystem {
     buf.clear();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno(errno, "open " + path);
-    if (buf.capacity() < 4096) buf.reserve(4096);
+    return read_fd(fd, buf, max_bytes, [&] { return path; });
+  }
+
+  DirHandle open_dir(std::string path) const override {
+    int fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return DirHandle(std::move(path), fd);
+  }
+
+  Status read_at(const DirHandle& dir, std::string_view name, std::string& buf, size_t max_bytes) const override {
+    if (dir.fd() < 0) return read_into(dir.file(name), buf, max_bytes);
+    buf.clear();
+    char cname[256];
+    if (name.size() >= sizeof cname) return read_into(dir.file(name), buf, max_bytes);
+    std::memcpy(cname, name.data(), name.size());
+    cname[name.size()] = '\0';
+    int fd = ::openat(dir.fd(), cname, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::from_errno(errno, "open " + dir.file(name));
+    return read_fd(fd, buf, max_bytes, [&] { return dir.file(name); });
+  }
+
+
+ private:
+  // Reads an open file to its end (or max_bytes) and closes it. path_of names the
+  // file in an error.
+  template <typename PathOf>
+  static Status read_fd(int fd, std::string& buf, size_t max_bytes, PathOf&& path_of) {
+    // Most files are small: read into the stack first, so that the string is not
+    // zero-filled ahead of every read(2).
+    char first[4096];
+    size_t want = std::min(sizeof first, max_bytes);
+    ssize_t n = 0;
+    do {
+      n = ::read(fd, first, want);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Error::from_errno(err, "read " + path_of());
+    }
+    buf.assign(first, static_cast<size_t>(n));
+    // A short read of a small file is its end: regular files, seq_files and
+    // sysfs/kernfs attributes return all they have up to the size asked, and
+    // the /proc files that hand out a page per read return a full page. This
+    // saves the second read(2) of every cgroup file a scrape reads.
+    if (n == 0 || static_cast<size_t>(n) < want) {
+      ::close(fd);
+      return Status::Ok();
+    }
     while (buf.size() < max_bytes) {
       size_t old = buf.size();
       size_t room = std::min(std::max<size_t>(buf.capacity() - old, 4096), max_bytes - old);
       buf.resize(old + room);
-      ssize_t n = ::read(fd, buf.data() + old, room);
+      n = ::read(fd, buf.data() + old, room);
       if (n < 0) {
         if (errno == EINTR) {
           buf.resize(old);
@@ -116,20 +163,16 @@ class RealFilesystem final : public Filesystem {
         int err = errno;
         buf.resize(old);
         ::close(fd);
-        return Error::from_errno(err, "read " + path);
+        return Error::from_errno(err, "read " + path_of());
       }
       buf.resize(old + static_cast<size_t>(n));
       if (n == 0) break;
-      // A short read of a small file is its end: regular files, seq_files and
-      // sysfs/kernfs attributes return all they have up to the size asked, and
-      // the /proc files that hand out a page per read return a full page. This
-      // saves the second read(2) of every cgroup file a scrape reads.
-      if (static_cast<size_t>(n) < room && buf.size() < 4096) break;
     }
     ::close(fd);
     return Status::Ok();
   }
 
+ public:
   Status list_subdirs(const std::string& path, std::vector<std::string>& out) const override {
     out.clear();
     Status st = each_subdir(path, [&](const char* name, uint64_t) { out.emplace_back(name); });
@@ -210,6 +253,33 @@ Status Filesystem::list_subdirs(const std::string& path, std::vector<std::string
     if (e.is_dir && !e.is_symlink) out.push_back(std::move(e.name));
   }
   return Status::Ok();  // list_dir sorts
+}
+
+DirHandle::~DirHandle() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+DirHandle& DirHandle::operator=(DirHandle&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(o.path_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+std::string DirHandle::file(std::string_view name) const {
+  std::string out;
+  out.reserve(path_.size() + 1 + name.size());
+  out.append(path_).append("/").append(name);
+  return out;
+}
+
+DirHandle Filesystem::open_dir(std::string path) const { return DirHandle(std::move(path), -1); }
+
+Status Filesystem::read_at(const DirHandle& dir, std::string_view name, std::string& buf, size_t max_bytes) const {
+  return read_into(dir.file(name), buf, max_bytes);
 }
 
 Status Filesystem::list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const {

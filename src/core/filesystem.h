@@ -28,6 +28,28 @@ struct FileInfo {
   bool is_dir = false;
 };
 
+// A directory held open so that the files in it are opened without resolving
+// its path again (openat). Move-only; a handle without a descriptor (a test
+// double's, or a directory that could not be opened) reads by path.
+class DirHandle {
+ public:
+  DirHandle() = default;
+  DirHandle(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~DirHandle();
+  DirHandle(DirHandle&& o) noexcept : path_(std::move(o.path_)), fd_(o.fd_) { o.fd_ = -1; }
+  DirHandle& operator=(DirHandle&& o) noexcept;
+  DirHandle(const DirHandle&) = delete;
+  DirHandle& operator=(const DirHandle&) = delete;
+
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+  std::string file(std::string_view name) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 // Reads files and lists directories. Virtual so that tests can count or fail reads.
 class Filesystem {
  public:
@@ -53,6 +75,12 @@ class Filesystem {
   virtual Status list_subdirs(const std::string& path, std::vector<std::string>& out) const;
   // Same, with each sub-directory's inode number (is_dir set, is_symlink false).
   virtual Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const;
+
+  // Several files of one directory: its path is resolved once. The defaults go
+  // through read_into with the joined path, so a test double sees every read.
+  virtual DirHandle open_dir(std::string path) const;
+  virtual Status read_at(const DirHandle& dir, std::string_view name, std::string& buf,
+                         size_t max_bytes = 4 << 20) const;
 };
 
 // The roots given on the command line. Paths are joined textually (a relative
