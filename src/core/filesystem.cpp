@@ -110,7 +110,8 @@ class RealFilesystem final : public Filesystem {
     return DirHandle(std::move(path), fd);
   }
 
-  Status read_at(const DirHandle& dir, std::string_view name, std::string& buf, size_t max_bytes) const override {
+  Status read_at(const DirHandle& dir, std::string_view name, std::string& buf,
+                 size_t max_bytes) const override {
     if (dir.fd() < 0) return read_into(dir.file(name), buf, max_bytes);
     buf.clear();
     char cname[256];
@@ -121,7 +122,6 @@ class RealFilesystem final : public Filesystem {
     if (fd < 0) return Error::from_errno(errno, "open " + dir.file(name));
     return read_fd(fd, buf, max_bytes, [&] { return dir.file(name); });
   }
-
 
  private:
   // Reads an open file to its end (or max_bytes) and closes it. path_of names the
@@ -278,7 +278,8 @@ std::string DirHandle::file(std::string_view name) const {
 
 DirHandle Filesystem::open_dir(std::string path) const { return DirHandle(std::move(path), -1); }
 
-Status Filesystem::read_at(const DirHandle& dir, std::string_view name, std::string& buf, size_t max_bytes) const {
+Status Filesystem::read_at(const DirHandle& dir, std::string_view name, std::string& buf,
+                           size_t max_bytes) const {
   return read_into(dir.file(name), buf, max_bytes);
 }
 
