@@ -190,6 +190,34 @@ Result<std::vector<KeyValue>> parse_flat_keyed(std::string_view text, bool stric
   return out;
 }
 
+Status scan_flat_keyed(std::string_view text, bool strict_values, std::span<const std::string_view> keys,
+                       std::span<std::optional<uint64_t>> out) {
+  for (auto& o : out) o.reset();
+  std::optional<Error> err;
+  for_each_line(text, [&](std::string_view line) {
+    std::string_view f[2];
+    size_t n = split_fields(line, f, 2);
+    if (n != 2) {
+      err = invalid("invalid line " + quote_for_error(line) + ": want \"key value\"");
+      return false;
+    }
+    size_t wanted = keys.size();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == f[0]) wanted = i;
+    }
+    if (wanted == keys.size() && !strict_values) return true;
+    auto v = parse_cgroup_uint(f[1]);
+    if (!v && strict_values) {
+      err = invalid("invalid value " + quote_for_error(f[1]) + " for key " + quote_for_error(f[0]));
+      return false;
+    }
+    if (wanted < keys.size()) out[wanted] = v ? *v : 0;
+    return true;
+  });
+  if (err) return *err;
+  return Status::Ok();
+}
+
 std::optional<uint64_t> find_key(std::span<const KeyValue> kvs, std::string_view key) {
   for (size_t i = kvs.size(); i > 0; --i) {
     if (kvs[i - 1].key == key) return kvs[i - 1].value;

@@ -49,6 +49,12 @@ Result<std::vector<KeyValue>> parse_flat_keyed(std::string_view text, bool stric
 // Value of the last line with this key (a map's semantics), or nullopt.
 std::optional<uint64_t> find_key(std::span<const KeyValue> kvs, std::string_view key);
 
+// parse_flat_keyed followed by find_key for each of keys, without building the
+// list: the same errors, and out[i] = find_key(kvs, keys[i]). Values of other
+// keys are parsed only when strict_values asks for them to be checked.
+Status scan_flat_keyed(std::string_view text, bool strict_values, std::span<const std::string_view> keys,
+                       std::span<std::optional<uint64_t>> out);
+
 // cpuacct.stat: `user N` and `system N` in USER_HZ (100) ticks; both required.
 struct CpuacctTicks {
   uint64_t user = 0, system = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace ceems::cgroup {
@@ -67,6 +68,32 @@ TEST(FlatKeyed, MalformedLines) {
   auto err = parse_flat_keyed("rss 1\nbogus line here\n");
   ASSERT_FALSE(err.ok());
   EXPECT_NE(err.error().message().find("\"bogus line here\""), std::string::npos) << err.error().message();
+}
+
+// scan_flat_keyed gives what parse_flat_keyed + find_key give, errors included.
+void expect_scan_matches(std::string_view text, bool strict) {
+  const std::string_view keys[] = {"anon", "file", "oom"};
+  std::optional<uint64_t> got[3];
+  Status st = scan_flat_keyed(text, strict, keys, got);
+  auto kvs = parse_flat_keyed(text, strict);
+  ASSERT_EQ(st.ok(), kvs.ok()) << text;
+  if (!kvs) {
+    EXPECT_EQ(st.error().message(), kvs.error().message());
+    return;
+  }
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(got[i], find_key(*kvs, keys[i])) << text << " " << keys[i];
+}
+
+TEST(FlatKeyed, ScanEqualsParseAndFind) {
+  for (bool strict : {false, true}) {
+    expect_scan_matches("anon 1\nfile 2\n", strict);
+    expect_scan_matches("anon 1\nanon 3\nshmem x\n", strict);
+    expect_scan_matches("anon -5\nfile 18446744073709551616\n", strict);
+    expect_scan_matches("anon 1\n\nfile 2\n", strict);
+    expect_scan_matches("anon 1 2\n", strict);
+    expect_scan_matches("", strict);
+    expect_scan_matches("oom 7", strict);
+  }
 }
 
 TEST(Cpuacct, StatAndPercpu) {

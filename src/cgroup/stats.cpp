@@ -98,32 +98,57 @@ Stats::Stats(const HostFs& host, Mode mode, std::string manager, std::string hos
   block_device_list_ = diskstats_ok || fs.exists(host_.proc("partitions"));
 }
 
-uint64_t Stats::read_cpus(const ComputeUnit& unit) const {
-  const std::string& rel = unit.path.rel;
-  {
-    std::lock_guard<std::mutex> lock(cpus_mu_);
-    if (auto it = cpus_cache_.find(rel); it != cpus_cache_.end() && it->second.inode == unit.inode) {
-      return it->second.cpus;
+Stats::Bases Stats::open_bases() const {
+  const Filesystem& fs = host_.fs();
+  Bases b;
+  if (is_v2(mode_)) {
+    b.v2 = fs.open_dir(host_.cgroupfs_root());
+  } else {
+    b.v1.resize(kV1Count);
+    for (int c = 0; c < kV1Count; ++c) {
+      if (v1_present_[c] || c == kCpuset) b.v1[c] = fs.open_dir(host_.cgroup(kV1Controllers[c]));
     }
   }
-  // v1: always the cpuset hierarchy, whichever subsystem the units were found in.
-  std::string path = is_v2(mode_) ? HostFs::join(host_.cgroup(rel), "cpuset.cpus.effective")
-                                  : HostFs::join(HostFs::join(host_.cgroup("cpuset"), rel), "cpuset.cpus");
-  std::string& buf = stats_detail::scratch();
-  if (!host_.fs().read_into(path, buf)) return 0;
-  auto n = count_cpus(buf);
-  if (!n || *n == 0) return 0;
-  std::lock_guard<std::mutex> lock(cpus_mu_);
-  cpus_cache_[rel] = CpusEntry{.inode = unit.inode, .cpus = *n, .scrape = scrape_};
-  return *n;
+  return b;
 }
 
-UnitStats Stats::read(const ComputeUnit& unit) const {
+Stats::UnitEntry Stats::unit_entry(const ComputeUnit& unit) const {
+  std::lock_guard<std::mutex> lock(units_mu_);
+  auto it = units_.find(unit.path.rel);
+  if (it == units_.end() || it->second.inode != unit.inode) return UnitEntry{.inode = unit.inode};
+  it->second.scrape = scrape_;
+  return it->second;
+}
+
+void Stats::keep_unit_entry(const ComputeUnit& unit, const UnitEntry& e) const {
+  std::lock_guard<std::mutex> lock(units_mu_);
+  UnitEntry& kept = units_[unit.path.rel];
+  kept = e;
+  kept.scrape = scrape_;
+}
+
+uint64_t Stats::read_cpus(const ComputeUnit& unit, const Bases& bases) const {
+  // v1: always the cpuset hierarchy, whichever subsystem the units were found in.
+  const DirHandle& base = is_v2(mode_) ? bases.v2 : bases.v1[kCpuset];
+  std::string& buf = stats_detail::scratch();
+  if (!host_.fs().read_at(base, unit.path.rel + (is_v2(mode_) ? "/cpuset.cpus.effective" : "/cpuset.cpus"),
+                          buf)) {
+    return 0;
+  }
+  auto n = count_cpus(buf);
+  return n ? *n : 0;
+}
+
+UnitStats Stats::read(const ComputeUnit& unit) const { return read(unit, open_bases()); }
+
+UnitStats Stats::read(const ComputeUnit& unit, const Bases& bases) const {
   UnitStats s;
+  UnitEntry e = unit_entry(unit);
+  const UnitEntry before = e;
   if (is_v2(mode_)) {
-    read_v2(unit, s);
+    read_v2(unit, bases, e, s);
   } else {
-    read_v1(unit, s);
+    read_v1(unit, bases, s);
   }
   if (s.error) {
     // The original gets no statistics at all when the controllers report an error.
@@ -132,11 +157,16 @@ UnitStats Stats::read(const ComputeUnit& unit) const {
                   .saw_missing = s.saw_missing,
                   .saw_file = s.saw_file};
   }
-  s.cpus = read_cpus(unit);
+  if (e.cpus == 0) e.cpus = read_cpus(unit, bases);
+  s.cpus = e.cpus;
   // Did the unit end while we read it? Then it is not reported at all. Only
   // asked when a file was missing or failed: a unit whose files were all there
   // existed while it was read.
   if (s.error || s.saw_missing || !s.saw_file) s.vanished = vanished(unit);
+  if (!s.vanished && (e.cpus != before.cpus || e.controllers_known != before.controllers_known ||
+                      e.rdma_checked != before.rdma_checked)) {
+    keep_unit_entry(unit, e);
+  }
   return s;
 }
 
@@ -158,16 +188,23 @@ void Stats::check_v1_hierarchies() {
 void Stats::collect(std::span<const ComputeUnit> units, MetricBatch& out) {
   if (!is_v2(mode_)) check_v1_hierarchies();
   ++scrape_;
+  const Bases bases = open_bases();
   std::vector<UnitStats> results(units.size());
   unsigned threads = opts_.threads;
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
   threads = static_cast<unsigned>(std::min<size_t>(threads, units.size()));
   if (threads <= 1) {
-    for (size_t i = 0; i < units.size(); ++i) results[i] = read(units[i]);
+    for (size_t i = 0; i < units.size(); ++i) results[i] = read(units[i], bases);
   } else {
+    // Blocks of units rather than one at a time: the shared counter and the
+    // results' cache lines then rarely move between cores.
+    constexpr size_t kBlock = 32;
     std::atomic<size_t> next{0};
     auto worker = [&] {
-      for (size_t i = next.fetch_add(1); i < units.size(); i = next.fetch_add(1)) results[i] = read(units[i]);
+      for (size_t b = next.fetch_add(kBlock); b < units.size(); b = next.fetch_add(kBlock)) {
+        const size_t end = std::min(units.size(), b + kBlock);
+        for (size_t i = b; i < end; ++i) results[i] = read(units[i], bases);
+      }
     };
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
@@ -190,15 +227,11 @@ void Stats::collect(std::span<const ComputeUnit> units, MetricBatch& out) {
     }
   }
 
-  // A job's cpuset does not change: keep counts of the units still present only.
+  // Keep what is known of the units of this scrape only (unit_entry and
+  // keep_unit_entry marked them).
   {
-    std::lock_guard<std::mutex> lock(cpus_mu_);
-    for (size_t i = 0; i < units.size(); ++i) {
-      if (results[i].vanished) continue;
-      auto it = cpus_cache_.find(units[i].path.rel);
-      if (it != cpus_cache_.end() && it->second.inode == units[i].inode) it->second.scrape = scrape_;
-    }
-    std::erase_if(cpus_cache_, [&](const auto& kv) { return kv.second.scrape != scrape_; });
+    std::lock_guard<std::mutex> lock(units_mu_);
+    std::erase_if(units_, [&](const auto& kv) { return kv.second.scrape != scrape_; });
   }
 
   out.add(desc_units(), {manager_, hostname_}, static_cast<double>(kept));

@@ -64,6 +64,14 @@ class Stats {
   // Reads one unit's cgroup files. Public for tests and benchmarks.
   UnitStats read(const ComputeUnit& unit) const;
 
+  // The hierarchy's directories, held open for one scrape: units' directories
+  // are opened relative to them (a few path components instead of the whole
+  // path from /).
+  struct Bases {
+    DirHandle v2;
+    std::vector<DirHandle> v1;  // by V1Controller; empty handles where absent
+  };
+
   // Reads every unit (in parallel) and appends ceems_compute_units and the
   // per-unit families to out. A unit whose cgroup vanished mid-read is dropped
   // from this scrape.
@@ -76,9 +84,27 @@ class Stats {
   std::string hostname_;
   StatsOptions opts_;
   log::Logger logger_;
-  void read_v1(const ComputeUnit& unit, UnitStats& s) const;  // stats_v1.cpp
-  void read_v2(const ComputeUnit& unit, UnitStats& s) const;  // stats_v2.cpp
-  uint64_t read_cpus(const ComputeUnit& unit) const;
+  // What cannot change while a unit lives, by unit path, with the inode of the
+  // unit's directory (a directory created again under the same name, a requeued
+  // job, has another inode and is read again): its CPU count (Slurm and libvirt
+  // set a unit's cpuset when they create it) and, on v2, the controllers its
+  // cgroup has and whether rdma.current exists (the manager enables the
+  // controllers in the parent when it creates the unit; one enabled later by
+  // hand shows in units created afterwards).
+  struct UnitEntry {
+    uint64_t inode = 0;
+    uint64_t cpus = 0;  // 0: not known yet
+    bool controllers_known = false;
+    bool has_cpu = false, has_memory = false;
+    bool rdma_checked = false, has_rdma_file = false;
+    uint64_t scrape = 0;  // the last scrape that saw the unit
+  };
+  UnitStats read(const ComputeUnit& unit, const Bases& bases) const;
+  Bases open_bases() const;
+  void read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) const;  // stats_v1.cpp
+  void read_v2(const ComputeUnit& unit, const Bases& bases, UnitEntry& e,
+               UnitStats& s) const;  // stats_v2.cpp
+  uint64_t read_cpus(const ComputeUnit& unit, const Bases& bases) const;
   bool vanished(const ComputeUnit& unit) const;
   void check_v1_hierarchies();
 
@@ -92,16 +118,10 @@ class Stats {
   // v1 blkio needs the host's block device list (the original opens /proc/partitions).
   bool block_device_list_ = false;
   std::unordered_map<std::string, std::string> block_devices_;  // "maj:min" -> name
-  // CPU counts by unit directory (path and inode): a job's cpuset does not
-  // change during its life, and a directory created again under the same name
-  // (a requeued job) has another inode, so it is read again.
-  struct CpusEntry {
-    uint64_t inode = 0;
-    uint64_t cpus = 0;
-    uint64_t scrape = 0;  // the last scrape that saw the unit
-  };
-  mutable std::mutex cpus_mu_;
-  mutable std::unordered_map<std::string, CpusEntry> cpus_cache_;  // by unit path
+  UnitEntry unit_entry(const ComputeUnit& unit) const;
+  void keep_unit_entry(const ComputeUnit& unit, const UnitEntry& e) const;
+  mutable std::mutex units_mu_;
+  mutable std::unordered_map<std::string, UnitEntry> units_;  // by unit path
   uint64_t scrape_ = 0;
 };
 

@@ -1,6 +1,8 @@
 // The cgroup v1 accounting reader (spec 10 §4): one hierarchy per controller.
 #include <limits>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "cgroup/parsers.h"
@@ -47,20 +49,16 @@ constexpr V1MemoryFile kV1MemoryFiles[] = {
 
 }  // namespace
 
-void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
+void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) const {
   const Filesystem& fs = host_.fs();
   std::string& buf = scratch();
   const std::string& rel = unit.path.rel;
   // Whether a controller's hierarchy exists is checked once per scrape
   // (v1_present_); within one, a unit's absent directory reads as missing files,
   // which is what an absent controller means for it.
-  std::string dirs[kV1Count];
   const bool* present = v1_present_;
-  for (int c = 0; c < kV1Count; ++c) {
-    if (present[c]) dirs[c] = HostFs::join(host_.cgroup(kV1Controllers[c]), rel);
-  }
   // The files of one controller's directory are opened relative to it.
-  auto open = [&](int c) { return fs.open_dir(dirs[c]); };
+  auto open = [&](int c) { return fs.open_dir_at(bases.v1[c], rel); };
   auto fail = [&](const DirHandle& d, const char* name, const Error& e) { set_error(s, d.file(name), e); };
 
   if (present[kCpuacct]) {
@@ -105,17 +103,20 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
         if (r == Rd::kError) s.error = true;
         return;
       }
-      auto kvs = parse_flat_keyed(buf, true);
-      if (!kvs) return fail(d, "memory.stat", kvs.error());
-      s.memory_rss = find_key(*kvs, "total_rss").value_or(0);
-      s.memory_cache = find_key(*kvs, "total_cache").value_or(0);
+      static constexpr std::string_view kKeys[] = {"total_rss", "total_cache"};
+      std::optional<uint64_t> values[2];
+      if (Status st = scan_flat_keyed(buf, true, kKeys, values); !st)
+        return fail(d, "memory.stat", st.error());
+      s.memory_rss = values[0].value_or(0);
+      s.memory_cache = values[1].value_or(0);
 
       r = read_file(fs, d, "memory.oom_control", buf, s);
       if (r != Rd::kOk) {
         if (r == Rd::kError) s.error = true;
         return;
       }
-      if (auto oom = parse_flat_keyed(buf, true); !oom) return fail(d, "memory.oom_control", oom.error());
+      if (Status st = scan_flat_keyed(buf, true, {}, {}); !st)
+        return fail(d, "memory.oom_control", st.error());
 
       for (const V1MemoryFile& f : kV1MemoryFiles) {
         r = read_file(fs, d, f.name, buf, s);
@@ -168,7 +169,7 @@ void Stats::read_v1(const ComputeUnit& unit, UnitStats& s) const {
 
   // Only read when exported (the slurm manager never exports blkio).
   if (present[kBlkio] && opts_.blkio && block_device_list_) {
-    const std::string& d = dirs[kBlkio];
+    const std::string d = HostFs::join(host_.cgroup(kV1Controllers[kBlkio]), rel);
     std::vector<BlkioEntry> bytes, ios;
     std::string bytes_text, ios_text, other_text;  // entries point into these
     // Reads one blkio file, appending its entries to into (when given). Returns the

@@ -1,6 +1,9 @@
 // The cgroup v2 accounting reader (spec 10 §4): one directory per unit; swap,
 // PSI and block-IO files only when those metric groups are on.
+#include <initializer_list>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -22,51 +25,57 @@ constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
 }  // namespace
 
-void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
+void Stats::read_v2(const ComputeUnit& unit, const Bases& bases, UnitEntry& e, UnitStats& s) const {
   const Filesystem& fs = host_.fs();
   std::string& buf = scratch();
   // Every file is opened relative to the unit's directory: its path is resolved once.
-  const DirHandle dir = fs.open_dir(host_.cgroup(unit.path.rel));
+  const DirHandle dir = fs.open_dir_at(bases.v2, unit.path.rel);
 
-  if (Status st = fs.read_at(dir, "cgroup.controllers", buf); !st) {
-    s.error = true;
-    s.error_detail = st.error().message();
-    s.saw_missing = st.error().kind() == ErrorKind::kNotFound;
-    return;
+  // The controllers are read once in a unit's life (Stats::UnitEntry).
+  if (!e.controllers_known) {
+    if (Status st = fs.read_at(dir, "cgroup.controllers", buf); !st) {
+      s.error = true;
+      s.error_detail = st.error().message();
+      s.saw_missing = st.error().kind() == ErrorKind::kNotFound;
+      return;
+    }
+    s.saw_file = true;
+    for (std::string_view c : fields(buf)) {
+      e.has_cpu = e.has_cpu || c == "cpu";
+      e.has_memory = e.has_memory || c == "memory";
+    }
+    e.controllers_known = true;
   }
-  s.saw_file = true;
-  bool has_cpu = false, has_memory = false;
-  for (std::string_view c : fields(buf)) {
-    has_cpu = has_cpu || c == "cpu";
-    has_memory = has_memory || c == "memory";
-  }
+  const bool has_cpu = e.has_cpu, has_memory = e.has_memory;
 
   // Flat keyed files: a missing file is fine, a malformed line fails the unit.
-  auto keyed = [&](const char* name, auto&& use) {
+  auto keyed = [&](const char* name, std::initializer_list<std::string_view> keys, auto&& use) {
     Rd r = read_file(fs, dir, name, buf, s);
     if (r == Rd::kError) s.error = true;
     if (r != Rd::kOk) return;
-    auto kvs = parse_flat_keyed(buf, false);
-    if (!kvs) return set_error(s, dir.file(name), kvs.error());
-    use(*kvs);
+    std::optional<uint64_t> values[2];
+    const std::span<const std::string_view> wanted(keys.begin(), keys.size());
+    if (Status st = scan_flat_keyed(buf, false, wanted, std::span(values, wanted.size())); !st) {
+      return set_error(s, dir.file(name), st.error());
+    }
+    use(values[0].value_or(0), values[1].value_or(0));
   };
   if (has_cpu) {
-    keyed("cpu.stat", [&](const std::vector<KeyValue>& kvs) {
-      s.cpu_user_seconds = static_cast<double>(find_key(kvs, "user_usec").value_or(0)) / 1e6;
-      s.cpu_system_seconds = static_cast<double>(find_key(kvs, "system_usec").value_or(0)) / 1e6;
+    keyed("cpu.stat", {"user_usec", "system_usec"}, [&](uint64_t user, uint64_t system) {
+      s.cpu_user_seconds = static_cast<double>(user) / 1e6;
+      s.cpu_system_seconds = static_cast<double>(system) / 1e6;
     });
   }
   if (has_memory) {
-    keyed("memory.stat", [&](const std::vector<KeyValue>& kvs) {
-      s.memory_rss = find_key(kvs, "anon").value_or(0);
-      s.memory_cache = find_key(kvs, "file").value_or(0);
+    keyed("memory.stat", {"anon", "file"}, [&](uint64_t anon, uint64_t file) {
+      s.memory_rss = anon;
+      s.memory_cache = file;
     });
   }
   // memory.events, memory.current, memory.max and rdma.current are read whatever
   // cgroup.controllers says, as the original does: output stays the same on
   // trees whose controller lists disagree with their files.
-  keyed("memory.events",
-        [&](const std::vector<KeyValue>& kvs) { s.memory_fail_count = find_key(kvs, "oom").value_or(0); });
+  keyed("memory.events", {"oom"}, [&](uint64_t oom, uint64_t) { s.memory_fail_count = oom; });
   if (s.error) return;
 
   // Single values: missing or unparsable → 0; "max" → 2^64-1. A missing file
@@ -101,14 +110,22 @@ void Stats::read_v2(const ComputeUnit& unit, UnitStats& s) const {
     s.memory_psi_seconds = psi("memory.pressure");
   }
   if (opts_.blkio && fs.read_at(dir, "io.stat", buf).ok()) {
-    for (const auto& e : parse_io_stat(buf)) {
-      auto it = block_devices_.find(device_key(e.major, e.minor));
+    for (const auto& io_entry : parse_io_stat(buf)) {
+      auto it = block_devices_.find(device_key(io_entry.major, io_entry.minor));
       DeviceIo& io = s.blkio[it == block_devices_.end() ? std::string() : it->second];
-      io = DeviceIo{e.rbytes, e.wbytes, e.rios, e.wios};
+      io = DeviceIo{io_entry.rbytes, io_entry.wbytes, io_entry.rios, io_entry.wios};
     }
   }
-  if (fs.read_at(dir, "rdma.current", buf).ok()) {
-    for (const auto& e : parse_rdma(buf)) s.rdma[std::string(e.device)] = {e.handles, e.objects};
+  // Whether rdma.current exists is known after the first look, like the controllers.
+  if (!e.rdma_checked || e.has_rdma_file) {
+    Status st = fs.read_at(dir, "rdma.current", buf);
+    if (!e.rdma_checked) {
+      e.rdma_checked = st.ok() || st.error().kind() == ErrorKind::kNotFound;
+      e.has_rdma_file = st.ok();
+    }
+    if (st) {
+      for (const auto& r : parse_rdma(buf)) s.rdma[std::string(r.device)] = {r.handles, r.objects};
+    }
   }
 }
 

@@ -278,6 +278,10 @@ std::string DirHandle::file(std::string_view name) const {
 
 DirHandle Filesystem::open_dir(std::string path) const { return DirHandle(std::move(path), -1); }
 
+DirHandle Filesystem::open_dir_at(const DirHandle& parent, std::string_view rel) const {
+  return open_dir(parent.file(rel));
+}
+
 Status Filesystem::read_at(const DirHandle& dir, std::string_view name, std::string& buf,
                            size_t max_bytes) const {
   return read_into(dir.file(name), buf, max_bytes);

@@ -79,6 +79,8 @@ class Filesystem {
   // Several files of one directory: its path is resolved once. The defaults go
   // through read_into with the joined path, so a test double sees every read.
   virtual DirHandle open_dir(std::string path) const;
+  // A directory below one held open (rel may have several components).
+  virtual DirHandle open_dir_at(const DirHandle& parent, std::string_view rel) const;
   virtual Status read_at(const DirHandle& dir, std::string_view name, std::string& buf,
                          size_t max_bytes = 4 << 20) const;
 };

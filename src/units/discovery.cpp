@@ -82,8 +82,10 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
   std::string srel, unescaped;
   std::string unexpected;  // the first entry the layout does not know, for the warning
 
-  // One entry of a root (depth 1) or of a descended directory (depth 2).
-  auto consider = [&](const std::string& parent_rel, const DirEntry& e, int depth, auto&& self) -> void {
+  // One entry of a root (depth 1) or of a descended directory (depth 2); parent
+  // is the root's directory, held open while its entries are looked at.
+  auto consider = [&](const std::string& parent_rel, const DirHandle& parent, const DirEntry& e, int depth,
+                      auto&& self) -> void {
     srel.assign("/").append(parent_rel).append("/").append(e.name);
     if (auto st = cgroup::unescape_path_into(srel, unescaped); !st) {
       logger_.debug("skipping cgroup whose path cannot be unescaped",
@@ -101,7 +103,8 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
       u.uuid = u.id;
       u.path = CgroupPath{base_unescaped_ + unescaped, srel.substr(1)};
       u.inode = e.inode;
-      if (populated(u, now)) {
+      if (populated(u, parent,
+                    depth == 1 ? e.name : parent_rel.substr(parent_rel.rfind('/') + 1) + "/" + e.name, now)) {
         units.push_back(std::move(u));
       } else {
         logger_.debug("Compute unit has no process left, not reported", {{"path", base_ + srel}});
@@ -115,7 +118,7 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
         logger_.debug("skipping cgroup that vanished or cannot be read", {{"path", base_ + "/" + rel}});
         return;
       }
-      for (const auto& s : sub) self(rel, s, 2, self);
+      for (const auto& s : sub) self(rel, parent, s, 2, self);
       return;
     }
     if (layout_.warn_unexpected && unexpected.empty() &&
@@ -130,7 +133,8 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
                     {{"path", base_ + "/" + root}, {"err", st.error()}});
       continue;
     }
-    for (const auto& e : entries) consider(root, e, 1, consider);
+    const DirHandle root_dir = fs.open_dir(base_ + "/" + root);
+    for (const auto& e : entries) consider(root, root_dir, e, 1, consider);
   }
 
   if (!unexpected.empty() && !warned_unexpected_) {
@@ -153,11 +157,12 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
   return units;
 }
 
-bool Discovery::populated(const ComputeUnit& unit, std::chrono::steady_clock::time_point now) {
+bool Discovery::populated(const ComputeUnit& unit, const DirHandle& root, const std::string& rel_to_root,
+                          std::chrono::steady_clock::time_point now) {
   if (cgroup::is_v2(hierarchy_.mode)) {
     // A missing or unreadable cgroup.events (a fixture tree, an old kernel) says nothing.
     thread_local std::string buf;
-    if (!host_.fs().read_into(base_ + "/" + unit.path.rel + "/cgroup.events", buf)) return true;
+    if (!host_.fs().read_at(root, rel_to_root + "/cgroup.events", buf)) return true;
     return cgroup::parse_populated(buf).value_or(true);
   }
   V1Check& c = v1_checks_[unit.path.rel];

@@ -56,7 +56,9 @@ class Discovery {
   std::vector<std::string> roots(std::vector<std::string>& tried) const;
   void walk_one(ComputeUnit& unit, UnitNeeds needs) const;
   bool v1_populated(const ComputeUnit& unit) const;
-  bool populated(const ComputeUnit& unit, std::chrono::steady_clock::time_point now);
+  // root: the unit's root directory, held open; rel_to_root: the unit's path below it.
+  bool populated(const ComputeUnit& unit, const DirHandle& root, const std::string& rel_to_root,
+                 std::chrono::steady_clock::time_point now);
 
   const HostFs& host_;
   Layout layout_;
