@@ -170,8 +170,8 @@ struct Part {
 struct SampleRef {
   const Part* part;
   size_t index;
-  const std::string* row;  // this sample's label values (declaration order)
-  std::string_view key;    // value of the first varying column: most comparisons end here
+  const std::string_view* row;  // this sample's label values (declaration order)
+  std::string_view key;         // value of the first varying column: most comparisons end here
 };
 
 inline std::string_view sorted_value(const SampleRef& r, size_t k) { return r.row[r.part->order[k]]; }
