@@ -1,5 +1,6 @@
 #include "exporter/scrape.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 
@@ -98,11 +99,13 @@ std::string ScrapeEngine::scrape() {
   batches.push_back(&framework);
   for (const auto& o : outcomes) batches.push_back(&o.batch);
   std::string page;
-  page.reserve(16384);
+  const size_t last = last_page_size_.load(std::memory_order_relaxed);
+  page.reserve(std::max<size_t>(16384, last + last / 16));
   ExpositionProblems problems;
   write_text(batches, page, &problems);
   for (const auto& m : problems.messages) logger_.error("error gathering metrics", {{"err", m}});
   if (!problems.messages.empty()) handler_->errors_gathering += 1;
+  last_page_size_.store(page.size(), std::memory_order_relaxed);
   return page;
 }
 

@@ -3,6 +3,7 @@
 // reading every file of the default collectors).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,9 @@ class ScrapeEngine {
   log::Logger logger_;
   bool exporter_metrics_;
   std::shared_ptr<HandlerMetrics> handler_;
+  // The size of the last page: the next one is reserved at once, rather than
+  // grown by doubling (which holds the old and the new buffer at the peak).
+  std::atomic<size_t> last_page_size_{0};
 };
 
 }  // namespace ceems
