@@ -17,7 +17,11 @@ if [ ! -f "$build/compile_commands.json" ]; then
   echo "lint: $build/compile_commands.json missing; configure the build first"
   exit 1
 fi
-mapfile -t tus < <(git ls-files 'src/*.cpp' | grep -v '_fuzz\.cpp$')
+# Production sources (and through HeaderFilterRegex every header they include).
+# Tests and fuzz harnesses are left to the compilers: gcc with -Werror in the
+# release and sanitizer builds, clang with -Werror in the fuzz build. Parsing
+# GoogleTest made the test half of clang-tidy's run about 6 of CI's minutes.
+mapfile -t tus < <(git ls-files 'src/*.cpp' | grep -v -e '_fuzz\.cpp$' -e '_test\.cpp$')
 # Translation units in parallel; any finding fails (WarningsAsErrors in .clang-tidy).
 if ! printf '%s\n' "${tus[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option 2>/dev/null; then
   echo "lint: clang-tidy reported problems"
