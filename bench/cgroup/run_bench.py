@@ -445,7 +445,7 @@ def main(argv=None):
                      "floor_gpu": gpu if not floor_extra else None, "exporter": None, "ratio": None}
                 if int(fl["units"]) != expected:
                     print(f"  WARNING: floor found {int(fl['units'])} jobs, expected {expected}")
-                if has_exporter and (not exp_extra or has_perf):
+                if has_exporter and (PERF_FLAG not in exp_extra or has_perf):
                     drop_dentries(args.drop_caches)
                     try:
                         r["exporter"] = run_exporter(args.exporter, tree, version, expected, args, dump, exp_extra)
