@@ -164,58 +164,61 @@ Result<uint64_t> parse_v2_value(std::string_view text) {
 
 // ---- flat keyed files ---------------------------------------------------------
 
-Result<std::vector<KeyValue>> parse_flat_keyed(std::string_view text, bool strict_values) {
-  std::vector<KeyValue> out;
+namespace {
+
+// The checks shared by both readers of flat keyed files: each line must be
+// "key value"; with strict_values a value that is not an integer is an error.
+// use(key, value_text) decides whether the value is parsed (it returns true to
+// want the value, which is then passed to take(key, value)).
+template <typename Want, typename Take>
+Status scan_keyed_lines(std::string_view text, bool strict_values, Want&& want, Take&& take) {
   std::optional<Error> err;
   for_each_line(text, [&](std::string_view line) {
     std::string_view f[2];
-    size_t n = split_fields(line, f, 2);
-    if (n != 2) {
+    if (split_fields(line, f, 2) != 2) {
       err = invalid("invalid line " + quote_for_error(line) + ": want \"key value\"");
       return false;
     }
+    const bool wanted = want(f[0]);
+    if (!wanted && !strict_values) return true;
     auto v = parse_cgroup_uint(f[1]);
-    if (!v) {
-      if (strict_values) {
-        err = invalid("invalid value " + quote_for_error(f[1]) + " for key " + quote_for_error(f[0]));
-        return false;
-      }
-      out.push_back({f[0], 0});
-    } else {
-      out.push_back({f[0], *v});
+    if (!v && strict_values) {
+      err = invalid("invalid value " + quote_for_error(f[1]) + " for key " + quote_for_error(f[0]));
+      return false;
     }
+    if (wanted) take(f[0], v ? *v : 0);
     return true;
   });
   if (err) return *err;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<KeyValue>> parse_flat_keyed(std::string_view text, bool strict_values) {
+  std::vector<KeyValue> out;
+  Status st = scan_keyed_lines(
+      text, strict_values, [](std::string_view) { return true; },
+      [&](std::string_view key, uint64_t value) {
+        out.push_back({key, value});
+      });
+  if (!st) return st.error();
   return out;
 }
 
 Status scan_flat_keyed(std::string_view text, bool strict_values, std::span<const std::string_view> keys,
                        std::span<std::optional<uint64_t>> out) {
   for (auto& o : out) o.reset();
-  std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
-    std::string_view f[2];
-    size_t n = split_fields(line, f, 2);
-    if (n != 2) {
-      err = invalid("invalid line " + quote_for_error(line) + ": want \"key value\"");
-      return false;
-    }
-    size_t wanted = keys.size();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (keys[i] == f[0]) wanted = i;
-    }
-    if (wanted == keys.size() && !strict_values) return true;
-    auto v = parse_cgroup_uint(f[1]);
-    if (!v && strict_values) {
-      err = invalid("invalid value " + quote_for_error(f[1]) + " for key " + quote_for_error(f[0]));
-      return false;
-    }
-    if (wanted < keys.size()) out[wanted] = v ? *v : 0;
-    return true;
-  });
-  if (err) return *err;
-  return Status::Ok();
+  size_t slot = 0;
+  return scan_keyed_lines(
+      text, strict_values,
+      [&](std::string_view key) {
+        for (slot = 0; slot < keys.size(); ++slot) {
+          if (keys[slot] == key) return true;
+        }
+        return false;
+      },
+      [&](std::string_view, uint64_t value) { out[slot] = value; });
 }
 
 std::optional<uint64_t> find_key(std::span<const KeyValue> kvs, std::string_view key) {

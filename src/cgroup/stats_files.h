@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -14,16 +15,17 @@ namespace ceems::cgroup::stats_detail {
 
 enum class Rd { kOk, kMissing, kError };
 
+inline constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+
 // Per-thread read buffer: a scrape reads tens of thousands of small files.
 inline std::string& scratch() {
   thread_local std::string buf;
   return buf;
 }
 
-// Reads path into buf. A missing file is recorded (Stats::read then checks
+// Records on s how reading a file went: a missing file (Stats::read then checks
 // whether the unit vanished); the first error's message is kept for the log.
-inline Rd read_file(const Filesystem& fs, const std::string& path, std::string& buf, UnitStats& s) {
-  Status st = fs.read_into(path, buf);
+inline Rd record(const Status& st, UnitStats& s) {
   if (st) {
     s.saw_file = true;
     return Rd::kOk;
@@ -37,21 +39,14 @@ inline Rd read_file(const Filesystem& fs, const std::string& path, std::string& 
   return Rd::kError;
 }
 
+inline Rd read_file(const Filesystem& fs, const std::string& path, std::string& buf, UnitStats& s) {
+  return record(fs.read_into(path, buf), s);
+}
+
 // The same for a file of a directory held open.
 inline Rd read_file(const Filesystem& fs, const DirHandle& dir, std::string_view name, std::string& buf,
                     UnitStats& s) {
-  Status st = fs.read_at(dir, name, buf);
-  if (st) {
-    s.saw_file = true;
-    return Rd::kOk;
-  }
-  if (st.error().kind() == ErrorKind::kNotFound) {
-    s.saw_missing = true;
-    return Rd::kMissing;
-  }
-  s.saw_file = true;
-  if (s.error_detail.empty()) s.error_detail = st.error().message();
-  return Rd::kError;
+  return record(fs.read_at(dir, name, buf), s);
 }
 
 inline void set_error(UnitStats& s, const std::string& path, const Error& e) {

@@ -1,5 +1,4 @@
 // The cgroup v1 accounting reader (spec 10 §4): one hierarchy per controller.
-#include <limits>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -13,13 +12,7 @@
 namespace ceems::cgroup {
 namespace {
 
-using stats_detail::device_key;
-using stats_detail::Rd;
-using stats_detail::read_file;
-using stats_detail::scratch;
-using stats_detail::set_error;
-
-constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+using namespace stats_detail;  // the readers' own helpers
 
 // The memory controller's single-value files, in the order the original reads
 // them (the first missing one stops reading), and where each value goes. The

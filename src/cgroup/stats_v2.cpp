@@ -1,7 +1,6 @@
 // The cgroup v2 accounting reader (spec 10 §4): one directory per unit; swap,
 // PSI and block-IO files only when those metric groups are on.
 #include <initializer_list>
-#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -15,13 +14,7 @@
 namespace ceems::cgroup {
 namespace {
 
-using stats_detail::device_key;
-using stats_detail::Rd;
-using stats_detail::read_file;
-using stats_detail::scratch;
-using stats_detail::set_error;
-
-constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+using namespace stats_detail;  // the readers' own helpers
 
 }  // namespace
 
