@@ -17,7 +17,7 @@ void fuzz(std::string_view in) {
   for (bool strict : {false, true}) {
     static constexpr std::string_view kKeys[] = {"anon", "total_rss"};
     std::optional<uint64_t> got[2];
-    Status st = scan_flat_keyed(in, strict, kKeys, got);
+    ceems::Status st = scan_flat_keyed(in, strict, kKeys, got);
     auto kvs = parse_flat_keyed(in, strict);
     if (st.ok() != kvs.ok()) __builtin_trap();
     if (kvs.ok() && (got[0] != find_key(*kvs, kKeys[0]) || got[1] != find_key(*kvs, kKeys[1])))
