@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "units/discovery.h"
+#include "units/testing/discover.h"
 
 namespace ceems::libvirt {
 namespace {
@@ -70,20 +71,12 @@ TEST(Matchers, LibvirtChildRule) {
   EXPECT_FALSE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu"));
 }
 
-std::vector<std::string> rels(const std::vector<CgroupPath>& v) {
-  std::vector<std::string> out;
-  for (const auto& p : v) out.push_back(p.rel);
-  return out;
-}
+using units::testing::rels;
 
 std::vector<ComputeUnit> discover_all(const HostFs& host, cgroup::Mode mode, UnitNeeds needs) {
   units::Discovery d(host, libvirt_layout(mode), cgroup::Hierarchy{mode, "cpuacct"}, log::Logger());
   EXPECT_EQ(d.name(), "libvirt");
-  auto units = d.discover();
-  EXPECT_TRUE(units.ok()) << (units.ok() ? "" : units.error().message());
-  if (!units) return {};
-  d.walk(*units, needs);
-  return *units;
+  return units::testing::discover_and_walk(d, needs);
 }
 
 TEST(LibvirtLayout, V2EscapedNamesAndOwnLayout) {

@@ -97,7 +97,7 @@ class SlurmCollector final : public Collector {
     std::vector<ComputeUnit*> pending;
     for (auto& u : units) {
       JobEntry& e = jobs_[u.id];
-      if (!e.seen && e.first_seen == SteadyTime{}) e.first_seen = now;
+      if (e.first_seen == SteadyTime{}) e.first_seen = now;
       e.seen = true;
       if (e.scan.done() || e.from_map) continue;
       if (now - e.first_seen >= kEagerScan && now - e.last_scan < kRescan) continue;

@@ -10,6 +10,7 @@
 
 #include "core/testing/test_support.h"
 #include "units/discovery.h"
+#include "units/testing/discover.h"
 
 namespace ceems::slurm {
 namespace {
@@ -78,11 +79,7 @@ TEST(Matchers, SlurmChildRule) {
   EXPECT_FALSE(is_slurm_child("/slurm/uid_0/job_1"));
 }
 
-std::vector<std::string> rels(const std::vector<CgroupPath>& v) {
-  std::vector<std::string> out;
-  for (const auto& p : v) out.push_back(p.rel);
-  return out;
-}
+using units::testing::rels;
 
 units::Discovery discovery(const HostFs& host, cgroup::Mode mode, std::string subsystem = "cpuacct") {
   return units::Discovery(host, slurm_layout(mode), cgroup::Hierarchy{mode, std::move(subsystem)},
@@ -90,11 +87,7 @@ units::Discovery discovery(const HostFs& host, cgroup::Mode mode, std::string su
 }
 
 std::vector<ComputeUnit> discover_all(units::Discovery& d) {
-  auto units = d.discover();
-  EXPECT_TRUE(units.ok()) << (units.ok() ? "" : units.error().message());
-  if (!units) return {};
-  d.walk(*units, UnitNeeds{.procs = true, .children = true});
-  return *units;
+  return units::testing::discover_and_walk(d, UnitNeeds{.procs = true, .children = true});
 }
 
 TEST(SlurmLayout, V1BothRootLayouts) {

@@ -82,10 +82,10 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
   std::string srel, unescaped;
   std::string unexpected;  // the first entry the layout does not know, for the warning
 
-  // One entry of a root (depth 1) or of a descended directory (depth 2); parent
+  // One entry of a root (depth 1) or of a descended directory (depth 2); root
   // is the root's directory, held open while its entries are looked at.
-  auto consider = [&](const std::string& parent_rel, const DirHandle& parent, const DirEntry& e, int depth,
-                      auto&& self) -> void {
+  auto consider = [&](const std::string& parent_rel, const DirHandle& root, size_t root_len,
+                      const DirEntry& e, int depth, auto&& self) -> void {
     srel.assign("/").append(parent_rel).append("/").append(e.name);
     if (auto st = cgroup::unescape_path_into(srel, unescaped); !st) {
       logger_.debug("skipping cgroup whose path cannot be unescaped",
@@ -103,8 +103,8 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
       u.uuid = u.id;
       u.path = CgroupPath{base_unescaped_ + unescaped, srel.substr(1)};
       u.inode = e.inode;
-      if (populated(u, parent,
-                    depth == 1 ? e.name : parent_rel.substr(parent_rel.rfind('/') + 1) + "/" + e.name, now)) {
+      // The unit's path below its root: srel is "/<root>/<that>".
+      if (populated(u, root, srel.substr(root_len + 2), now)) {
         units.push_back(std::move(u));
       } else {
         logger_.debug("Compute unit has no process left, not reported", {{"path", base_ + srel}});
@@ -118,7 +118,7 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
         logger_.debug("skipping cgroup that vanished or cannot be read", {{"path", base_ + "/" + rel}});
         return;
       }
-      for (const auto& s : sub) self(rel, parent, s, 2, self);
+      for (const auto& s : sub) self(rel, root, root_len, s, 2, self);
       return;
     }
     if (layout_.warn_unexpected && unexpected.empty() &&
@@ -134,7 +134,7 @@ Result<std::vector<ComputeUnit>> Discovery::discover() {
       continue;
     }
     const DirHandle root_dir = fs.open_dir(base_ + "/" + root);
-    for (const auto& e : entries) consider(root, root_dir, e, 1, consider);
+    for (const auto& e : entries) consider(root, root_dir, root.size(), e, 1, consider);
   }
 
   if (!unexpected.empty() && !warned_unexpected_) {
@@ -175,77 +175,71 @@ bool Discovery::populated(const ComputeUnit& unit, const DirHandle& root, const 
   return c.populated;
 }
 
-bool Discovery::v1_populated(const ComputeUnit& unit) const {
-  // v1 has no populated flag: any process listed in a cgroup.procs below the
-  // unit (the kernel lists live tasks only) keeps it.
+bool Discovery::each_cgroup(const std::string& rel, const CgroupVisitor& visit) const {
   const Filesystem& fs = host_.fs();
-  std::string file;
-  std::vector<pid_t> pids;
-  std::vector<std::string> subdirs;
-  auto visit = [&](auto&& self, const std::string& abs, size_t depth) -> bool {
-    if (fs.read_into(abs + "/cgroup.procs", file).ok()) {
-      pids.clear();
-      cgroup::append_cgroup_procs(file, pids);
-      if (!pids.empty()) return true;
-    }
-    if (depth >= kMaxDepth || !fs.list_subdirs(abs, subdirs)) return false;
-    const std::vector<std::string> names = subdirs;
-    for (const auto& n : names) {
-      if (self(self, abs + "/" + n, depth + 1)) return true;
-    }
-    return false;
-  };
-  return visit(visit, base_ + "/" + unit.path.rel, 0);
-}
-
-void Discovery::walk_one(ComputeUnit& unit, UnitNeeds needs) const {
-  const Filesystem& fs = host_.fs();
-  std::string srel = "/" + unit.path.rel;
+  std::string srel = "/" + rel;  // "/" + the raw path relative to base_
   std::string abs;
-  std::string file;
-  std::string pid_path = host_.proc("0");
-  pid_path.pop_back();
-  const size_t pid_prefix = pid_path.size();
-  std::vector<pid_t> pids;
   std::deque<std::vector<std::string>> levels;  // sub-directory names per depth (stable references)
-
-  auto visit = [&](auto&& self, size_t depth) -> void {
+  auto step = [&](auto&& self, size_t depth) -> bool {
     abs.assign(base_).append(srel);
     if (levels.size() <= depth) levels.emplace_back();
     std::vector<std::string>& subdirs = levels[depth];
     if (Status st = fs.list_subdirs(abs, subdirs); !st) {
       logger_.debug("skipping cgroup that vanished or cannot be read", {{"path", abs}, {"err", st.error()}});
-      return;
+      return true;
     }
-    if (needs.children) unit.children.push_back(CgroupPath{{}, srel.substr(1)});
-    if (needs.procs) {
-      const size_t abs_len = abs.size();
-      abs += "/cgroup.procs";
-      if (fs.read_into(abs, file)) {
-        pids.clear();
-        cgroup::append_cgroup_procs(file, pids);
-        for (pid_t pid : pids) {
-          pid_path.resize(pid_prefix);
-          char num[16];
-          auto [end, ec] = std::to_chars(num, num + sizeof num, pid);
-          pid_path.append(num, end);
-          if (fs.exists(pid_path)) unit.procs.push_back(pid);
-        }
-      }
-      abs.resize(abs_len);
-    }
+    if (!visit(std::string_view(srel).substr(1), abs)) return false;
     if (depth >= kMaxDepth) {
       logger_.debug("not descending further into the cgroup tree", {{"path", abs}});
-      return;
+      return true;
     }
     const size_t len = srel.size();
-    for (size_t i = 0; i < subdirs.size(); ++i) {
-      srel.append("/").append(subdirs[i]);
-      self(self, depth + 1);
+    for (const auto& name : subdirs) {
+      srel.append("/").append(name);
+      const bool go_on = self(self, depth + 1);
       srel.resize(len);
+      if (!go_on) return false;
     }
+    return true;
   };
-  visit(visit, 0);
+  return step(step, 0);
+}
+
+bool Discovery::v1_populated(const ComputeUnit& unit) const {
+  // v1 has no populated flag: any process listed in a cgroup.procs below the
+  // unit (the kernel lists live tasks only) keeps it.
+  const Filesystem& fs = host_.fs();
+  std::string path, file;
+  std::vector<pid_t> pids;
+  return !each_cgroup(unit.path.rel, [&](std::string_view, const std::string& abs) {
+    pids.clear();
+    if (fs.read_into(path.assign(abs).append("/cgroup.procs"), file)) cgroup::append_cgroup_procs(file, pids);
+    return pids.empty();
+  });
+}
+
+void Discovery::walk_one(ComputeUnit& unit, UnitNeeds needs) const {
+  const Filesystem& fs = host_.fs();
+  std::string path, file;
+  std::string pid_path = host_.proc("0");
+  pid_path.pop_back();
+  const size_t pid_prefix = pid_path.size();
+  std::vector<pid_t> pids;
+  each_cgroup(unit.path.rel, [&](std::string_view rel, const std::string& abs) {
+    if (needs.children) unit.children.push_back(CgroupPath{{}, std::string(rel)});
+    if (needs.procs && fs.read_into(path.assign(abs).append("/cgroup.procs"), file)) {
+      pids.clear();
+      cgroup::append_cgroup_procs(file, pids);
+      for (pid_t pid : pids) {
+        pid_path.resize(pid_prefix);
+        char num[16];
+        auto [end, ec] = std::to_chars(num, num + sizeof num, pid);
+        pid_path.append(num, end);
+        if (fs.exists(pid_path)) unit.procs.push_back(pid);
+      }
+    }
+    return true;
+  });
 }
 
 void Discovery::walk(std::span<ComputeUnit* const> units, UnitNeeds needs) const {

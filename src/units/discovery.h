@@ -55,6 +55,11 @@ class Discovery {
  private:
   std::vector<std::string> roots(std::vector<std::string>& tried) const;
   void walk_one(ComputeUnit& unit, UnitNeeds needs) const;
+  // Pre-order, lexical, symlinks not followed: visit(rel, abs) for the cgroup at
+  // rel and each one below it (a cgroup that cannot be listed is skipped with
+  // its subtree). A visit returning false ends the walk; so does the result.
+  using CgroupVisitor = std::function<bool(std::string_view rel, const std::string& abs)>;
+  bool each_cgroup(const std::string& rel, const CgroupVisitor& visit) const;
   bool v1_populated(const ComputeUnit& unit) const;
   // root: the unit's root directory, held open; rel_to_root: the unit's path below it.
   bool populated(const ComputeUnit& unit, const DirHandle& root, const std::string& rel_to_root,
