@@ -6,6 +6,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/strings.h"
+
 namespace ceems {
 
 size_t format_value(double v, char* buf) {
@@ -90,34 +92,8 @@ bool valid_utf8(std::string_view s) {
     i += 8;
   }
   while (i < s.size()) {
-    unsigned char c = u[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((u[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (u[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
+    size_t len = utf8_sequence_length(s, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

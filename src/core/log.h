@@ -2,6 +2,7 @@
 // from concurrent collectors never interleave. Never pass secrets as field values.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <initializer_list>
 #include <string>
@@ -45,6 +46,18 @@ void configure(Level level, Format format);
 bool enabled(Level level);
 // Where log lines go (default: stderr). For tests.
 void set_output_fd(int fd);
+
+// Repeated WARN and ERROR lines are rate-limited per source, so that a broken host
+// file read every scrape cannot flood the journal. A source is one call site with one
+// logger context and the same values of every field but "err"/"error" (which vary
+// between repeats). Its first line is written, the repeats within the window are
+// only counted, and the first repeat after the window is written with
+// suppressed=<count>. DEBUG and INFO lines are never limited. A window of zero turns
+// the limit off.
+void set_repeat_window(std::chrono::milliseconds window);
+inline constexpr std::chrono::minutes kDefaultRepeatWindow{5};
+// Forgets every source seen so far (tests capturing log lines start clean).
+void reset_repeats();
 
 Result<Level> parse_level(std::string_view s);
 Result<Format> parse_format(std::string_view s);

@@ -26,6 +26,11 @@ std::optional<double> parse_double(std::string_view s);
 // by a single '_', the rule used for metric names built from zone names.
 std::string sanitize_metric_name(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence that starts at s[i] (1 for ASCII), or 0
+// when the bytes there are not one (overlong forms, surrogates and values above
+// U+10FFFF count as malformed, as in Go's utf8 package).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 // Quotes a value for error messages, cutting it to a readable length.
 std::string quote_for_error(std::string_view s, size_t max_len = 80);
 

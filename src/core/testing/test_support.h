@@ -51,6 +51,7 @@ class LogCapture {
  public:
   explicit LogCapture(log::Level level = log::Level::kInfo) : file_(std::tmpfile()) {
     log::configure(level, log::Format::kLogfmt);
+    log::reset_repeats();
     log::set_output_fd(fileno(file_));
   }
   ~LogCapture() {
