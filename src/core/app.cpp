@@ -42,7 +42,11 @@ std::optional<int> parse_command_line(FlagSet& flags, int argc, char** argv, con
     std::fprintf(stderr, "failed to parse CLI flags: %s\n", parsed.error().message().c_str());
     return error_status;
   }
-  if (parsed->help) {
+  if (parsed->help_man) {
+    std::cout << flags.man_page(version_text.substr(0, version_text.find('\n')));
+    return 0;
+  }
+  if (parsed->help || parsed->help_long) {
     std::cout << flags.usage();
     return 0;
   }
@@ -75,6 +79,10 @@ StopSignals::StopSignals() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  // The original dies on SIGHUP (Go's default) without a word; here it is an orderly
+  // stop like SIGTERM. Nothing needs a reload signal: the web config is re-read when
+  // it changes.
+  sigaddset(&set_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   // A client closing its connection mid-response must not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
@@ -83,7 +91,14 @@ StopSignals::StopSignals() {
 std::string StopSignals::wait() {
   int sig = 0;
   sigwait(&set_, &sig);
-  return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  switch (sig) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "SIGINT";
+  }
 }
 
 }  // namespace ceems::app

@@ -36,12 +36,12 @@ std::string host_description();
 // start-up error) into one line on stderr and exit status 1.
 int guarded_main(const char* program, int (*run)(int, char**), int argc, char** argv);
 
-// Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later,
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it creates later,
 // so that only wait() receives them. Construct before starting any thread.
 class StopSignals {
  public:
   StopSignals();
-  // Blocks until SIGINT or SIGTERM arrives; returns its name.
+  // Blocks until one of them arrives; returns its name.
   std::string wait();
 
  private:

@@ -104,6 +104,14 @@ Result<ParseOutcome> FlagSet::parse(const std::vector<std::string>& raw_args) {
       outcome.help = true;
       continue;
     }
+    if (arg == "--help-long") {
+      outcome.help_long = true;
+      continue;
+    }
+    if (arg == "--help-man") {
+      outcome.help_man = true;
+      continue;
+    }
     if (arg == "--version") {
       outcome.version = true;
       continue;
@@ -216,10 +224,14 @@ void FlagSet::set_bool(std::string_view name, bool v) {
   it->second.values = {v ? "true" : "false"};
 }
 
-std::string FlagSet::usage() const {
-  std::string out = "usage: " + program_ + " [<flags>]\n\n";
-  if (!description_.empty()) out += description_ + "\n\n";
-  out += "Flags:\n";
+std::vector<std::string> FlagSet::names() const {
+  std::vector<std::string> out;
+  out.reserve(flags_.size());
+  for (const auto& [name, st] : flags_) out.push_back(name);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> FlagSet::help_rows() const {
   std::vector<std::pair<std::string, std::string>> rows;
   rows.emplace_back("-h, --[no-]help", "Show context-sensitive help (also try --help-long and --help-man).");
   std::vector<std::string> names(order_);
@@ -242,6 +254,14 @@ std::string FlagSet::usage() const {
     rows.emplace_back(left, help);
   }
   rows.emplace_back("    --[no-]version", "Show application version.");
+  return rows;
+}
+
+std::string FlagSet::usage() const {
+  std::string out = "usage: " + program_ + " [<flags>]\n\n";
+  if (!description_.empty()) out += description_ + "\n\n";
+  out += "Flags:\n";
+  const auto rows = help_rows();
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.first.size());
   for (const auto& [l, h] : rows) {
@@ -252,6 +272,41 @@ std::string FlagSet::usage() const {
       if (c == '\n') out += std::string(width + 4, ' ');
     }
     out += '\n';
+  }
+  return out;
+}
+
+namespace {
+
+// Text for a roff body line: backslashes and hyphens escaped, no line starting with
+// a control character ('.' or '\'').
+std::string roff_text(std::string_view s) {
+  std::string out;
+  bool line_start = true;
+  for (char c : s) {
+    if (line_start && (c == '.' || c == '\'')) out += "\\&";
+    if (c == '\\') {
+      out += "\\e";
+    } else if (c == '-') {
+      out += "\\-";
+    } else {
+      out += c;
+    }
+    line_start = c == '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FlagSet::man_page(std::string_view version) const {
+  std::string out = ".TH " + roff_text(program_) + " 1 \"\" \"" + roff_text(version) + "\"\n";
+  out += ".SH \"NAME\"\n" + roff_text(program_) + "\n";
+  out += ".SH \"SYNOPSIS\"\n.TP\n\\fB" + roff_text(program_) + " [<flags>]\\fR\n";
+  out += ".SH \"DESCRIPTION\"\n" + roff_text(description_) + "\n";
+  out += ".SH \"OPTIONS\"\n";
+  for (const auto& [left, help] : help_rows()) {
+    out += ".TP\n\\fB" + roff_text(trim(left)) + "\\fR\n" + roff_text(help) + "\n";
   }
   return out;
 }

@@ -33,6 +33,8 @@ struct FlagSpec {
 
 struct ParseOutcome {
   bool help = false;
+  bool help_long = false;  // kingpin's --help-long: the same flag list (no subcommands)
+  bool help_man = false;   // kingpin's --help-man: a man page in roff
   bool version = false;
   std::vector<std::string> deprecated_used;  // aliases given on the command line
 };
@@ -62,7 +64,12 @@ class FlagSet {
   // Overrides a value after parsing (used by --collector.disable-defaults).
   void set_bool(std::string_view name, bool v);
 
+  // Every registered flag, aliases and hidden ones included, sorted.
+  std::vector<std::string> names() const;
+
   std::string usage() const;
+  // A man(7) page: NAME, SYNOPSIS, DESCRIPTION and one OPTIONS entry per listed flag.
+  std::string man_page(std::string_view version) const;
 
  private:
   struct State {
@@ -71,6 +78,8 @@ class FlagSet {
     bool set = false;
   };
   const State& state(std::string_view name) const;
+  // (left column, help) of every listed flag, in --help's order.
+  std::vector<std::pair<std::string, std::string>> help_rows() const;
   Status assign(State& st, const std::string& shown_name, const std::string& value);
 
   std::string program_;

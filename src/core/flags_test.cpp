@@ -149,5 +149,29 @@ TEST(Flags, UnknownQueryIsAProgrammingError) {
   EXPECT_THROW(f.add_bool("collector.cpu", "again"), std::logic_error);
 }
 
+TEST(Flags, HelpLongAndManPage) {
+  FlagSet f("prog", "Does things.");
+  f.add_string("web.telemetry-path", "Path under which to expose metrics.", "/metrics");
+  f.add_bool("collector.cpu", "Enable the cpu collector (default: enabled).", true);
+  f.add_string("secret.flag", "hidden", "", true);
+  auto parsed = f.parse({"--help-long"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->help_long);
+  parsed = f.parse({"--help-man"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->help_man);
+  const std::string man = f.man_page("prog, version 1.0");
+  EXPECT_EQ(man.rfind(".TH prog 1 \"\" \"prog, version 1.0\"\n", 0), 0U) << man;
+  EXPECT_NE(man.find(".SH \"NAME\"\nprog\n"), std::string::npos) << man;
+  EXPECT_NE(man.find(".SH \"DESCRIPTION\"\nDoes things.\n"), std::string::npos) << man;
+  // Hyphens are escaped so that man does not turn them into dashes.
+  EXPECT_NE(
+      man.find(".TP\n\\fB\\-\\-web.telemetry\\-path=/metrics\\fR\nPath under which to expose metrics.\n"),
+      std::string::npos)
+      << man;
+  EXPECT_NE(man.find("\\-\\-[no\\-]collector.cpu"), std::string::npos) << man;
+  EXPECT_EQ(man.find("secret.flag"), std::string::npos) << man;
+}
+
 }  // namespace
 }  // namespace ceems
