@@ -34,6 +34,9 @@ class Collector {
   // Linux capabilities (libcap names, e.g. "cap_dac_read_search") this collector needs
   // at run time, decided at construction by probing the host.
   virtual std::vector<std::string> capabilities() const { return {}; }
+  // True when this collector executes a set-user-ID program (sudo): the process then
+  // keeps the right to gain privileges through exec (no NO_NEW_PRIVS).
+  virtual bool runs_set_user_id_programs() const { return false; }
 };
 
 // Everything a collector factory may use. Host access only through host/runner.

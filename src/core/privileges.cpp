@@ -28,6 +28,19 @@ std::string caps_text(cap_t caps) {
   return out;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::string cap_name(cap_value_t v) {
+  char* name = cap_to_name(v);
+  std::string out = name != nullptr ? name : "?";
+  cap_free(name);
+  return out;
+}
+
 bool in_permitted(cap_t caps, cap_value_t v) {
   cap_flag_value_t f = CAP_CLEAR;
   return cap_get_flag(caps, v, CAP_PERMITTED, &f) == 0 && f == CAP_SET;
@@ -85,8 +98,9 @@ Status CapabilityPrivileges::run_with(std::string_view context, const std::vecto
           cap_set_proc(next.get()) == 0) {
         raised = usable.size() == want.size();
       }
+      // The missing capabilities were named once at start-up (drop_privileges).
       if (!raised && ::geteuid() != 0) {
-        logger_.error("Failed to raise capabilities", {{"context", context}, {"caps", caps_text(cur.get())}});
+        logger_.debug("Failed to raise capabilities", {{"context", context}, {"caps", join_names(caps)}});
       }
     }
     logger_.debug("Executing in security context", {{"context", context}});
@@ -100,35 +114,109 @@ Status CapabilityPrivileges::run_with(std::string_view context, const std::vecto
   return result;
 }
 
+namespace {
+
+// Removes every capability but keep from the bounding set, so that nothing this
+// process executes can ever hold more. Needs cap_setpcap in the effective set.
+Status reduce_bounding_set(const std::vector<cap_value_t>& keep) {
+  for (cap_value_t v = 0; v <= CAP_LAST_CAP; ++v) {
+    if (std::find(keep.begin(), keep.end(), v) != keep.end()) continue;
+    if (cap_get_bound(v) != 1) continue;
+    if (cap_drop_bound(v) != 0)
+      return Error::from_errno(errno, "dropping " + cap_name(v) + " from the bounding set");
+  }
+  return Status::Ok();
+}
+
+bool may_reduce_bounding_set(cap_t caps) {
+  cap_flag_value_t f = CAP_CLEAR;
+  return cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &f) == 0 && f == CAP_SET;
+}
+
+// Raises cap_setpcap (when permitted) for the bounding-set reduction of a process not
+// started as root; reports whether it is now effective.
+bool raise_setpcap(cap_t caps) {
+  if (!in_permitted(caps, CAP_SETPCAP)) return false;
+  CapPtr next(cap_dup(caps), &cap_free);
+  cap_value_t v = CAP_SETPCAP;
+  return next && cap_set_flag(next.get(), CAP_EFFECTIVE, 1, &v, CAP_SET) == 0 &&
+         cap_set_proc(next.get()) == 0;
+}
+
+// After the drop: nothing executed from here on may gain privileges, unless a
+// collector's tool must.
+Status forbid_new_privileges(bool children_gain, const log::Logger& logger) {
+  if (children_gain) {
+    logger.info(
+        "Bounding set left whole and NO_NEW_PRIVS not set: a collector runs a tool that needs root's "
+        "capabilities or a set-user-ID program");
+    return Status::Ok();
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Error::from_errno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status confine_process(const std::vector<std::string>& keep, const log::Logger& logger) {
+  auto values = capability_values(keep);
+  if (!values) return values.error();
+  CapPtr cur = current_caps();
+  if (!cur) return Error::from_errno(errno, "reading process capabilities");
+  if (may_reduce_bounding_set(cur.get())) {
+    if (auto st = reduce_bounding_set(std::vector<cap_value_t>(values->begin(), values->end())); !st)
+      return st;
+  } else {
+    logger.debug("Bounding set not reduced: cap_setpcap is not effective");
+  }
+  return forbid_new_privileges(false, logger);
+}
+
 Status drop_privileges(const DropOptions& opts, const log::Logger& logger) {
-  auto keep_values = capability_values(opts.keep_caps);
+  std::vector<std::string> wanted;
+  for (const auto& need : opts.needs) wanted.insert(wanted.end(), need.caps.begin(), need.caps.end());
+  auto keep_values = capability_values(wanted);
   if (!keep_values) return keep_values.error();
   std::vector<cap_value_t> keep(keep_values->begin(), keep_values->end());
+  const bool children_gain =
+      opts.children_gain_privileges || std::find(keep.begin(), keep.end(), CAP_SETUID) != keep.end();
 
   CapPtr cur = current_caps();
   if (!cur) return Error::from_errno(errno, "reading process capabilities");
 
   if (::geteuid() != 0) {
-    CapPtr empty(cap_init(), &cap_free);
-    if (empty && cap_compare(cur.get(), empty.get()) == 0) return Status::Ok();  // nothing to drop
     // Keep what we have of the wanted set; a missing capability only degrades the
-    // collector that needs it (it logs permission errors) instead of failing start-up.
+    // collector that needs it (it reports failure on every scrape) instead of failing
+    // start-up. Named once here, so that scrapes need not repeat it.
     std::vector<cap_value_t> kept;
-    std::string missing;
     for (auto v : keep) {
-      if (in_permitted(cur.get(), v)) {
-        kept.push_back(v);
-      } else {
-        char* name = cap_to_name(v);
-        missing += std::string(missing.empty() ? "" : ",") + (name != nullptr ? name : "?");
-        cap_free(name);
+      if (in_permitted(cur.get(), v)) kept.push_back(v);
+    }
+    for (const auto& need : opts.needs) {
+      std::string missing;
+      for (const auto& name : need.caps) {
+        cap_value_t v = 0;
+        if (cap_from_name(name.c_str(), &v) == 0 && !in_permitted(cur.get(), v)) {
+          missing += (missing.empty() ? "" : ",") + name;
+        }
+      }
+      if (!missing.empty()) {
+        logger.warn(
+            "Capabilities needed by a collector are not permitted to this process; it will fail to read "
+            "what they guard (run as root, or grant them, e.g. with the systemd unit's AmbientCapabilities)",
+            {{"collector", need.who}, {"missing", missing}});
       }
     }
-    if (!missing.empty()) {
-      logger.warn("Capabilities needed by enabled collectors are not permitted; those collectors will fail",
-                  {{"missing", missing}});
+    if (!children_gain) {
+      if (raise_setpcap(cur.get())) {
+        if (auto st = reduce_bounding_set(kept); !st) return st;
+      } else {
+        logger.debug("Bounding set not reduced: cap_setpcap is not permitted");
+      }
     }
-    return set_kept(kept);
+    if (auto st = set_kept(kept); !st) return st;
+    return forbid_new_privileges(children_gain, logger);
   }
 
   // Started as root: switch user, keeping the permitted set across the uid change.
@@ -140,6 +228,10 @@ Status drop_privileges(const DropOptions& opts, const log::Logger& logger) {
   std::string home = pw->pw_dir != nullptr ? pw->pw_dir : "/";
   if (uid == 0) return invalid("run-as user \"" + opts.user + "\" is root; refusing to keep running as root");
 
+  // The bounding set needs cap_setpcap, which only root still has here.
+  if (!children_gain && may_reduce_bounding_set(cur.get())) {
+    if (auto st = reduce_bounding_set(keep); !st) return st;
+  }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Error::from_errno(errno, "prctl(PR_SET_KEEPCAPS)");
   // Root's supplementary groups must not follow us.
   if (::setgroups(0, nullptr) != 0) return Error::from_errno(errno, "clearing supplementary groups");
@@ -155,6 +247,7 @@ Status drop_privileges(const DropOptions& opts, const log::Logger& logger) {
     }
   }
   if (auto s = set_kept(keep); !s) return s;
+  if (auto s = forbid_new_privileges(children_gain, logger); !s) return s;
   logger.info(
       "Dropped privileges",
       {{"user", opts.user}, {"uid", static_cast<long>(uid)}, {"kept_caps", caps_text(current_caps().get())}});

@@ -43,16 +43,34 @@ class NoPrivileges final : public Privileges {
   }
 };
 
+// The capabilities one part of the program (a collector) needs, for the start-up
+// warning that names what a process without them will miss.
+struct CapabilityNeed {
+  std::string who;
+  std::vector<std::string> caps;
+};
+
 struct DropOptions {
   std::string user = "nobody";          // run-as user when started as root
-  std::vector<std::string> keep_caps;   // union of the enabled collectors' capabilities
+  std::vector<CapabilityNeed> needs;    // the enabled collectors'; their union is kept
   std::vector<std::string> read_paths;  // must stay readable after the switch (web config)
+  // A collector executes a set-user-ID program (sudo). Also implied when cap_setuid is
+  // kept: a tool run as uid 0 gets root's capabilities only through the bounding set.
+  // Either way the bounding set stays whole and NO_NEW_PRIVS is not set.
+  bool children_gain_privileges = false;
 };
 
 // Must run while the process is single-threaded. As root: switch to opts.user keeping
-// opts.keep_caps in the permitted set. Otherwise: reduce permitted to keep_caps. The
-// effective and inheritable sets end empty in both cases.
+// the needed capabilities in the permitted set. Otherwise: reduce permitted to them,
+// warning once per need the process cannot meet. The effective and inheritable sets
+// end empty in both cases. Unless children must gain privileges, the bounding set is
+// reduced to the kept capabilities (where cap_setpcap allows) and NO_NEW_PRIVS is set.
 Status drop_privileges(const DropOptions& opts, const log::Logger& logger);
+
+// For a program that keeps its user and needs no capability at run time (the Redfish
+// proxy): reduces the bounding set to keep where cap_setpcap is effective, and sets
+// NO_NEW_PRIVS, so that nothing it executes or becomes can gain privileges.
+Status confine_process(const std::vector<std::string>& keep, const log::Logger& logger);
 
 // Capability names known to libcap; unknown names are reported in the error.
 Result<std::vector<int>> capability_values(const std::vector<std::string>& names);

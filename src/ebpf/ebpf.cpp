@@ -20,13 +20,14 @@ constexpr std::string_view kMountFlag = "collector.ebpf.fs-mount-point";
 }  // namespace
 
 void register_ebpf_flags(FlagSet& flags) {
-  flags.add_bool(std::string(kIoFlag), "Enables collection of IO related metrics using eBPF.");
-  flags.add_bool(std::string(kNetFlag), "Enables collection of network related metrics using eBPF.");
+  flags.add_bool(std::string(kIoFlag), "Enables collection of IO metrics using ebpf (default: disabled)");
+  flags.add_bool(std::string(kNetFlag),
+                 "Enables collection of network metrics using ebpf (default: disabled)");
   flags.add(
       {.name = std::string(kMountFlag),
        .kind = FlagKind::kStringList,
-       .help = "File system mount points to monitor for IO stats. If empty, all mount points are monitored. "
-               "It is strongly advised to choose appropriate mount points to reduce cardinality."});
+       .help = "File system mount points to monitor IO stats. If empty all mount points are monitored. It is "
+               "strongly advised to choose appropriate mount points to reduce cardinality."});
 }
 
 bool enabled(const FlagSet& flags) { return flags.get_bool(kIoFlag) || flags.get_bool(kNetFlag); }

@@ -1,6 +1,8 @@
 #include "http/server_flags.h"
 
 #include "core/duration.h"
+#include "core/strings.h"
+#include "http/listen.h"
 
 namespace ceems::http {
 namespace {
@@ -57,6 +59,16 @@ Status apply_server_limit_flags(const FlagSet& flags, ServerOptions& options) {
   options.tls_handshake_timeout = *handshake;
   options.max_header_bytes = *header_bytes;
   options.max_connections = *connections;
+  return Status::Ok();
+}
+
+Status check_listen_addresses(const ServerOptions& options) {
+  if (options.systemd_socket) return Status::Ok();
+  for (const auto& a : options.listen_addresses) {
+    if (auto parsed = parse_listen_address(a); !parsed) {
+      return parsed.error().wrap("--web.listen-address=" + quote_for_error(a));
+    }
+  }
   return Status::Ok();
 }
 

@@ -219,6 +219,12 @@ std::vector<std::string> IpmiDcmiCollector::capabilities() const {
   }
 }
 
+bool IpmiDcmiCollector::runs_set_user_id_programs() const {
+  if (mode_ == IpmiExecMode::kSudo) return true;
+  // A configured command may itself start with sudo (cap and test modes run it as is).
+  return mode_ != IpmiExecMode::kNative && !command_.empty() && command_.front() == "sudo";
+}
+
 void IpmiDcmiCollector::stop() {
   if (!transport_) return;
   if (auto st = transport_->close(); !st) logger_.error("Failed to close IPMI device", {{"err", st.error()}});
@@ -377,7 +383,10 @@ Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const Coll
   if (config.mode == IpmiExecMode::kNative) {
     config.command.clear();
     int64_t dev_num = ctx.flags.get_int(kIpmiDcmiDevNumFlag);
-    if (dev_num < 0) return invalid("device number for IPMI must be greater than zero");
+    if (dev_num < 0) {
+      return invalid("--collector.ipmi_dcmi.dev-num=" + std::to_string(dev_num) +
+                     ": the IPMI device number must be 0 or more (/dev/ipmi0 is 0)");
+    }
     auto dev = host.open_device(dev_num);
     if (!dev) return dev.error();
     config.transport = std::move(*dev);

@@ -78,6 +78,7 @@ class IpmiDcmiCollector final : public Collector {
   Status update(MetricBatch& out) override;
   void stop() override;
   std::vector<std::string> capabilities() const override;
+  bool runs_set_user_id_programs() const override;
 
   IpmiExecMode mode() const { return mode_; }
   const std::vector<std::string>& command() const { return command_; }

@@ -294,7 +294,8 @@ TEST(IpmiDcmiMode, NegativeDeviceNumberIsAConstructorError) {
   Fixture f({"--collector.ipmi_dcmi.force-native-mode", "--collector.ipmi_dcmi.dev-num=-1"});
   auto c = f.create();
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message(), "device number for IPMI must be greater than zero");
+  EXPECT_EQ(c.error().message(),
+            "--collector.ipmi_dcmi.dev-num=-1: the IPMI device number must be 0 or more (/dev/ipmi0 is 0)");
   EXPECT_TRUE(f.opened.empty());
 }
 
@@ -346,6 +347,7 @@ TEST(IpmiDcmiMode, DirectProbeSuccessMeansCapMode) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kCap);
   EXPECT_THAT(c->capabilities(), ElementsAre("cap_setuid", "cap_setgid"));
+  EXPECT_FALSE(c->runs_set_user_id_programs());
   ASSERT_EQ(f.runner.commands.size(), 1u);
   const Command& probe = f.runner.commands[0];
   EXPECT_THAT(probe.argv,
@@ -371,6 +373,8 @@ TEST(IpmiDcmiMode, SudoProbeHasOneSecondTimeout) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kSudo);
   EXPECT_THAT(c->capabilities(), IsEmpty());
+  // sudo is set-user-ID: the process must not set NO_NEW_PRIVS.
+  EXPECT_TRUE(c->runs_set_user_id_programs());
   ASSERT_EQ(f.runner.commands.size(), 2u);
   EXPECT_THAT(f.runner.commands[1].argv,
               ElementsAre("sudo", "/usr/bin/ipmi-dcmi", "--get-system-power-statistics"));
@@ -401,6 +405,7 @@ TEST(IpmiDcmiMode, CommandStartingWithSudoSkipsTheSudoProbe) {
   ASSERT_EQ(f.runner.commands.size(), 2u);
   EXPECT_THAT(f.runner.commands[0].argv, ElementsAre("sudo", "ipmitool", "dcmi", "power", "reading"));
   EXPECT_EQ(f.runner.commands[1].uid, 0u);
+  EXPECT_TRUE(c->runs_set_user_id_programs());
   for (const auto& cmd : f.runner.commands) EXPECT_GT(cmd.timeout.count(), 0);
 }
 

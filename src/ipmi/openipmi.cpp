@@ -46,7 +46,9 @@ Result<std::unique_ptr<OpenIpmiDevice>> OpenIpmiDevice::open(int64_t dev_num, co
     if (last_err != ENOENT) {
       return Error::from_errno(last_err, "no IPMI device found on the host (" + last_path + ")");
     }
-    return Error(ErrorKind::kNotFound, "no IPMI device found on the host");
+    return Error(ErrorKind::kNotFound, "no IPMI device found on the host (tried " + candidates[0] + ", " +
+                                           candidates[1] + ", " + candidates[2] +
+                                           "; is the ipmi_devintf kernel module loaded?)");
   }
   logger.debug("IPMI device found", {{"path", found}});
 

@@ -40,7 +40,9 @@ TEST(OpenIpmiDevice, NoDevice) {
   auto dev = OpenIpmiDevice::open(0, {}, dir.root());
   ASSERT_FALSE(dev.ok());
   EXPECT_EQ(dev.error().kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(dev.error().message(), "no IPMI device found on the host");
+  EXPECT_EQ(dev.error().message(), "no IPMI device found on the host (tried " + dir.root() + "/ipmi0, " +
+                                       dir.root() + "/ipmi/0, " + dir.root() +
+                                       "/ipmidev/0; is the ipmi_devintf kernel module loaded?)");
 }
 
 TEST(OpenIpmiDevice, NotAnIpmiDeviceFailsToEnableEvents) {

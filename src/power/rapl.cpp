@@ -219,16 +219,25 @@ std::vector<RaplCollector::Reading> RaplCollector::read_energy(const std::vector
 
 std::vector<RaplCollector::Reading> RaplCollector::read_power_limits(const std::vector<RaplZone>& zones) {
   std::vector<Reading> readings;
+  std::optional<Error> failure;  // the first failure other than an absent file
   for (const RaplZone& zone : zones) {
     auto uw = read_rapl_power_limit(host_.fs(), zone);
-    if (uw) readings.push_back({&zone, static_cast<double>(*uw) / 1e6});
+    if (uw) {
+      readings.push_back({&zone, static_cast<double>(*uw) / 1e6});
+    } else if (uw.error().kind() != ErrorKind::kNotFound && !failure) {
+      failure = uw.error();
+    }
   }
   if (readings.empty() && !zones.empty()) {
-    if (!limit_failure_logged_) {
+    // Zones without constraint_* files are normal (AMD processors expose no power
+    // limits through powercap): nothing an operator must act on.
+    if (!failure) {
+      logger_.debug("No RAPL power limits: the zones have no constraint files");
+    } else if (!limit_failure_logged_) {
       limit_failure_logged_ = true;
-      logger_.error("Failed to update RAPL power limits", {{"err", "no RAPL power limits found"}});
+      logger_.error("Failed to update RAPL power limits", {{"err", *failure}});
     } else {
-      logger_.debug("Failed to update RAPL power limits", {{"err", "no RAPL power limits found"}});
+      logger_.debug("Failed to update RAPL power limits", {{"err", *failure}});
     }
   }
   return readings;

@@ -384,6 +384,40 @@ TEST(RaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {
   EXPECT_THAT(log, HasSubstr(kPowercap + "/intel-rapl:0/energy_uj"));
 }
 
+TEST(RaplCollector, ZonesWithoutConstraintFilesAreNormal) {
+  // As on AMD EPYC: energy counters, no power-limit constraints.
+  TempTree t;
+  t.zone("intel-rapl:0", "package-0", "1000000");
+  HostFs host("/proc", t.root(), "/c");
+  NoPrivileges privileges;
+  auto c = make(host, privileges, false);
+  ASSERT_NE(c, nullptr);
+  LogCapture capture(log::Level::kDebug);
+  MetricBatch batch;
+  ASSERT_TRUE(c->update(batch).ok());
+  EXPECT_THAT(render(batch), HasSubstr("ceems_rapl_package_joules_total"));
+  EXPECT_THAT(render(batch), Not(HasSubstr("power_limit")));
+  const std::string log = capture.text();
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
+  EXPECT_THAT(log, HasSubstr("level=DEBUG"));
+  EXPECT_THAT(log, HasSubstr("no constraint files"));
+}
+
+TEST(RaplCollector, UnreadableConstraintFilesAreAnError) {
+  TempTree t;
+  t.zone("intel-rapl:0", "package-0", "1000000");
+  t.write("class/powercap/intel-rapl:0/constraint_0_power_limit_uw", "lots\n");
+  HostFs host("/proc", t.root(), "/c");
+  NoPrivileges privileges;
+  auto c = make(host, privileges, false);
+  ASSERT_NE(c, nullptr);
+  LogCapture capture;
+  MetricBatch batch;
+  ASSERT_TRUE(c->update(batch).ok());
+  EXPECT_THAT(capture.text(), HasSubstr("level=ERROR"));
+  EXPECT_THAT(capture.text(), HasSubstr("Failed to update RAPL power limits"));
+}
+
 // ---- flags and factory ----
 
 TEST(RaplFactory, ZoneLabelFlag) {

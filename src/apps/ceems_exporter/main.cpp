@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "core/app.h"
 #include "core/command_runner.h"
@@ -18,6 +17,7 @@
 #include "exporter/build_info.h"
 #include "exporter/exporter_flags.h"
 #include "exporter/scrape.h"
+#include "exporter/startup_checks.h"
 #include "http/server.h"
 #include "http/server_flags.h"
 #include "slurm/alloy_targets.h"
@@ -48,6 +48,11 @@ int run(int argc, char** argv) {
   if (auto code = app::parse_command_line(flags, argc, argv, version_text(kProgram))) return *code;
   log::Logger logger;
   apply_disable_defaults(flags);
+  const FlagFindings findings = check_exporter_flags(flags);
+  for (const auto& e : findings.errors) logger.error("Invalid flag", {{"err", e}});
+  if (!findings.errors.empty()) return 1;
+  for (const auto& w : findings.warnings) logger.warn("Flag has no effect", {{"flag", w}});
+  for (const auto& n : findings.notes) logger.info("Flag accepted for compatibility", {{"flag", n}});
 
   std::string web_config = flags.get_string("web.config.file");
   if (!web_config.empty()) web_config = std::filesystem::absolute(web_config).string();
@@ -74,7 +79,8 @@ int run(int argc, char** argv) {
   CapabilityPrivileges privileges(logger.with("component", "security"));
 
   std::vector<NamedCollector> collectors;
-  std::set<std::string> keep_caps;
+  std::vector<CapabilityNeed> cap_needs;
+  bool runs_set_user_id_programs = false;
   std::vector<std::string> enabled;
   for (const CollectorInfo& c : collector_table()) {
     if (flags.get_bool(collector_flag(c.name))) enabled.emplace_back(c.name);
@@ -91,7 +97,10 @@ int run(int argc, char** argv) {
       logger.error("Couldn't create collector", {{"name", c.name}, {"err", created.error()}});
       return 1;
     }
-    for (auto& cap : (*created)->capabilities()) keep_caps.insert(cap);
+    if (auto caps = (*created)->capabilities(); !caps.empty()) {
+      cap_needs.push_back({std::string(c.name), std::move(caps)});
+    }
+    runs_set_user_id_programs = runs_set_user_id_programs || (*created)->runs_set_user_id_programs();
     collectors.push_back({std::string(c.name), std::move(*created)});
   }
 
@@ -104,7 +113,9 @@ int run(int argc, char** argv) {
     return 1;
   }
   if (*targets) {
-    for (auto& cap : (*targets)->capabilities()) keep_caps.insert(cap);
+    if (auto caps = (*targets)->capabilities(); !caps.empty()) {
+      cap_needs.push_back({"alloy-targets discoverer", std::move(caps)});
+    }
   }
 
   http::ServerOptions opts;
@@ -112,9 +123,11 @@ int run(int argc, char** argv) {
   opts.web_config_file = web_config;
   opts.systemd_socket = flags.get_bool("web.systemd-socket");
   opts.max_requests = static_cast<int>(flags.get_int("web.max-requests"));
-  if (auto st = http::apply_server_limit_flags(flags, opts); !st) {
-    logger.error("Invalid web server flag", {{"err", st.error()}});
-    return 1;
+  for (const auto& st : {http::check_listen_addresses(opts), http::apply_server_limit_flags(flags, opts)}) {
+    if (!st) {
+      logger.error("Invalid web server flag", {{"err", st.error()}});
+      return 1;
+    }
   }
   std::string telemetry_path = flags.get_string("web.telemetry-path");
   std::string targets_path = flags.get_string("web.targets-path");
@@ -145,9 +158,8 @@ int run(int argc, char** argv) {
         "unprivileged user");
   }
   if (flags.get_bool("security.drop-privileges")) {
-    DropOptions drop{flags.get_string("security.run-as-user"),
-                     std::vector<std::string>(keep_caps.begin(), keep_caps.end()),
-                     {}};
+    DropOptions drop{
+        flags.get_string("security.run-as-user"), std::move(cap_needs), {}, runs_set_user_id_programs};
     if (auto st = drop_privileges(drop, logger.with("component", "security")); !st) {
       logger.error("Failed to drop privileges", {{"err", st.error()}});
       return 1;

@@ -9,6 +9,7 @@
 #include "core/app.h"
 #include "core/flags.h"
 #include "core/log.h"
+#include "core/privileges.h"
 #include "exporter/build_info.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -95,7 +96,13 @@ int run(int argc, char** argv) {
         "redfish_config.targets or their networks under redfish_config.web.allowed_hosts to restrict it");
   }
   if (flags.get_bool("web.debug-server")) {
-    logger.info("The debug server has no equivalent in this build; --web.debug-server is ignored");
+    logger.warn("Flag has no effect",
+                {{"flag", "--web.debug-server has no effect: this implementation has no debug server"}});
+  }
+  if (const int64_t procs = flags.get_int("runtime.gomaxprocs"); procs < 0) {
+    logger.error("Invalid flag",
+                 {{"err", "--runtime.gomaxprocs=" + std::to_string(procs) + ": must be 0 or more"}});
+    return 1;
   }
 
   std::string web_config = flags.get_string("web.config.file");
@@ -123,13 +130,20 @@ int run(int argc, char** argv) {
   opts.systemd_socket = flags.get_bool("web.systemd-socket");
   opts.max_requests = 0;
   opts.worker_threads = kWorkerThreads;
-  if (auto st = http::apply_server_limit_flags(flags, opts); !st) {
-    logger.error("Invalid web server flag", {{"err", st.error()}});
-    return 1;
+  for (const auto& st : {http::check_listen_addresses(opts), http::apply_server_limit_flags(flags, opts)}) {
+    if (!st) {
+      logger.error("Invalid web server flag", {{"err", st.error()}});
+      return 1;
+    }
   }
   auto server = http::Server::create(opts, logger.with("component", "web"));
   if (!server) {
     logger.error("Invalid web configuration", {{"err", server.error()}});
+    return 1;
+  }
+  // The proxy needs no capability once its sockets and web config are open.
+  if (auto st = confine_process({}, logger.with("component", "security")); !st) {
+    logger.error("Failed to confine the process", {{"err", st.error()}});
     return 1;
   }
   std::shared_ptr<redfish_proxy::Proxy> shared_proxy = std::move(*proxy);
