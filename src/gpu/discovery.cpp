@@ -3,6 +3,7 @@
 // vGPU refresh reuses the same lookup and limits.
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,24 +65,46 @@ Result<std::string> run_tool(const std::string& path, std::string_view program,
   return std::move(out->output);
 }
 
-Result<std::vector<Device>> discover_vendor(const Vendor& v, CommandRunner& runner,
-                                            const log::Logger& logger) {
+// Logs its own failures: it alone knows whether the tool was installed and where.
+// An installed tool that fails (exit status, timeout, unreadable output) is a WARN
+// whatever --collector.gpu.type says, since the node then runs without GPU mapping
+// although the operator installed the tool; absence is only worth a WARN when the
+// vendor was forced.
+std::optional<std::vector<Device>> discover_vendor(const Vendor& v, bool forced, CommandRunner& runner,
+                                                   const log::Logger& logger) {
+  // The vendor is part of the logger's context, so that a repeat limit on WARN lines
+  // keeps NVIDIA's and AMD's failures apart.
+  const log::Logger vlog = logger.with("type", v.type);
   std::string missing;
   for (const Tool& t : v.tools) {
     auto path = locate(t.explicit_path, t.program);
     if (!path) {
       // A tool that is installed but fails is the vendor's answer; only absence
       // moves on to the next one.
-      if (path.error().kind() != ErrorKind::kNotFound) return path.error();
+      if (path.error().kind() != ErrorKind::kNotFound) {
+        vlog.warn("GPU tool cannot be used, no GPU mapping from it",
+                  {{"tool", t.program}, {"err", path.error()}});
+        return std::nullopt;
+      }
       missing += (missing.empty() ? "" : "; ") + path.error().message();
       continue;
     }
-    logger.debug("Running GPU tool", {{"type", v.type}, {"path", *path}});
+    vlog.debug("Running GPU tool", {{"path", *path}});
     auto out = run_tool(*path, t.program, t.args, runner);
-    if (!out) return out.error();
-    return t.parse(*out);
+    auto devices = out ? t.parse(*out) : Result<std::vector<Device>>(out.error());
+    if (!devices) {
+      vlog.warn("GPU tool failed, no GPU mapping from it", {{"path", *path}, {"err", devices.error()}});
+      return std::nullopt;
+    }
+    return std::move(devices).value();
   }
-  return Error(ErrorKind::kNotFound, missing);
+  if (forced) {
+    vlog.warn("GPU tool not installed", {{"err", missing}});
+  } else {
+    // Without --collector.gpu.type a missing vendor is the normal case on most nodes.
+    vlog.debug("GPU tool not installed", {{"err", missing}});
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -131,16 +154,8 @@ std::vector<Device> discover(const DiscoveryOptions& opts, CommandRunner& runner
   const bool forced = !opts.type.empty();
 
   for (const Vendor* v : order) {
-    auto devices = discover_vendor(*v, runner, logger);
-    if (!devices) {
-      // Without --collector.gpu.type a missing vendor is the normal case on most nodes.
-      if (forced) {
-        logger.warn("Failed to discover GPU devices", {{"type", v->type}, {"err", devices.error()}});
-      } else {
-        logger.debug("Failed to discover GPU devices", {{"type", v->type}, {"err", devices.error()}});
-      }
-      continue;
-    }
+    auto devices = discover_vendor(*v, forced, runner, logger);
+    if (!devices) continue;
     for (const Device& d : *devices) {
       if (!d.bus_id) {
         logger.debug("Failed to parse GPU bus id",

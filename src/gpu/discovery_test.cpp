@@ -1,8 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/filesystem.h"
@@ -86,15 +88,84 @@ TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
   EXPECT_THAT(logs.text(), HasSubstr("num_devs=2"));
 }
 
-TEST(Discover, NvidiaNonZeroExitFallsThroughToAmd) {
+TEST(Discover, NvidiaNonZeroExitWarnsWithPathAndFallsThroughToAmd) {
   FakeRunner runner;
-  runner.replies.emplace("--query", Error(ErrorKind::kIo, "nvidia-smi exited with status 9"));
+  runner.replies.emplace(
+      "--query",
+      Error(ErrorKind::kIo, "command \"" + kFakeTool + "\" exited with status 9: \"NVML: no driver\""));
   runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs;
   auto devs = discover(both_fake(), runner, log::Logger());
   EXPECT_EQ(devs.size(), 2U);
-  // Auto mode: a vendor that is absent is not worth a warning.
-  EXPECT_THAT(logs.text(), Not(HasSubstr("level=WARN")));
+  // Installed but failing is worth a warning even in auto mode: one line, naming
+  // the tool's path and what it said.
+  std::string text = logs.text();
+  ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;  // the WARN, then "found" for AMD
+  EXPECT_THAT(text, HasSubstr("level=WARN"));
+  EXPECT_THAT(text, HasSubstr("type=nvidia"));
+  EXPECT_THAT(text, HasSubstr("path=" + kFakeTool));
+  EXPECT_THAT(text, HasSubstr("exited with status 9"));
+  EXPECT_THAT(text, HasSubstr("NVML: no driver"));
+}
+
+TEST(Discover, InstalledToolFailuresWarnInAutoMode) {
+  const std::pair<const char*, Result<CommandOutput>> cases[] = {
+      {"timed out", Error(ErrorKind::kTimeout, "command \"nvidia-smi\" timed out after 10000 ms")},
+      {"not valid XML", CommandOutput{.output = "Unable to determine the device handle for GPU0000:10:00.0"}},
+      {"could not be executed", Error(ErrorKind::kNotFound, "command \"nvidia-smi\" could not be executed")},
+  };
+  for (const auto& [expected, reply] : cases) {
+    FakeRunner runner;
+    runner.replies.emplace("--query", reply);
+    LogCapture logs;
+    DiscoveryOptions opts{.nvidia_smi_path = kFakeTool, .rocm_smi_path = kTestData + "/no-such-rocm-smi"};
+    EXPECT_TRUE(discover(opts, runner, log::Logger()).empty());
+    std::string text = logs.text();
+    EXPECT_THAT(text, HasSubstr("level=WARN")) << expected;
+    EXPECT_THAT(text, HasSubstr(expected));
+    EXPECT_THAT(text, HasSubstr("path=" + kFakeTool)) << expected;
+  }
+}
+
+TEST(Discover, EachFailingVendorWarnsOnce) {
+  FakeRunner runner;
+  runner.replies.emplace("--query", CommandOutput{.output = "<oops"});
+  runner.replies.emplace("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
+  LogCapture logs;
+  EXPECT_TRUE(discover(both_fake(), runner, log::Logger()).empty());
+  std::string text = logs.text();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_THAT(text, HasSubstr("type=nvidia"));
+  EXPECT_THAT(text, HasSubstr("type=amd"));
+  EXPECT_THAT(text, HasSubstr("rocm-smi exited with status 2"));
+}
+
+TEST(Discover, NotInstalledIsDebugOnlyInAutoMode) {
+  FakeRunner runner;
+  DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi",
+                        .rocm_smi_path = kTestData + "/no-such-rocm-smi",
+                        .amd_smi_path = kTestData + "/no-such-amd-smi"};
+  {
+    LogCapture logs;
+    EXPECT_TRUE(discover(opts, runner, log::Logger()).empty());
+    EXPECT_EQ(logs.text(), "");
+  }
+  LogCapture logs(log::Level::kDebug);
+  EXPECT_TRUE(discover(opts, runner, log::Logger()).empty());
+  EXPECT_THAT(logs.text(), HasSubstr("level=DEBUG"));
+  EXPECT_THAT(logs.text(), HasSubstr("no-such-nvidia-smi"));
+  EXPECT_TRUE(runner.calls.empty());
+}
+
+TEST(Discover, RocmSmiMessageInsteadOfTableWarns) {
+  FakeRunner runner;
+  runner.replies.emplace(
+      "--showproductname",
+      CommandOutput{.output = "ERROR:root:Driver not initialized (amdgpu not found in modules)"});
+  LogCapture logs;
+  EXPECT_TRUE(discover(both_fake("amd"), runner, log::Logger()).empty());
+  EXPECT_THAT(logs.text(), HasSubstr("level=WARN"));
+  EXPECT_THAT(logs.text(), HasSubstr("amdgpu not found in modules"));
 }
 
 TEST(Discover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {

@@ -60,9 +60,18 @@ struct OrderMapEntry {
   std::string slurm_index;
   std::string smi_index;                   // position of the GPU in the tool output
   std::optional<std::string> instance_id;  // MIG GPU instance id
+  std::string text;                        // the entry as the operator wrote it, trimmed
 };
 Result<std::vector<OrderMapEntry>> parse_order_map(std::string_view text);
-void apply_order_map(std::vector<Device>& devices, std::span<const OrderMapEntry> map);
+
+// A map entry naming a GPU position or MIG instance that discovery did not find:
+// Slurm's ordinal then matches nothing and the job's GPU is reported as `/`.
+struct OrderMapMiss {
+  std::string entry;  // OrderMapEntry::text
+  std::string found;  // what discovery has instead, in words
+};
+// Re-indexes the devices; returns the entries that matched nothing, in map order.
+std::vector<OrderMapMiss> apply_order_map(std::vector<Device>& devices, std::span<const OrderMapEntry> map);
 
 // --collector.gpu.type, --collector.gpu.{nvidia,rocm,amd}-smi-path.
 void register_gpu_flags(FlagSet& flags);

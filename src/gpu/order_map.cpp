@@ -28,6 +28,27 @@ std::optional<std::string> canonical_index(std::string_view s) {
   return std::to_string(*n);
 }
 
+std::string gpu_name(const Device& d) {
+  return "GPU " + d.local_index + (d.uuid.empty() ? "" : " (" + d.uuid + ")");
+}
+
+std::string no_gpu_at(std::string_view position, const std::vector<Device>& devices) {
+  if (devices.empty()) return "no GPU was discovered";
+  std::string positions;
+  for (const Device& d : devices) positions += (positions.empty() ? "" : ",") + d.local_index;
+  return "no GPU at position " + std::string(position) + "; GPUs discovered at positions " + positions;
+}
+
+std::string instances_of(const Device& d) {
+  if (d.mig_instances.empty()) {
+    return gpu_name(d) + (d.mig_enabled ? " has no MIG instances" : " is not MIG-enabled");
+  }
+  std::string ids;
+  for (const MigInstance& m : d.mig_instances)
+    ids += (ids.empty() ? "" : ",") + std::to_string(m.gpu_inst_id);
+  return gpu_name(d) + " has MIG GPU instance ids " + ids;
+}
+
 }  // namespace
 
 Result<std::vector<OrderMapEntry>> parse_order_map(std::string_view text) {
@@ -45,7 +66,7 @@ Result<std::vector<OrderMapEntry>> parse_order_map(std::string_view text) {
     if (target.size() > 2) return bad_entry(entry, "smi index has more than one '.'");
     auto smi = canonical_index(target[0]);
     if (!smi) return bad_entry(entry, "smi index is not a non-negative integer");
-    OrderMapEntry e{.slurm_index = *slurm, .smi_index = *smi};
+    OrderMapEntry e{.slurm_index = *slurm, .smi_index = *smi, .text = std::string(entry)};
     if (target.size() == 2) {
       auto gi = canonical_index(target[1]);
       if (!gi) return bad_entry(entry, "GPU instance id is not a non-negative integer");
@@ -58,22 +79,35 @@ Result<std::vector<OrderMapEntry>> parse_order_map(std::string_view text) {
   return out;
 }
 
-void apply_order_map(std::vector<Device>& devices, std::span<const OrderMapEntry> map) {
+std::vector<OrderMapMiss> apply_order_map(std::vector<Device>& devices, std::span<const OrderMapEntry> map) {
+  std::vector<OrderMapMiss> misses;
   for (const OrderMapEntry& e : map) {
+    const Device* at_position = nullptr;
+    bool matched = false;
     for (Device& d : devices) {
       if (d.local_index != e.smi_index) continue;
+      at_position = &d;
       if (!e.instance_id) {
         d.global_index = e.slurm_index;
+        matched = true;
         continue;
       }
       for (MigInstance& inst : d.mig_instances) {
         if (std::to_string(inst.gpu_inst_id) == *e.instance_id) {
           inst.global_index = e.slurm_index;
+          matched = true;
           break;
         }
       }
     }
+    if (matched) continue;
+    if (at_position == nullptr) {
+      misses.push_back({e.text, no_gpu_at(e.smi_index, devices)});
+    } else {
+      misses.push_back({e.text, instances_of(*at_position)});
+    }
   }
+  return misses;
 }
 
 }  // namespace ceems::gpu

@@ -116,7 +116,10 @@ TEST(ApplyOrderMap, E2eExample) {
                               full_gpu("6", "10"),        full_gpu("7", "11")};
   auto map = parse_order_map("0:0,1:1,2:4,3:5,4:2.1,5:2.5,6:2.13,7:3.1,8:3.5,9:3.13,10:6,11:7");
   ASSERT_TRUE(map.ok());
-  apply_order_map(devs, *map);
+  auto misses = apply_order_map(devs, *map);
+  ASSERT_EQ(misses.size(), 1U);
+  EXPECT_EQ(misses[0].entry, "9:3.13");
+  EXPECT_EQ(misses[0].found, "GPU 3 has MIG GPU instance ids 1,5,6");
   EXPECT_EQ(devs[0].global_index, "0");
   EXPECT_EQ(devs[1].global_index, "1");
   EXPECT_EQ(devs[4].global_index, "2");
@@ -138,15 +141,57 @@ TEST(ApplyOrderMap, FirstMatchingInstanceOnlyAndUnknownTargetsIgnored) {
   std::vector<Device> devs = {mig_gpu("0", {7, 7}, 0), full_gpu("1", "2")};
   auto map = parse_order_map("5:0.7,6:9,7:1.3");
   ASSERT_TRUE(map.ok());
-  apply_order_map(devs, *map);
+  auto misses = apply_order_map(devs, *map);
   EXPECT_EQ(devs[0].mig_instances[0].global_index, "5");
   EXPECT_EQ(devs[0].mig_instances[1].global_index, "1");
   EXPECT_EQ(devs[1].global_index, "2");  // 1.3: GPU1 has no instances
+  ASSERT_EQ(misses.size(), 2U);
+  EXPECT_EQ(misses[0].entry, "6:9");
+  EXPECT_EQ(misses[1].entry, "7:1.3");
+}
+
+TEST(ApplyOrderMap, SeedExampleOnANodeWithoutThoseInstancesNamesEachMiss) {
+  // The seed's map on a node whose GPU0 has GIs 1,2 and GPU1 is whole.
+  std::vector<Device> devs = {mig_gpu("0", {1, 2}, 0), full_gpu("1", "2")};
+  devs[0].uuid = "GPU-aaaa";
+  auto map = parse_order_map("0:1, 1:0.3 ,2:0.4,3:0.5,4:0.6,5:0.1");
+  ASSERT_TRUE(map.ok());
+  auto misses = apply_order_map(devs, *map);
+  ASSERT_EQ(misses.size(), 4U);
+  EXPECT_EQ(misses[0].entry, "1:0.3");
+  EXPECT_EQ(misses[0].found, "GPU 0 (GPU-aaaa) has MIG GPU instance ids 1,2");
+  EXPECT_EQ(misses[3].entry, "4:0.6");
+  EXPECT_EQ(devs[0].mig_instances[0].global_index, "5");
+}
+
+TEST(ApplyOrderMap, MissesNameWhatDiscoveryFound) {
+  std::vector<Device> devs = {full_gpu("0", "0"), full_gpu("1", "1")};
+  devs[1].uuid = "GPU-bbbb";
+  auto map = parse_order_map("0:1,1:00,2:7,3:1.3");
+  ASSERT_TRUE(map.ok());
+  auto misses = apply_order_map(devs, *map);
+  ASSERT_EQ(misses.size(), 2U);
+  EXPECT_EQ(misses[0].entry, "2:7");
+  EXPECT_EQ(misses[0].found, "no GPU at position 7; GPUs discovered at positions 0,1");
+  EXPECT_EQ(misses[1].entry, "3:1.3");
+  EXPECT_EQ(misses[1].found, "GPU 1 (GPU-bbbb) is not MIG-enabled");
+
+  std::vector<Device> none;
+  auto all = apply_order_map(none, *map);
+  ASSERT_EQ(all.size(), 4U);
+  EXPECT_EQ(all[1].entry, "1:00");  // as written, not canonicalised
+  EXPECT_EQ(all[1].found, "no GPU was discovered");
+
+  std::vector<Device> mig_without_instances = {full_gpu("0", "")};
+  mig_without_instances[0].mig_enabled = true;
+  auto m = apply_order_map(mig_without_instances, *parse_order_map("0:0.1"));
+  ASSERT_EQ(m.size(), 1U);
+  EXPECT_EQ(m[0].found, "GPU 0 has no MIG instances");
 }
 
 TEST(ApplyOrderMap, EmptyMapChangesNothing) {
   std::vector<Device> devs = {full_gpu("0", "0")};
-  apply_order_map(devs, {});
+  EXPECT_TRUE(apply_order_map(devs, {}).empty());
   EXPECT_EQ(devs[0].global_index, "0");
 }
 

@@ -59,6 +59,18 @@ TEST(ParseRocmSmiCsv, EmptyAndHeaderOnlyAreEmptySuccess) {
   EXPECT_TRUE(h->empty());
 }
 
+TEST(ParseRocmSmiCsv, TextWithoutTableIsAnErrorQuotingIt) {
+  auto r = parse_rocm_smi_csv("\nWARNING: No AMD GPUs specified\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kInvalid);
+  EXPECT_NE(r.error().message().find("\"WARNING: No AMD GPUs specified\""), std::string::npos)
+      << r.error().message();
+  // A control byte in the message is not copied into the log line.
+  auto c = parse_rocm_smi_csv("bad\x1b[0m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message().find('\x1b'), std::string::npos);
+}
+
 TEST(ParseRocmSmiCsv, IndexWithoutCardPrefixKept) {
   auto r = parse_rocm_smi_csv("7,s,0000:01:00.0,n,m,v,k");
   ASSERT_TRUE(r.ok());

@@ -1,6 +1,7 @@
 #include "slurm/slurm_collector.h"
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -52,6 +53,19 @@ struct JobEntry {
   SteadyTime last_scan{};
 };
 
+// The Slurm ordinals the GPUs answer to after the order map, for log lines.
+std::string known_gpu_ordinals(const std::vector<gpu::Device>& gpus) {
+  std::string out;
+  auto add = [&out](const std::string& o) {
+    if (!o.empty()) out += (out.empty() ? "" : ",") + o;
+  };
+  for (const auto& d : gpus) {
+    for (const auto& m : d.mig_instances) add(m.global_index);
+    add(d.global_index);
+  }
+  return out;
+}
+
 class SlurmCollector final : public Collector {
  public:
   SlurmCollector(const CollectorContext& ctx, units::UnitPipeline pipeline, std::vector<gpu::Device> gpus,
@@ -62,7 +76,8 @@ class SlurmCollector final : public Collector {
         logger_(ctx.logger),
         pipeline_(std::move(pipeline)),
         gpus_(std::move(gpus)),
-        job_map_dir_(std::move(job_map_dir)) {}
+        job_map_dir_(std::move(job_map_dir)),
+        gpu_ordinals_(known_gpu_ordinals(gpus_)) {}
 
   Status update(MetricBatch& out) override {
     auto units = pipeline_.units();
@@ -158,7 +173,21 @@ class SlurmCollector final : public Collector {
     if (!st) logger_.error("Failed to read job environments", {{"err", st.error()}});
   }
 
-  void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) const {
+  // Once per ordinal: the job keeps its ordinals, and so would the log line on every
+  // scrape. The set is bounded because ordinals come from job environments.
+  void warn_unmatched_ordinal(const std::string& ordinal, const std::string& job) {
+    constexpr size_t kMaxWarned = 64;
+    if (warned_ordinals_.size() >= kMaxWarned || !warned_ordinals_.insert(ordinal).second) return;
+    // The ordinal is the logger's context so that a repeat limit on WARN lines keeps
+    // distinct ordinals apart.
+    logger_.with("ordinal", ordinal)
+        .warn("Slurm GPU ordinal matches no discovered GPU, reported with gpuuuid=\"/\"",
+              {{"jobid", job},
+               {"discovered_ordinals", gpu_ordinals_},
+               {"hint", "check --collector.slurm.gpu-order-map"}});
+  }
+
+  void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) {
     MetricFamily& fam = out.family(kGpuFlag);
     std::string hindex;
     std::string gpuuuid;
@@ -185,6 +214,7 @@ class SlurmCollector final : public Collector {
             break;
           }
         }
+        if (!matched) warn_unmatched_ordinal(ordinal, u.id);
         hindex = hostname_ + "/gpu-" + ordinal;
         fam.add({"slurm", hostname_, u.uuid, ordinal, hindex, gpuuuid}, value);
       }
@@ -199,6 +229,8 @@ class SlurmCollector final : public Collector {
   std::vector<gpu::Device> gpus_;
   std::string job_map_dir_;
   std::unordered_map<std::string, JobEntry> jobs_;
+  std::string gpu_ordinals_;
+  std::set<std::string> warned_ordinals_;
 };
 
 void add_alias(FlagSet& flags, std::string_view name, std::string_view target, const std::string& help) {
@@ -210,6 +242,25 @@ void add_alias(FlagSet& flags, std::string_view name, std::string_view target, c
   alias.hidden = true;
   alias.alias_of = std::string(target);
   flags.add(std::move(alias));
+}
+
+// Once, at start-up: the map is applied once. Without any GPU the discovery's own
+// log line says why, and one line stands for all entries.
+void warn_order_map_misses(const std::vector<gpu::OrderMapMiss>& misses, const std::vector<gpu::Device>& gpus,
+                           const log::Logger& logger) {
+  if (misses.empty()) return;
+  if (gpus.empty()) {
+    logger.warn("GPU order map given but no GPU was discovered, jobs get no GPU mapping",
+                {{"flag", "--" + std::string(kOrderMapFlag)}});
+    return;
+  }
+  // The entry is the logger's context: each is a problem of its own for a repeat
+  // limit on WARN lines.
+  for (const auto& m : misses) {
+    logger.with("entry", m.entry)
+        .warn("GPU order map entry names a GPU that discovery did not find, the entry has no effect",
+              {{"found", m.found}});
+  }
 }
 
 }  // namespace
@@ -256,7 +307,7 @@ Result<std::unique_ptr<Collector>> make_slurm_collector(const CollectorContext& 
   if (!pipeline) return pipeline.error();
 
   auto gpus = gpu::discover(gpu::discovery_options(flags), ctx.runner, ctx.logger);
-  if (!order_map->empty()) gpu::apply_order_map(gpus, *order_map);
+  if (!order_map->empty()) warn_order_map_misses(gpu::apply_order_map(gpus, *order_map), gpus, ctx.logger);
 
   // The prolog creates the directory with the first GPU job, so it may not exist yet.
   std::string job_map_dir = flags.get_string(kJobMapFlag);

@@ -194,6 +194,63 @@ TEST_F(SlurmCollectorTest, MalformedOrderMapIsAStartUpError) {
   EXPECT_NE(c.error().message().find("\"x\""), std::string::npos) << c.error().message();
 }
 
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(SlurmCollectorTest, OrderMapEntryDiscoveryDidNotFindIsWarnedAtStartUp) {
+  test_support::LogCapture logs;
+  auto args = gpu_args();
+  args.push_back("--collector.slurm.gpu-order-map=0:1,1:0,2:0.3,3:9");
+  auto c = make(args);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  std::string text = logs.text();
+  EXPECT_EQ(count(text, "level=WARN"), 2U) << text;
+  EXPECT_NE(text.find("entry=2:0.3"), std::string::npos) << text;
+  EXPECT_NE(text.find("GPU 0 (GPU-aaaa) is not MIG-enabled"), std::string::npos) << text;
+  EXPECT_NE(text.find("entry=3:9"), std::string::npos) << text;
+  EXPECT_NE(text.find("no GPU at position 9; GPUs discovered at positions 0,1"), std::string::npos) << text;
+
+  // The scrapes add nothing for the map; job 7's ordinal 1 is GPU 0 now.
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_NE(render(out).find("gpuuuid=\"GPU-aaaa/\",hindex=\"node1/gpu-1\""), std::string::npos)
+      << render(out);
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_EQ(count(logs.text(), "level=WARN"), 2U) << logs.text();
+}
+
+TEST_F(SlurmCollectorTest, OrderMapWithoutAnyGpuIsOneWarning) {
+  test_support::LogCapture logs;
+  auto c = make({"--collector.gpu.type=amd", "--collector.gpu.rocm-smi-path=" + t_.path("smi/missing"),
+                 "--collector.gpu.amd-smi-path=" + t_.path("smi/missing"),
+                 "--collector.slurm.gpu-order-map=0:1,1:0.3,2:0.4"});
+  ASSERT_TRUE(c.ok());
+  std::string text = logs.text();
+  EXPECT_EQ(count(text, "GPU order map"), 1U) << text;
+  EXPECT_NE(text.find("no GPU was discovered"), std::string::npos) << text;
+}
+
+TEST_F(SlurmCollectorTest, OrdinalMatchingNoGpuIsWarnedOncePerOrdinal) {
+  add_job("9", 300, "SLURM_JOB_ID=9\0SLURM_JOB_GPUS=4,1\0"s);
+  test_support::LogCapture logs;
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  MetricBatch out;
+  ASSERT_TRUE((*c)->update(out).ok());
+  EXPECT_NE(render(out).find("gpuuuid=\"/\",hindex=\"node1/gpu-4\""), std::string::npos) << render(out);
+  out.clear();
+  ASSERT_TRUE((*c)->update(out).ok());
+  std::string text = logs.text();
+  EXPECT_EQ(count(text, "level=WARN"), 1U) << text;
+  EXPECT_NE(text.find("ordinal=4"), std::string::npos) << text;
+  EXPECT_NE(text.find("jobid=9"), std::string::npos) << text;
+  EXPECT_NE(text.find("discovered_ordinals=0,1"), std::string::npos) << text;
+}
+
 TEST_F(SlurmCollectorTest, DeprecatedAliasesStillWork) {
   auto c = make({"--collector.slurm.swap.memory.metrics", "--collector.slurm.psi.metrics"});
   ASSERT_TRUE(c.ok());
