@@ -62,8 +62,12 @@ Result<InstanceProps> parse_instance_xml(std::string_view xml) {
                    std::to_string(parsed.offset) + ")");
   }
   pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != "domain") {
-    return invalid("root element is <" + std::string(root.name()) + ">, expected <domain>");
+  const std::string_view root_name = root.name();
+  if (root_name == "domstatus") {
+    root = root.child("domain");
+    if (!root) return invalid("<domstatus> has no <domain>");
+  } else if (root_name != "domain") {
+    return invalid("root element is <" + std::string(root_name) + ">, expected <domain> or <domstatus>");
   }
   InstanceProps props;
   props.uuid = std::string(trim(root.child("uuid").text().as_string()));

@@ -1,6 +1,9 @@
-// The parts of a libvirt domain definition (<xml-dir>/<instance>.xml) that the
-// libvirt collector needs (spec 12): the domain UUID and the host devices handed
-// to the guest, and how those devices map onto the GPU inventory.
+// The parts of a libvirt domain XML that the libvirt collector needs (spec 12):
+// the domain UUID and the host devices handed to the guest, and how those
+// devices map onto the GPU inventory. The XML is either the persistent
+// definition (<xml-dir>/<instance>.xml, root <domain>) or the status file of a
+// running domain (<runtime-xml-dir>/<instance>.xml, root <domstatus> holding the
+// live <domain>); OpenStack Nova hosts may have only the latter.
 #pragma once
 
 #include <optional>
@@ -24,12 +27,15 @@ struct HostDevice {
 };
 
 struct InstanceProps {
-  std::string uuid;                  // /domain/uuid
+  std::string uuid;                  // domain/uuid
   std::vector<HostDevice> hostdevs;  // pci and mdev hostdevs, in document order
 };
 
-// Errors (kInvalid) for malformed XML, a root element other than <domain> and a
-// missing or empty <uuid>; the caller adds the file name.
+// Accepts a <domain> root, or a <domstatus> root whose first <domain> child is
+// the definition (the status file's own <devices> list aliases, not hostdevs,
+// and is not read). Errors (kInvalid) for malformed XML, any other root, a
+// <domstatus> without <domain> and a missing or empty <uuid>; the caller adds
+// the file name.
 Result<InstanceProps> parse_instance_xml(std::string_view xml);
 
 // The GPU ordinals (global indices) of an instance, one per matched host device in

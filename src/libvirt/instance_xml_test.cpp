@@ -57,6 +57,54 @@ TEST(ParseInstanceXml, OtherRootElementIsAnError) {
   auto p = parse_instance_xml("<network><uuid>abc</uuid></network>");
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.error().message(), HasSubstr("<network>"));
+  EXPECT_THAT(p.error().message(), HasSubstr("expected <domain> or <domstatus>"));
+}
+
+// libvirt's status file of a running domain: its own <devices> holds aliases,
+// and a hostdev's second <address> is where the guest sees it.
+std::string domstatus(const std::string& domain_xml) {
+  return "<domstatus state='running' reason='booted' pid='1234'>\n"
+         "  <taint flag='high-privileges'/>\n"
+         "  <monitor path='/var/lib/libvirt/qemu/domain-1-instance-0000000a/monitor.sock' type='unix'/>\n"
+         "  <devices><device alias='hostdev0'/><device alias='hostdev1'/></devices>\n"
+         "  <uuid>not-the-domain-uuid</uuid>\n" +
+         domain_xml + "</domstatus>\n";
+}
+
+TEST(ParseInstanceXml, DomstatusWrapsTheLiveDomain) {
+  const std::string live =
+      "<domain type='kvm' id='1'>\n<name>instance-0000000a</name>\n"
+      "<uuid>c5a1f0e2-7d3b-4f6a-9e8d-0123456789ab</uuid>\n<devices>\n"
+      "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/>"
+      "<source><address domain='0x0000' bus='0x21' slot='0x00' function='0x0'/></source>"
+      "<alias name='hostdev0'/>"
+      "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></hostdev>\n" +
+      mdev("c0ffee00-0000-4000-8000-000000000009") + "</devices>\n</domain>\n";
+  auto p = parse_instance_xml(domstatus(live));
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(p->uuid, "c5a1f0e2-7d3b-4f6a-9e8d-0123456789ab");
+  ASSERT_EQ(p->hostdevs.size(), 2U);
+  EXPECT_EQ(p->hostdevs[0].kind, HostDevice::Kind::kPci);
+  // The host address from <source>, not the guest address after <alias>.
+  EXPECT_EQ(p->hostdevs[0].bus_id, (gpu::BusId{.domain = 0, .bus = 0x21, .device = 0, .function = 0}));
+  EXPECT_EQ(p->hostdevs[1].mdev_uuid, "c0ffee00-0000-4000-8000-000000000009");
+}
+
+TEST(ParseInstanceXml, DomstatusWithoutDomainOrUuidIsAnError) {
+  auto p = parse_instance_xml(domstatus(""));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().kind(), ErrorKind::kInvalid);
+  EXPECT_THAT(p.error().message(), HasSubstr("<domstatus> has no <domain>"));
+
+  // The <uuid> beside <domain> is not the domain's.
+  p = parse_instance_xml(domstatus("<domain type='kvm' id='1'><name>instance-0000000a</name></domain>"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.error().message(), HasSubstr("no <uuid>"));
+
+  // Only a top-level <domstatus> unwraps.
+  p = parse_instance_xml("<domain><domstatus><domain><uuid>x</uuid></domain></domstatus></domain>");
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.error().message(), HasSubstr("no <uuid>"));
 }
 
 TEST(ParseInstanceXml, PciPassthroughAddresses) {

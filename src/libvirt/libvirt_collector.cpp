@@ -1,6 +1,7 @@
 #include "libvirt/libvirt_collector.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -22,6 +23,7 @@ constexpr std::string_view kSwapFlag = "collector.libvirt.swap-memory-metrics";
 constexpr std::string_view kPsiFlag = "collector.libvirt.psi-metrics";
 constexpr std::string_view kBlkioFlag = "collector.libvirt.blkio-metrics";
 constexpr std::string_view kXmlDirFlag = "collector.libvirt.xml-dir";
+constexpr std::string_view kRuntimeXmlDirFlag = "collector.libvirt.runtime-xml-dir";
 
 // The whole cache is dropped this often so that GPUs attached by a flavour resize
 // (same instance name, new XML) show up.
@@ -77,10 +79,19 @@ Result<InstanceProps> props_from(const Result<std::string>& text, const std::str
   return props;
 }
 
+// One instance's properties and where they came from.
+struct Lookup {
+  Result<InstanceProps> props = Error(ErrorKind::kIo, "not read");
+  std::string path;                    // the file props (or its error) came from
+  std::optional<Error> runtime_error;  // the status file could not be used: the definition was read
+  bool runtime_missing = false;        // ... because there was none
+};
+
 class LibvirtCollector final : public Collector {
  public:
   LibvirtCollector(const CollectorContext& ctx, units::UnitPipeline pipeline, std::vector<gpu::Device> gpus,
-                   gpu::DiscoveryOptions gpu_opts, std::string xml_dir, Clock clock)
+                   gpu::DiscoveryOptions gpu_opts, std::string xml_dir, std::string runtime_xml_dir,
+                   Clock clock)
       : host_(ctx.host),
         runner_(ctx.runner),
         privileges_(ctx.privileges),
@@ -92,6 +103,7 @@ class LibvirtCollector final : public Collector {
         vgpu_activated_(
             std::any_of(gpus_.begin(), gpus_.end(), [](const auto& d) { return d.vgpu_enabled; })),
         xml_dir_(std::move(xml_dir)),
+        runtime_xml_dir_(std::move(runtime_xml_dir)),
         clock_(std::move(clock)),
         last_reset_(clock_()) {}
 
@@ -155,41 +167,79 @@ class LibvirtCollector final : public Collector {
         logger_.error("Failed to update vGPU mdev information", {{"err", st.error()}});
       }
     }
-    std::vector<Result<std::string>> texts;
-    texts.reserve(ids.size());
-    // One privileged thread for all the files of this scrape.
+    std::vector<Lookup> lookups;
+    lookups.reserve(ids.size());
+    // One privileged thread for all the files of this scrape; both directories
+    // are root-only on most hosts.
     Status st = privileges_.run_with("libvirt_read_instance_xml", kXmlCaps, [&]() -> Status {
-      for (const auto& id : ids) texts.push_back(host_.fs().read_file(xml_path(id)));
+      for (const auto& id : ids) lookups.push_back(lookup(id));
       return Status::Ok();
     });
     if (!st) logger_.error("Failed to read instance XML files", {{"err", st.error()}});
+    // run_with can fail before the reads ran.
+    for (size_t i = lookups.size(); i < ids.size(); ++i) {
+      Lookup& l = lookups.emplace_back();
+      l.path = xml_path(ids[i]);
+      l.props = Error(ErrorKind::kIo, "instance XML " + l.path + " not read");
+    }
 
     for (size_t i = 0; i < ids.size(); ++i) {
       InstanceEntry& e = cache_[ids[i]];
       e = InstanceEntry{};
       e.seen = true;
       e.loaded = now;
-      Result<InstanceProps> props =
-          i < texts.size() ? props_from(texts[i], xml_path(ids[i]))
-                           : Result<InstanceProps>(
-                                 Error(ErrorKind::kIo, "instance XML " + xml_path(ids[i]) + " not read"));
+      Lookup& l = lookups[i];
+      Result<InstanceProps>& props = l.props;
+      // In the logger context, so that repeated-line limiting counts instances apart.
+      const log::Logger ilog = logger_.with("instance", ids[i]);
+      if (l.runtime_error && props) {
+        if (l.runtime_missing) {
+          ilog.debug("No runtime instance XML, read the definition", {{"err", *l.runtime_error}});
+        } else {
+          ilog.warn("Unusable runtime instance XML, read the definition instead",
+                    {{"err", *l.runtime_error}});
+        }
+      }
       if (!props) {
         e.failed = true;
         const Error& err = props.error();
         // A domain without a definition file fails the same way on every retry.
         if (retry[i]) {
-          logger_.debug("Failed to get instance properties", {{"instance", ids[i]}, {"err", err}});
+          ilog.debug("Failed to get instance properties", {{"err", err}});
         } else {
-          logger_.error("Failed to get instance properties", {{"instance", ids[i]}, {"err", err}});
+          ilog.error("Failed to get instance properties", {{"err", err}});
         }
         continue;
       }
+      ilog.debug("Read instance properties", {{"path", l.path}, {"uuid", props->uuid}});
       e.uuid = std::move(props->uuid);
       if (!gpus_.empty()) e.ordinals = gpu_ordinals(*props, gpus_);
     }
   }
 
+  // The running domain's status file first: it is the live definition (devices
+  // hot-plugged since the start are in it, not in the persistent one), and the
+  // only one on hosts where Nova keeps no file in the xml-dir. Runs privileged.
+  Lookup lookup(const std::string& id) const {
+    Lookup l;
+    if (!runtime_xml_dir_.empty()) {
+      l.path = runtime_path(id);
+      l.props = props_from(host_.fs().read_file(l.path), l.path);
+      if (l.props) return l;
+      l.runtime_error = l.props.error();
+      l.runtime_missing = l.runtime_error->kind() == ErrorKind::kNotFound;
+    }
+    l.path = xml_path(id);
+    l.props = props_from(host_.fs().read_file(l.path), l.path);
+    if (!l.props && l.runtime_error) {
+      // Both say where the instance was looked for, and why neither file served.
+      l.props = Error(l.props.error().kind(), l.props.error().message() + "; " + l.runtime_error->message());
+    }
+    return l;
+  }
+
   std::string xml_path(const std::string& id) const { return xml_dir_ + "/" + id + ".xml"; }
+  std::string runtime_path(const std::string& id) const { return runtime_xml_dir_ + "/" + id + ".xml"; }
 
   void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) const {
     MetricFamily& fam = out.family(kGpuFlag);
@@ -224,6 +274,7 @@ class LibvirtCollector final : public Collector {
   gpu::DiscoveryOptions gpu_opts_;
   bool vgpu_activated_;
   std::string xml_dir_;
+  std::string runtime_xml_dir_;  // empty: not looked in
   Clock clock_;
   TimePoint last_reset_;
   std::unordered_map<std::string, InstanceEntry> cache_;
@@ -237,6 +288,11 @@ void register_libvirt_flags(FlagSet& flags) {
   flags.add_bool(std::string(kPsiFlag), "Enables collection of PSI metrics (default: disabled)");
   flags.add_string(std::string(kXmlDirFlag), "Directory containing XML files of instances",
                    "/etc/libvirt/qemu",
+                   /*hidden=*/true);
+  flags.add_string(std::string(kRuntimeXmlDirFlag),
+                   "Directory containing status XML files of running instances, read before "
+                   "--collector.libvirt.xml-dir (empty: not read)",
+                   "/run/libvirt/qemu",
                    /*hidden=*/true);
 }
 
@@ -258,9 +314,11 @@ Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext
   auto gpus = gpu::discover(gpu_opts, ctx.runner, ctx.logger);
 
   std::string xml_dir = flags.get_string(kXmlDirFlag);
-  ctx.logger.info("instance XML directory", {{"dir", xml_dir}});
-  return std::unique_ptr<Collector>(std::make_unique<LibvirtCollector>(
-      ctx, std::move(*pipeline), std::move(gpus), std::move(gpu_opts), std::move(xml_dir), std::move(clock)));
+  std::string runtime_xml_dir = flags.get_string(kRuntimeXmlDirFlag);
+  ctx.logger.info("instance XML directories", {{"dir", xml_dir}, {"runtime_dir", runtime_xml_dir}});
+  return std::unique_ptr<Collector>(
+      std::make_unique<LibvirtCollector>(ctx, std::move(*pipeline), std::move(gpus), std::move(gpu_opts),
+                                         std::move(xml_dir), std::move(runtime_xml_dir), std::move(clock)));
 }
 
 }  // namespace ceems::libvirt

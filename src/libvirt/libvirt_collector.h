@@ -1,6 +1,7 @@
 // The `libvirt` collector (spec 12): QEMU/KVM domains started by libvirt as
 // compute units, labelled with their domain UUID, with cgroup stats, the GPU ->
-// instance mapping read from the instance XML, and the RDMA sub-collector.
+// instance mapping read from the instance XML (libvirt's status file of the
+// running domain, else its persistent definition), and the RDMA sub-collector.
 #pragma once
 
 #include <chrono>
@@ -14,7 +15,7 @@
 namespace ceems::libvirt {
 
 // --collector.libvirt.{swap-memory-metrics,psi-metrics,blkio-metrics} and the
-// hidden --collector.libvirt.xml-dir.
+// hidden --collector.libvirt.{xml-dir,runtime-xml-dir}.
 void register_libvirt_flags(FlagSet& flags);
 
 Result<std::unique_ptr<Collector>> make_libvirt_collector(const CollectorContext& ctx);

@@ -24,17 +24,20 @@ using test_support::TempTree;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Counts instance XML reads, and can run a hook on each (to remove a VM mid-scrape).
+// Counts instance XML reads (attempts included) in the runtime directory and
+// elsewhere, and can run a hook on each (to remove a VM mid-scrape).
 class CountingFs : public Filesystem {
  public:
   Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
     if (path.ends_with(".xml")) {
-      ++xml_reads;
+      ++(!runtime_dir.empty() && path.starts_with(runtime_dir + "/") ? runtime_reads : xml_reads);
       if (on_xml_read) on_xml_read(path);
     }
     return Filesystem::read_file(path, max_bytes);
   }
+  std::string runtime_dir;
   mutable std::atomic<int> xml_reads{0};
+  mutable std::atomic<int> runtime_reads{0};
   std::function<void(const std::string&)> on_xml_read;
 };
 
@@ -113,6 +116,25 @@ enum class Layout { kV1Systemd, kV1Libvirt, kV2Systemd, kV2Libvirt };
 const std::string kUuid1 = "0a1b2c3d-0000-4000-8000-000000000001";
 const std::string kUuid2 = "0a1b2c3d-0000-4000-8000-000000000002";
 const std::string kUuidA = "0a1b2c3d-0000-4000-8000-00000000000a";
+const std::string kUuidD = "0a1b2c3d-0000-4000-8000-00000000000d";
+
+// A status file as libvirt writes it for a running domain, with a PCI hostdev
+// at host address 0000:<bus>:00.0 unless bus is empty.
+std::string runtime_xml(const std::string& name, const std::string& uuid, const std::string& bus = "") {
+  std::string hostdev;
+  if (!bus.empty()) {
+    hostdev =
+        "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/><source>"
+        "<address domain='0x0000' bus='" +
+        bus +
+        "' slot='0x00' function='0x0'/></source><alias name='hostdev0'/>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x06' function='0x0'/></hostdev>";
+  }
+  return "<domstatus state='running' reason='booted' pid='4321'>\n"
+         "  <devices><device alias='hostdev0'/></devices>\n"
+         "  <domain type='kvm' id='3'><name>" +
+         name + "</name><uuid>" + uuid + "</uuid><devices>" + hostdev + "</devices></domain>\n</domstatus>\n";
+}
 
 std::string cpu_user_line(const std::string& uuid, const std::string& value) {
   return "ceems_compute_unit_cpu_user_seconds_total{hostname=\"node1\",manager=\"libvirt\",uuid=\"" + uuid +
@@ -133,6 +155,8 @@ class LibvirtCollectorTest : public ::testing::Test {
     t_.write("proc/meminfo", "MemTotal:       16384000 kB\nSwapTotal:             0 kB\n");
     t_.write("proc/diskstats", "   8       0 sda 1 0 8 0 1 0 8 0 0 0 0 0 0 0 0 0 0\n");
     std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/qemu", t_.path("qemu"));
+    std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/runtime", t_.path("run"));
+    fs_.runtime_dir = t_.path("run");
   }
 
   // The root cgroup of VM <qemu id> running instance <name> in the given layout.
@@ -189,6 +213,10 @@ class LibvirtCollectorTest : public ::testing::Test {
     units::register_sub_collector_flags(*flags_);
     args.push_back(std::string("--collector.cgroups.force-version=") + (v1 ? "v1" : "v2"));
     args.push_back("--collector.libvirt.xml-dir=" + t_.path("qemu"));
+    if (std::none_of(args.begin(), args.end(),
+                     [](const auto& a) { return a.starts_with("--collector.libvirt.runtime-xml-dir="); })) {
+      args.push_back("--collector.libvirt.runtime-xml-dir=" + t_.path("run"));
+    }
     EXPECT_TRUE(flags_->parse(args).ok());
     host_ = std::make_unique<HostFs>(t_.path("proc"), t_.path("sys"), t_.path("cg"), &fs_);
     CollectorContext ctx{*flags_, *host_, runner_, privileges_, "node1", false, log::Logger()};
@@ -220,6 +248,7 @@ TEST_F(LibvirtCollectorTest, FlagsAndHelp) {
   register_libvirt_flags(flags);
   ASSERT_TRUE(flags.parse({}).ok());
   EXPECT_EQ(flags.get_string("collector.libvirt.xml-dir"), "/etc/libvirt/qemu");
+  EXPECT_EQ(flags.get_string("collector.libvirt.runtime-xml-dir"), "/run/libvirt/qemu");
   EXPECT_FALSE(flags.get_bool("collector.libvirt.swap-memory-metrics"));
   EXPECT_FALSE(flags.get_bool("collector.libvirt.psi-metrics"));
   EXPECT_FALSE(flags.get_bool("collector.libvirt.blkio-metrics"));
@@ -360,8 +389,11 @@ TEST_F(LibvirtCollectorTest, UnreadableOrInvalidXmlGivesEmptyUuidAndIsRetriedLat
   EXPECT_EQ(fs_.xml_reads.load(), 2);
   EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 2\n"));
   EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
+  EXPECT_EQ(fs_.runtime_reads.load(), 2);
   std::string log = logs.text();
-  EXPECT_THAT(log, HasSubstr("instance-0000000b.xml"));
+  // Both places the instance was looked for.
+  EXPECT_THAT(log, HasSubstr(t_.path("qemu/instance-0000000b.xml")));
+  EXPECT_THAT(log, HasSubstr(t_.path("run/instance-0000000b.xml")));
   EXPECT_THAT(log, HasSubstr("instance-0000000c.xml"));
   EXPECT_THAT(log, HasSubstr("not valid XML"));
 
@@ -376,6 +408,100 @@ TEST_F(LibvirtCollectorTest, UnreadableOrInvalidXmlGivesEmptyUuidAndIsRetriedLat
   EXPECT_EQ(fs_.xml_reads.load(), 4);
   EXPECT_THAT(text, HasSubstr(cpu_user_line("late-uuid", "2")));
   EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
+}
+
+// OpenStack hosts where Nova keeps the domain only in libvirt's runtime directory.
+TEST_F(LibvirtCollectorTest, RuntimeStatusXmlAloneLabelsTheInstance) {
+  test_support::LogCapture logs(log::Level::kDebug);
+  add_vm(Layout::kV2Systemd, 7, "instance-0000000d", 3);
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidD, "3")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidD, "1", "GPU-whole/", "1")));
+  EXPECT_THAT(text, Not(HasSubstr("uuid=\"\"")));
+  EXPECT_EQ(fs_.runtime_reads.load(), 1);
+  EXPECT_EQ(fs_.xml_reads.load(), 0);
+  EXPECT_EQ(privileges_.calls, 1);
+  EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
+  EXPECT_THAT(logs.text(), Not(HasSubstr("level=ERROR")));
+
+  // Cached like any other instance.
+  text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidD, "1", "GPU-whole/", "1")));
+  EXPECT_EQ(fs_.runtime_reads.load(), 1);
+  EXPECT_EQ(privileges_.calls, 1);
+}
+
+TEST_F(LibvirtCollectorTest, RuntimeXmlIsPreferredToTheDefinition) {
+  // A GPU hot-plugged into the running guest is only in the live definition.
+  t_.write("run/instance-0000000a.xml", runtime_xml("instance-0000000a", kUuidA, "0x21"));
+  add_vm(Layout::kV2Systemd, 3, "instance-0000000a");
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidA, "1", "GPU-whole/", "1")));
+  EXPECT_EQ(fs_.xml_reads.load(), 0);
+}
+
+TEST_F(LibvirtCollectorTest, MissingRuntimeXmlFallsBackToTheDefinitionQuietly) {
+  test_support::LogCapture logs(log::Level::kDebug);
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make(gpu_args());
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
+  EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "1", "GPU-whole/", "1")));
+  EXPECT_EQ(fs_.runtime_reads.load(), 1);
+  EXPECT_EQ(fs_.xml_reads.load(), 1);
+  std::string log = logs.text();
+  EXPECT_THAT(log, HasSubstr("level=DEBUG"));
+  EXPECT_THAT(log, HasSubstr("No runtime instance XML"));
+  EXPECT_THAT(log, Not(HasSubstr("level=WARN")));
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
+}
+
+TEST_F(LibvirtCollectorTest, UnusableRuntimeXmlFallsBackWithAWarning) {
+  test_support::LogCapture logs(log::Level::kInfo);
+  t_.write("run/instance-00000002.xml", "<domstatus state='running'><domain><uuid>x</uuid>");
+  t_.write("run/instance-0000000a.xml", "<domstatus state='running'/>\n");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  add_vm(Layout::kV2Systemd, 3, "instance-0000000a");
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
+  std::string log = logs.text();
+  EXPECT_THAT(log, HasSubstr("level=WARN"));
+  EXPECT_THAT(log, HasSubstr(t_.path("run/instance-00000002.xml")));
+  EXPECT_THAT(log, HasSubstr("not valid XML"));
+  EXPECT_THAT(log, HasSubstr("<domstatus> has no <domain>"));
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
+}
+
+TEST_F(LibvirtCollectorTest, RuntimeXmlAppearingLaterIsPickedUpOnRetry) {
+  add_vm(Layout::kV2Systemd, 4, "instance-0000000e");
+  auto c = make({});
+  ASSERT_TRUE(c.ok());
+  EXPECT_THAT(scrape(**c), HasSubstr(cpu_user_line("", "2")));
+  t_.write("run/instance-0000000e.xml", runtime_xml("instance-0000000e", "late-runtime-uuid"));
+  now_ += std::chrono::minutes(5);
+  EXPECT_THAT(scrape(**c), HasSubstr(cpu_user_line("late-runtime-uuid", "2")));
+}
+
+TEST_F(LibvirtCollectorTest, EmptyRuntimeDirFlagReadsOnlyTheDefinition) {
+  add_vm(Layout::kV2Systemd, 7, "instance-0000000d");
+  add_vm(Layout::kV2Systemd, 2, "instance-00000002");
+  auto c = make({"--collector.libvirt.runtime-xml-dir="});
+  ASSERT_TRUE(c.ok());
+  std::string text = scrape(**c);
+  EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
+  EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
+  EXPECT_THAT(text, Not(HasSubstr(kUuidD)));
+  EXPECT_EQ(fs_.runtime_reads.load(), 0);
+  EXPECT_EQ(fs_.xml_reads.load(), 2);
 }
 
 TEST_F(LibvirtCollectorTest, VmStoppingMidScrapeDoesNotFailIt) {
