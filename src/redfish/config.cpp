@@ -8,6 +8,7 @@
 #include <set>
 #include <system_error>
 
+#include "core/duration.h"
 #include "core/strings.h"
 #include "core/yaml.h"
 
@@ -93,6 +94,37 @@ std::string node_kind(const YAML::Node& node) {
   }
 }
 
+bool is_scheme(std::string_view s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// Characters a URL authority's host part may hold (RFC 3986 reg-name, IP literals).
+bool valid_host_char(char c) {
+  if (std::isalnum(static_cast<unsigned char>(c))) return true;
+  static constexpr std::string_view kAllowed = "-._~%!$&'()*+,;=:";
+  return kAllowed.find(c) != std::string_view::npos;
+}
+
+constexpr std::string_view kKeys[] = {
+    "protocol",          "hostname", "port", "external_url", "username", "password", "insecure_skip_verify",
+    "use_session_token", "timeout"};
+
+// Beyond an hour a `timeout` is a typo, and deadline arithmetic must not overflow.
+constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(1);
+
+std::string valid_keys() {
+  std::string out;
+  for (auto k : kKeys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view source) : source_(source) {}
@@ -102,61 +134,95 @@ class Parser {
     if (!loaded) return loaded.error();
     YAML::Node root = *loaded;
     RedfishWebConfig cfg;
-    if (!root.IsDefined() || root.IsNull()) return cfg;
+    cfg.source = source_;
+    // An empty file used to load as all defaults and fail later with a URL error that
+    // named neither the file nor the cause.
+    if (!root.IsDefined() || root.IsNull()) {
+      return invalid("invalid redfish web config file " + source_ + ": the file is empty; expected a " +
+                     std::string(kTopKey) + " section");
+    }
     if (!root.IsMap()) return error(root, "", "expected a mapping at the top level, got " + node_kind(root));
 
     std::optional<YAML::Node> section;
     std::set<std::string> seen;
     for (const auto& kv : root) {
-      if (!kv.first.IsScalar()) continue;
+      if (!kv.first.IsScalar()) return error(kv.first, "", "mapping keys must be strings");
       const std::string& key = kv.first.Scalar();
       if (!seen.insert(key).second) return error(kv.first, key, "mapping key defined more than once");
-      if (key == kTopKey) section = kv.second;
+      if (key == kTopKey) {
+        section = kv.second;
+        continue;
+      }
+      std::string msg =
+          "unknown top-level key " + quote_for_error(key) + " (the only one is " + std::string(kTopKey) + ")";
+      if (key == "redfish_config")
+        msg += "; redfish_config is the top-level key of redfish_proxy's config file";
+      return error(kv.first, "", msg);
     }
-    if (!section || section->IsNull()) return cfg;
-    if (!section->IsMap()) {
+    if (!section) return error(root, "", "no " + std::string(kTopKey) + " section");
+    if (!section->IsNull() && !section->IsMap()) {
       return error(*section, std::string(kTopKey), "expected a mapping, got " + node_kind(*section));
     }
 
     seen.clear();
-    for (const auto& kv : *section) {
-      if (!kv.first.IsScalar()) continue;
-      const std::string& key = kv.first.Scalar();
-      const std::string path = std::string(kTopKey) + "." + key;
-      if (!seen.insert(key).second) return error(kv.first, path, "mapping key defined more than once");
-      const YAML::Node& v = kv.second;
-      Status st;
-      if (key == "protocol") {
-        st = string_value(v, path, cfg.protocol);
-      } else if (key == "hostname") {
-        st = string_value(v, path, cfg.hostname);
-      } else if (key == "port") {
-        st = int_value(v, path, cfg.port);
-      } else if (key == "external_url") {
-        st = string_value(v, path, cfg.external_url);
-      } else if (key == "username") {
-        st = string_value(v, path, cfg.username);
-      } else if (key == "password") {
-        st = string_value(v, path, cfg.password);
-      } else if (key == "insecure_skip_verify") {
-        st = bool_value(v, path, cfg.insecure_skip_verify);
-      } else if (key == "use_session_token") {
-        st = bool_value(v, path, cfg.use_session_token);
+    bool has_protocol = false;
+    if (section->IsMap()) {
+      for (const auto& kv : *section) {
+        if (!kv.first.IsScalar())
+          return error(kv.first, std::string(kTopKey), "mapping keys must be strings");
+        const std::string& key = kv.first.Scalar();
+        const std::string path = std::string(kTopKey) + "." + key;
+        if (!seen.insert(key).second) return error(kv.first, path, "mapping key defined more than once");
+        const YAML::Node& v = kv.second;
+        Status st;
+        if (key == "protocol") {
+          st = protocol_value(v, path, cfg.protocol);
+          has_protocol = true;
+        } else if (key == "hostname") {
+          st = string_value(v, path, cfg.hostname);
+        } else if (key == "port") {
+          st = port_value(v, path, cfg.port);
+        } else if (key == "external_url") {
+          st = string_value(v, path, cfg.external_url);
+        } else if (key == "username") {
+          st = string_value(v, path, cfg.username);
+        } else if (key == "password") {
+          st = string_value(v, path, cfg.password);
+        } else if (key == "insecure_skip_verify") {
+          st = bool_value(v, path, cfg.insecure_skip_verify);
+        } else if (key == "use_session_token") {
+          st = bool_value(v, path, cfg.use_session_token);
+        } else if (key == "timeout") {
+          st = timeout_value(v, path, cfg.timeout);
+        } else if (key == "host") {
+          cfg.warnings.push_back(where(kv.first) + "key " + path +
+                                 " is not a setting and is ignored (the BMC host name key is hostname)");
+        } else {
+          return error(kv.first, "",
+                       "unknown key " + quote_for_error(key) + " in " + std::string(kTopKey) +
+                           " (valid keys: " + valid_keys() + ")");
+        }
+        if (!st) return st.error();
       }
-      if (!st) return st.error();
+    }
+    // Without it the BMC URL has no scheme; the reference failed later with
+    // `parse "://host:port": missing protocol scheme` and no file name.
+    if (!has_protocol || cfg.protocol.empty()) {
+      return error(*section, std::string(kTopKey) + ".protocol", "required (http or https)");
     }
     return cfg;
   }
 
  private:
-  Error error(const YAML::Node& node, const std::string& path, const std::string& msg) const {
-    std::string where;
+  static std::string where(const YAML::Node& node) {
     const YAML::Mark mark = node.Mark();
-    if (!mark.is_null()) {
-      where = "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
-    }
+    if (mark.is_null()) return {};
+    return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
+  }
+
+  Error error(const YAML::Node& node, const std::string& path, const std::string& msg) const {
     std::string key = path.empty() ? std::string() : "key " + path + ": ";
-    return invalid("invalid redfish web config file " + source_ + ": " + where + key + msg);
+    return invalid("invalid redfish web config file " + source_ + ": " + where(node) + key + msg);
   }
 
   // Never echoes the value: credentials (username, password, external_url's user-info)
@@ -168,6 +234,15 @@ class Parser {
     }
     if (!v.IsScalar()) return error(v, path, "expected a string, got " + node_kind(v));
     out = v.Scalar();
+    return Status::Ok();
+  }
+
+  // Checked here rather than only when the URL is built so that the error has a line.
+  Status protocol_value(const YAML::Node& v, const std::string& path, std::string& out) const {
+    if (auto st = string_value(v, path, out); !st) return st;
+    if (!out.empty() && !is_scheme(out)) {
+      return error(v, path, "invalid protocol scheme " + quote_for_error(out) + " (http or https)");
+    }
     return Status::Ok();
   }
 
@@ -184,6 +259,12 @@ class Parser {
     return Status::Ok();
   }
 
+  Status port_value(const YAML::Node& v, const std::string& path, int64_t& out) const {
+    if (auto st = int_value(v, path, out); !st) return st;
+    if (out < 0 || out > 65535) return error(v, path, "port " + std::to_string(out) + " outside 0..65535");
+    return Status::Ok();
+  }
+
   Status bool_value(const YAML::Node& v, const std::string& path, bool& out) const {
     if (v.IsNull()) {
       out = false;
@@ -197,23 +278,29 @@ class Parser {
     return Status::Ok();
   }
 
+  // Quoted or not, as a duration string decodes either way. A null value keeps the
+  // default; zero, negative and unparsable values are errors, not "no timeout".
+  Status timeout_value(const YAML::Node& v, const std::string& path,
+                       std::optional<std::chrono::milliseconds>& out) const {
+    out.reset();
+    if (v.IsNull()) return Status::Ok();
+    if (!v.IsScalar()) return error(v, path, "expected a duration such as 5s, got " + node_kind(v));
+    const std::string text(trim(v.Scalar()));
+    if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+      return error(v, path, "must be a positive duration such as 5s, got " + quote_for_error(text));
+    }
+    auto d = parse_duration(text);
+    if (!d) return error(v, path, "expected a duration such as 5s: " + d.error().message());
+    if (d->count() <= 0)
+      return error(v, path, "must be a positive duration such as 5s, got " + quote_for_error(text));
+    if (*d > kMaxTimeout) return error(v, path, "must be at most 1h, got " + quote_for_error(text));
+    // Rounded up so that a sub-millisecond value does not become zero.
+    out = std::chrono::ceil<std::chrono::milliseconds>(*d);
+    return Status::Ok();
+  }
+
   std::string source_;
 };
-
-bool is_scheme(std::string_view s) {
-  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
-  }
-  return true;
-}
-
-// Characters a URL authority's host part may hold (RFC 3986 reg-name, IP literals).
-bool valid_host_char(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  static constexpr std::string_view kAllowed = "-._~%!$&'()*+,;=:";
-  return kAllowed.find(c) != std::string_view::npos;
-}
 
 }  // namespace
 

@@ -2,17 +2,24 @@
 // the BMC URL built from it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/filesystem.h"
 #include "core/result.h"
 
 namespace ceems::redfish {
 
-// The `redfish_web_config` mapping. Absent keys keep these defaults; unknown keys are
-// ignored (the reference fixture's misspelled `host:` relies on that).
+// The `redfish_web_config` mapping. Absent keys keep these defaults, except `protocol`,
+// which is required. Unlike the reference, which ignores unknown keys and then fails
+// with an unrelated URL error (or silently uses a default), an unknown key at any level
+// is an error naming the file, line and key. The one exception is `host`: the
+// reference's own test fixture misspells `hostname` that way and relies on it being
+// ignored, so it is ignored with a warning.
 struct RedfishWebConfig {
   std::string protocol;
   std::string hostname;  // may contain the `{hostname}` placeholder; empty: IPMI discovery
@@ -22,10 +29,18 @@ struct RedfishWebConfig {
   std::string password;  // never to be logged or put into an error
   bool insecure_skip_verify = false;
   bool use_session_token = false;
+  // `timeout` (a duration such as 5s, 1ms to 1h): the bound of each Redfish request;
+  // unset: the collector's default (redfish::kRequestTimeout).
+  std::optional<std::chrono::milliseconds> timeout;
+
+  std::string source;                 // the file, for errors found after parsing
+  std::vector<std::string> warnings;  // accepted but suspicious, for the log
 };
 
 // Parses the YAML text of a config file; source names the file in errors. Errors name
-// the offending key and, except for credential keys, the offending value.
+// the line, the offending key and, except for credential keys, the offending value. An
+// empty file, a file without the redfish_web_config section and unknown keys are
+// errors.
 Result<RedfishWebConfig> parse_redfish_web_config(std::string_view yaml, std::string_view source);
 
 // Makes flag_value absolute (an empty value is the working directory, which then

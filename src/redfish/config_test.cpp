@@ -70,7 +70,8 @@ constexpr const char* kProxySample = R"(redfish_web_config:
   use_session_token: true
 )";
 
-// The conformance fixture: `host` is not a key of this version and is ignored.
+// The conformance fixture: `host` is not a key of this version and is ignored (with a
+// warning; it is the one unknown key that is not an error).
 constexpr const char* kFixture = R"(---
 redfish_web_config:
   protocol: http
@@ -123,58 +124,140 @@ TEST(RedfishConfig, ConformanceFixtureIgnoresHostKey) {
   EXPECT_TRUE(c.use_session_token);
   EXPECT_FALSE(c.insecure_skip_verify);
   EXPECT_EQ(c.username, "");
+  EXPECT_FALSE(c.timeout);
+  EXPECT_EQ(c.source, "/etc/redfish.yml");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_THAT(c.warnings[0], HasSubstr("line 4"));
+  EXPECT_THAT(c.warnings[0], HasSubstr("redfish_web_config.host is not a setting and is ignored"));
+  EXPECT_THAT(c.warnings[0], HasSubstr("hostname"));
+  EXPECT_THAT(must_parse(kProxySample).warnings, ::testing::IsEmpty());
 }
 
-TEST(RedfishConfig, EmptyDocumentsGiveDefaults) {
-  for (const char* yaml : {"", "---\n", "# only a comment\n", "~\n", "other: 1\n", "redfish_web_config:\n",
-                           "redfish_web_config: null\n"}) {
-    RedfishWebConfig c = must_parse(yaml);
-    EXPECT_EQ(c.protocol, "") << yaml;
-    EXPECT_EQ(c.port, 0) << yaml;
-    EXPECT_FALSE(c.use_session_token) << yaml;
+TEST(RedfishConfig, EmptyFileIsAnErrorNamingTheFile) {
+  for (const char* yaml : {"", "---\n", "# only a comment\n", "~\n", "\n\n"}) {
+    std::string e = parse_error(yaml);
+    EXPECT_THAT(e, HasSubstr("/etc/redfish.yml")) << yaml;
+    EXPECT_THAT(e, HasSubstr("the file is empty; expected a redfish_web_config section")) << yaml;
   }
+  EXPECT_THAT(parse_error("{}\n"),
+              HasSubstr("/etc/redfish.yml: line 1, column 1: no redfish_web_config section"));
+}
+
+TEST(RedfishConfig, ProtocolIsRequired) {
+  // The reference loads these and then fails with `parse "://:0": missing protocol
+  // scheme`, naming neither the file nor the key.
+  for (const char* yaml :
+       {"redfish_web_config:\n", "redfish_web_config: null\n", "redfish_web_config: {}\n",
+        "redfish_web_config:\n  hostname: bmc\n  port: 443\n",
+        "redfish_web_config:\n  protocol: ~\n  port: 443\n", "redfish_web_config:\n  protocol: ''\n"}) {
+    std::string e = parse_error(yaml);
+    EXPECT_THAT(e, HasSubstr("/etc/redfish.yml")) << yaml;
+    EXPECT_THAT(e, HasSubstr("key redfish_web_config.protocol: required (http or https)")) << yaml;
+  }
+  EXPECT_THAT(
+      parse_error("redfish_web_config:\n  port: 443\n  protocol: 1http\n"),
+      HasSubstr("line 3, column 13: key redfish_web_config.protocol: invalid protocol scheme \"1http\""));
 }
 
 TEST(RedfishConfig, NullValuesKeepDefaults) {
-  RedfishWebConfig c =
-      must_parse("redfish_web_config:\n  protocol: ~\n  port:\n  insecure_skip_verify: null\n  username:\n");
-  EXPECT_EQ(c.protocol, "");
+  RedfishWebConfig c = must_parse(
+      "redfish_web_config:\n  protocol: http\n  port:\n  insecure_skip_verify: null\n  username:\n"
+      "  timeout: ~\n");
+  EXPECT_EQ(c.protocol, "http");
   EXPECT_EQ(c.port, 0);
   EXPECT_FALSE(c.insecure_skip_verify);
   EXPECT_EQ(c.username, "");
+  EXPECT_FALSE(c.timeout);
 }
 
-TEST(RedfishConfig, UnknownKeysIgnored) {
-  RedfishWebConfig c = must_parse(
-      "redfish_web_config:\n  protocol: https\n  timeout: 10s\n  nested: {a: [1, 2]}\n  port: 8443\n"
-      "redfish_config:\n  web: {insecure_skip_verify: true}\n");
-  EXPECT_EQ(c.protocol, "https");
-  EXPECT_EQ(c.port, 8443);
-  EXPECT_FALSE(c.insecure_skip_verify);
+TEST(RedfishConfig, UnknownKeysAreErrorsWithFileLineAndKey) {
+  // The operator's typo: the reference ignores it and silently uses Basic auth.
+  std::string e = parse_error(
+      "redfish_web_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n  use_sesion_token: true\n");
+  EXPECT_THAT(e, HasSubstr("invalid redfish web config file /etc/redfish.yml: line 5, column 3: "));
+  EXPECT_THAT(e, HasSubstr("unknown key \"use_sesion_token\" in redfish_web_config"));
+  EXPECT_THAT(e, HasSubstr("valid keys: protocol, hostname, port, external_url, username, password, "
+                           "insecure_skip_verify, use_session_token, timeout"));
+
+  e = parse_error("redfish_web_config:\n  protocol: https\n  nested: {a: [1, 2]}\n");
+  EXPECT_THAT(e, HasSubstr("line 3, column 3: unknown key \"nested\""));
+
+  // Another key at the top level next to the right section.
+  e = parse_error("redfish_web_config:\n  protocol: https\nextra: 1\n");
+  EXPECT_THAT(
+      e, HasSubstr("line 3, column 1: unknown top-level key \"extra\" (the only one is redfish_web_config)"));
+
+  EXPECT_THAT(parse_error("redfish_web_config:\n  protocol: https\n  ? [a]\n  : 1\n"),
+              HasSubstr("mapping keys must be strings"));
+  EXPECT_THAT(parse_error("? [a]\n: 1\n"), HasSubstr("mapping keys must be strings"));
+}
+
+TEST(RedfishConfig, ProxySectionNameIsRecognisedAsTheWrongFile) {
+  std::string e = parse_error(
+      "redfish_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n  use_session_token: true\n");
+  EXPECT_THAT(e, HasSubstr("/etc/redfish.yml: line 1, column 1: unknown top-level key \"redfish_config\""));
+  EXPECT_THAT(e, HasSubstr("redfish_config is the top-level key of redfish_proxy's config file"));
+}
+
+TEST(RedfishConfig, Timeout) {
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, timeout: 5s}").timeout, std::chrono::seconds(5));
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, timeout: '1m30s'}").timeout,
+            std::chrono::seconds(90));
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, timeout: 250ms}").timeout,
+            std::chrono::milliseconds(250));
+  // Rounded up, never down to zero.
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, timeout: 1500us}").timeout,
+            std::chrono::milliseconds(2));
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, timeout: 1h}").timeout, std::chrono::hours(1));
+  EXPECT_FALSE(must_parse("redfish_web_config: {protocol: http}").timeout);
+
+  struct Case {
+    const char* value;
+    const char* why;
+  };
+  for (const Case& c :
+       {Case{"0", "must be a positive duration"}, Case{"0s", "must be a positive duration"},
+        Case{"-5s", "must be a positive duration"}, Case{"+5s", "must be a positive duration"},
+        Case{"5", "missing unit"}, Case{"five", "expected a duration such as 5s"},
+        Case{"5 s", "expected a duration such as 5s"}, Case{"''", "empty"}, Case{"61m", "must be at most 1h"},
+        Case{"[5s]", "got a sequence"}}) {
+    std::string e =
+        parse_error(std::string("redfish_web_config:\n  protocol: http\n  timeout: ") + c.value + "\n");
+    EXPECT_THAT(e, HasSubstr("/etc/redfish.yml: line 3, column 12: key redfish_web_config.timeout: "))
+        << c.value;
+    EXPECT_THAT(e, HasSubstr(c.why)) << c.value;
+  }
 }
 
 TEST(RedfishConfig, ScalarsAreTakenVerbatimForStrings) {
-  RedfishWebConfig c =
-      must_parse("redfish_web_config:\n  hostname: 10.0.0.1\n  username: 1234\n  password: true\n");
+  RedfishWebConfig c = must_parse(
+      "redfish_web_config:\n  protocol: http\n  hostname: 10.0.0.1\n  username: 1234\n  password: true\n");
   EXPECT_EQ(c.hostname, "10.0.0.1");
   EXPECT_EQ(c.username, "1234");
   EXPECT_EQ(c.password, "true");
 }
 
 TEST(RedfishConfig, IntegerSyntax) {
-  EXPECT_EQ(must_parse("redfish_web_config: {port: 0x1BB}").port, 443);
-  EXPECT_EQ(must_parse("redfish_web_config: {port: 5_000}").port, 5000);
-  EXPECT_EQ(must_parse("redfish_web_config: {port: +80}").port, 80);
-  EXPECT_EQ(must_parse("redfish_web_config: {port: 0}").port, 0);
-  EXPECT_EQ(must_parse("redfish_web_config: {port: -1}").port, -1);
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, port: 0x1BB}").port, 443);
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, port: 5_000}").port, 5000);
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, port: +80}").port, 80);
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, port: 0}").port, 0);
+  EXPECT_EQ(must_parse("redfish_web_config: {protocol: http, port: 65535}").port, 65535);
+  EXPECT_THAT(parse_error("redfish_web_config:\n  protocol: http\n  port: -1\n"),
+              HasSubstr("line 3, column 9: key redfish_web_config.port: port -1 outside 0..65535"));
+  EXPECT_THAT(parse_error("redfish_web_config: {protocol: http, port: 65536}"),
+              HasSubstr("outside 0..65535"));
 }
 
 TEST(RedfishConfig, BooleanSyntax) {
-  EXPECT_TRUE(must_parse("redfish_web_config: {use_session_token: True}").use_session_token);
-  EXPECT_TRUE(must_parse("redfish_web_config: {use_session_token: yes}").use_session_token);
-  EXPECT_TRUE(must_parse("redfish_web_config: {use_session_token: ON}").use_session_token);
-  EXPECT_FALSE(must_parse("redfish_web_config: {use_session_token: off}").use_session_token);
-  EXPECT_FALSE(must_parse("redfish_web_config: {use_session_token: FALSE}").use_session_token);
+  auto flag = [](const std::string& v) {
+    return must_parse("redfish_web_config: {protocol: http, use_session_token: " + v + "}").use_session_token;
+  };
+  EXPECT_TRUE(flag("True"));
+  EXPECT_TRUE(flag("yes"));
+  EXPECT_TRUE(flag("ON"));
+  EXPECT_FALSE(flag("off"));
+  EXPECT_FALSE(flag("FALSE"));
 }
 
 TEST(RedfishConfig, TypeMismatchNamesFileKeyAndValue) {
@@ -227,13 +310,14 @@ TEST(RedfishConfig, LoadFromFile) {
   auto c = load_redfish_web_config(fs, dir.path("redfish.yml"));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->external_url, "http://mgmt-0:5000");
+  EXPECT_EQ(c->source, dir.path("redfish.yml"));
 
   auto rel = load_redfish_web_config(fs, std::filesystem::relative(dir.path("redfish.yml")).string());
   ASSERT_TRUE(rel.ok()) << rel.error().message();
   EXPECT_EQ(rel->port, 5000);
 }
 
-TEST(RedfishConfig, LoadErrors) {
+TEST(RedfishConfig, LoadErrorsNameTheFile) {
   Filesystem fs;
   auto missing = load_redfish_web_config(fs, "/nonexistent/redfish.yml");
   ASSERT_FALSE(missing.ok());
@@ -249,6 +333,11 @@ TEST(RedfishConfig, LoadErrors) {
   auto r = load_redfish_web_config(fs, dir.path("bad.yml"));
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr(dir.path("bad.yml")));
+
+  dir.write("empty.yml", "");
+  auto e = load_redfish_web_config(fs, dir.path("empty.yml"));
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.error().message(), HasSubstr(dir.path("empty.yml") + ": the file is empty"));
 }
 
 TEST(RedfishUrl, ExpandHostname) {

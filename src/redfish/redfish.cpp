@@ -177,6 +177,26 @@ ErrorKind kind_for_status(int status) {
 
 }  // namespace
 
+std::string printable_excerpt(std::string_view text, size_t max_len) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u > 0x7e) ? '?' : c;
+    if (out.size() > max_len) {
+      out.resize(max_len);
+      return out + "...";
+    }
+  }
+  return out;
+}
+
 PowerSums& PowerSums::operator+=(const PowerSums& o) {
   current += o.current;
   min += o.min;
@@ -318,6 +338,7 @@ RedfishClient::RedfishClient(std::shared_ptr<http::HttpClient> http, ClientOptio
       options_(std::move(options)),
       base_(dialable_url(options_.endpoint)),
       shown_base_(redact_url(options_.endpoint)),
+      via_proxy_(options_.endpoint != options_.bmc_url),
       logger_(std::move(logger)) {}
 
 Result<http::ClientResponse> RedfishClient::send(const std::string& method, const std::string& path,
@@ -353,6 +374,14 @@ Result<http::ClientResponse> RedfishClient::send(const std::string& method, cons
     const std::string raw = method + " " + req.url;
     if (starts_with(msg, raw)) msg = shown + msg.substr(raw.size());
     return Error(resp.error().kind(), msg);
+  }
+  if (resp->status == 502 && via_proxy_) {
+    // redfish_proxy says why it could not reach the BMC (TLS, refused, timeout) in the
+    // body; that reason is the only clue on this side.
+    const std::string reason = printable_excerpt(resp->body, kMaxBodyInError);
+    return Error(ErrorKind::kIo, shown + ": HTTP 502 from the Redfish proxy: " +
+                                     (reason.empty() ? std::string("no reason given (see the proxy's log)")
+                                                     : quote_for_error(reason, reason.size())));
   }
   if (!accepted_status(resp->status)) {
     return Error(kind_for_status(resp->status), shown + ": HTTP " + std::to_string(resp->status) + ": " +

@@ -85,6 +85,11 @@ Result<Power> parse_power(std::string_view json);
 // its request URI, a path is kept as is.
 std::string session_path(std::string_view location);
 
+// The text as one line of printable ASCII for a log: runs of whitespace become one
+// space (none at the ends), other control and non-ASCII bytes '?', at most max_len
+// characters of it followed by "..." when cut.
+std::string printable_excerpt(std::string_view text, size_t max_len);
+
 // ---- client ----
 
 // A point in time after which no request of the current operation may run.
@@ -149,6 +154,7 @@ class RedfishClient {
   ClientOptions options_;
   std::string base_;        // endpoint as dialled (empty host -> localhost)
   std::string shown_base_;  // endpoint for messages (no user-info)
+  bool via_proxy_;          // requests go to external_url, not to the BMC
   log::Logger logger_;
   ServiceRoot root_;
   bool connected_ = false;

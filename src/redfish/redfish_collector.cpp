@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
@@ -178,13 +179,23 @@ Result<std::unique_ptr<RedfishCollector>> create_redfish_collector(const Collect
   const log::Logger& logger = ctx.logger;
   auto cfg = redfish::load_redfish_web_config(ctx.host.fs(), ctx.flags.get_string(kRedfishWebConfigFlag));
   if (!cfg) return cfg.error();
+  for (const auto& w : cfg->warnings)
+    logger.warn("Ignoring part of the Redfish web config", {{"file", cfg->source}, {"reason", w}});
+  if (cfg->timeout) {
+    timeouts.request = *cfg->timeout;
+    // A scrape or the start-up must leave room for at least one request of the
+    // configured length, or a slow BMC the operator allowed for could never answer.
+    timeouts.scrape = std::max(timeouts.scrape, timeouts.request);
+    timeouts.startup = std::max(timeouts.startup, timeouts.request);
+  }
 
   const std::string node = ctx.empty_hostname_label ? std::string() : ctx.hostname;
   std::string host = cfg->hostname;
   if (host.empty() && discover) host = discover(logger);
   host = redfish::expand_hostname(host, node);
   auto url = redfish::build_bmc_url(cfg->protocol, host, cfg->port);
-  if (!url) return url.error();
+  // The host may come from discovery or the node name, but the file is what to fix.
+  if (!url) return url.error().wrap(cfg->source);
   logger.debug("Redfish URL", {{"url", redfish::redact_url(*url)}});
 
   redfish::ClientOptions opts;

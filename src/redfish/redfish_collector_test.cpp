@@ -217,6 +217,86 @@ TEST_F(CollectorTest, StartupErrors) {
   EXPECT_THAT(c.error().message(), HasSubstr("failed to create a Redfish client"));
 }
 
+TEST_F(CollectorTest, ConfigErrorsNameTheFile) {
+  auto c = create("");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), HasSubstr(std::string(kConfigPath) + ": the file is empty"));
+
+  c = create(
+      "redfish_web_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n  use_sesion_token: true\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), HasSubstr(std::string(kConfigPath) + ": line 5, column 3: unknown key"));
+
+  // A host that only turns bad after {hostname} expansion is caught when the URL is
+  // built; the file is still named.
+  hostname = "bad node";
+  c = create("redfish_web_config:\n  protocol: https\n  hostname: '{hostname}-bmc'\n  port: 443\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(),
+              HasSubstr(std::string(kConfigPath) + ": invalid redfish web config: parse"));
+  EXPECT_THAT(bmc->requests, IsEmpty());
+}
+
+TEST_F(CollectorTest, HostKeyIsIgnoredWithAWarning) {
+  test_support::LogCapture capture(log::Level::kWarn);
+  bmc = std::make_shared<FakeBmc>("http://localhost:5000");
+  bmc->require_auth = false;
+  auto c = must_create("redfish_web_config:\n  protocol: http\n  host: localhost\n  port: 5000\n");
+  ASSERT_NE(c, nullptr);
+  const std::string text = capture.text();
+  EXPECT_THAT(text, HasSubstr("Ignoring part of the Redfish web config"));
+  EXPECT_THAT(text, HasSubstr(kConfigPath));
+  EXPECT_THAT(text,
+              HasSubstr("line 3, column 3: key redfish_web_config.host is not a setting and is ignored"));
+}
+
+TEST_F(CollectorTest, TimeoutKeyBoundsEachRequest) {
+  // Without the key: the collector's default (the fixture's shortened 500 ms).
+  auto plain = must_create(kSessionConfig);
+  ASSERT_NE(plain, nullptr);
+  for (const auto& r : bmc->requests) EXPECT_EQ(r.timeout, std::chrono::milliseconds(500)) << r.url;
+
+  bmc = std::make_shared<FakeBmc>("https://bmc:443");
+  auto c = must_create(std::string(kSessionConfig) + "  timeout: 1200ms\n");
+  ASSERT_NE(c, nullptr);
+  ASSERT_FALSE(bmc->requests.empty());
+  EXPECT_EQ(bmc->requests[0].timeout, std::chrono::milliseconds(1200));
+  bmc->requests.clear();
+  EXPECT_EQ(scrape(*c), fixture_samples());
+  ASSERT_EQ(bmc->requests.size(), 1u);
+  EXPECT_LE(bmc->requests[0].timeout, std::chrono::milliseconds(1200));
+  EXPECT_GT(bmc->requests[0].timeout, std::chrono::milliseconds(1000));
+
+  // Longer than the scrape budget (2 s here): the budget grows to hold one request.
+  bmc = std::make_shared<FakeBmc>("https://bmc:443");
+  auto slow = must_create(std::string(kSessionConfig) + "  timeout: 4s\n");
+  ASSERT_NE(slow, nullptr);
+  bmc->requests.clear();
+  EXPECT_EQ(scrape(*slow), fixture_samples());
+  ASSERT_EQ(bmc->requests.size(), 1u);
+  EXPECT_GT(bmc->requests[0].timeout, std::chrono::milliseconds(3500));
+}
+
+TEST_F(CollectorTest, ProxyBadGatewayReasonIsLogged) {
+  test_support::LogCapture capture(log::Level::kInfo);
+  bmc = std::make_shared<FakeBmc>("http://mgmt-0:5000");
+  auto c = must_create(
+      "redfish_web_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n"
+      "  external_url: http://mgmt-0:5000\n  username: admin\n  password: secret\n  use_session_token: "
+      "true\n");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(scrape(*c), fixture_samples());
+  bmc->status["/redfish/v1/Chassis/Chassis-1/Power"] = 502;
+  bmc->status_body["/redfish/v1/Chassis/Chassis-1/Power"] =
+      "TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate\n";
+  EXPECT_EQ(scrape(*c), fixture_samples());  // cached
+  const std::string text = capture.text();
+  EXPECT_THAT(text, HasSubstr("Failed to get power statistics from Redfish. Using last cached values"));
+  EXPECT_THAT(text, HasSubstr("HTTP 502 from the Redfish proxy"));
+  EXPECT_THAT(
+      text, HasSubstr("TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate"));
+}
+
 TEST_F(CollectorTest, MissingConfigFile) {
   FlagSet flags("ceems_exporter");
   register_redfish_flags(flags);

@@ -393,6 +393,51 @@ TEST_F(ClientTest, OnlyTwoHundredStatusesAreSuccess) {
   }
 }
 
+TEST(PrintableExcerpt, OneLineOfAsciiCut) {
+  EXPECT_EQ(printable_excerpt("", 10), "");
+  EXPECT_EQ(printable_excerpt("  \r\n", 10), "");
+  EXPECT_EQ(printable_excerpt("TLS handshake failed\n", 100), "TLS handshake failed");
+  EXPECT_EQ(printable_excerpt(" a\r\n\tb  c \n", 100), "a b c");
+  EXPECT_EQ(printable_excerpt("a\x01\x7f\xc3\xa9z", 100), "a????z");
+  EXPECT_EQ(printable_excerpt("abcdef", 6), "abcdef");
+  EXPECT_EQ(printable_excerpt("abcdefg", 6), "abcdef...");
+  EXPECT_EQ(printable_excerpt("abcdef   ", 6), "abcdef");
+  EXPECT_EQ(printable_excerpt(std::string(10000, 'x'), 256), std::string(256, 'x') + "...");
+}
+
+TEST_F(ClientTest, BadGatewayFromTheProxyCarriesItsReason) {
+  auto proxy = std::make_shared<FakeBmc>("http://mgmt-0:5000");
+  bmc = proxy;
+  auto c = client(false, "http://mgmt-0:5000");
+  ASSERT_TRUE(c->connect(soon()).ok());
+  const std::string power = "/redfish/v1/Chassis/Chassis-1/Power";
+  proxy->status[power] = 502;
+  proxy->status_body[power] =
+      "TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate\n";
+  auto p = c->get_power(power, soon());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message(),
+            "GET http://mgmt-0:5000/redfish/v1/Chassis/Chassis-1/Power: HTTP 502 from the Redfish proxy: "
+            "\"TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate\"");
+
+  // A proxy that gives no reason (the reference's) and one that sends junk.
+  proxy->status_body[power] = "";
+  EXPECT_THAT(c->get_power(power, soon()).error().message(),
+              HasSubstr("HTTP 502 from the Redfish proxy: no reason given (see the proxy's log)"));
+  proxy->status_body[power] = std::string("bad\x1b[31m\xff") + std::string(1000, 'y');
+  const std::string junk = c->get_power(power, soon()).error().message();
+  EXPECT_THAT(junk, HasSubstr("HTTP 502 from the Redfish proxy: \"bad?[31m?yyy"));
+  EXPECT_THAT(junk, HasSubstr("y...\""));
+  EXPECT_LT(junk.size(), 400u);
+
+  // Straight from a BMC, a 502 is just another status.
+  bmc = std::make_shared<FakeBmc>("https://bmc:443");
+  bmc->status[power] = 502;
+  auto direct = client(false);
+  ASSERT_TRUE(direct->connect(soon()).ok());
+  EXPECT_THAT(direct->get_power(power, soon()).error().message(), HasSubstr(": HTTP 502: \"{"));
+}
+
 TEST_F(ClientTest, ChassisListingPaginationAndPartialFailure) {
   bmc->docs["/redfish/v1/Chassis"] =
       R"({"Members": [{"@odata.id": "/redfish/v1/Chassis/Chassis-1"}],

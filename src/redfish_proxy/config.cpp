@@ -2,6 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <initializer_list>
+#include <optional>
+#include <set>
+
 #include "core/filesystem.h"
 #include "core/strings.h"
 #include "core/yaml.h"
@@ -24,12 +28,35 @@ class Parser {
     return invalid(m);
   }
 
-  // A null or absent node reads as an empty mapping; unknown keys are skipped because
-  // the reference ignores them.
-  Result<YAML::Node> child(const YAML::Node& node, const std::string& path, const char* key) const {
-    if (!node.IsDefined() || node.IsNull()) return YAML::Node();
-    if (!node.IsMap()) return error(path, node, "expected a mapping");
-    return node[key];
+  // Calls fn(key, value, key_path) for every entry of a mapping (a null node is an empty
+  // one). The reference ignores unknown keys, so a misspelt `insecure_skip_verfy` was
+  // silently the default; here unknown, duplicate and non-string keys are errors.
+  template <typename Fn>
+  Status mapping(const YAML::Node& node, const std::string& path,
+                 std::initializer_list<std::string_view> keys, Fn&& fn) const {
+    if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+    const std::string shown = path == kTopLevel ? std::string("(top level)") : path;
+    if (!node.IsMap()) return error(shown, node, "expected a mapping");
+    std::set<std::string, std::less<>> seen;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) return error(shown, kv.first, "mapping keys must be strings");
+      const std::string& key = kv.first.Scalar();
+      const std::string key_path = path == kTopLevel ? key : path + "." + key;
+      bool known = false;
+      for (auto k : keys) known = known || k == key;
+      if (!known) {
+        std::string valid;
+        for (auto k : keys) valid += (valid.empty() ? "" : ", ") + std::string(k);
+        std::string msg = "unknown key " + quote_for_error(key) + " (valid: " + valid + ")";
+        if (path == kTopLevel && key == "redfish_web_config") {
+          msg += "; redfish_web_config is the top-level key of the exporter's redfish collector config";
+        }
+        return error(shown, kv.first, msg);
+      }
+      if (!seen.insert(key).second) return error(key_path, kv.first, "mapping key defined more than once");
+      if (auto st = fn(key, kv.second, key_path); !st) return st;
+    }
+    return Status::Ok();
   }
 
   Result<bool> boolean(const YAML::Node& node, const std::string& path) const {
@@ -83,26 +110,57 @@ class Parser {
     size_t i = 0;
     for (const auto& item : node) {
       const std::string item_path = path + "[" + std::to_string(i++) + "]";
+      if (!item.IsNull() && !item.IsMap()) return error(item_path, item, "expected a mapping");
       TargetConfig t;
-      auto ips_node = child(item, item_path, "host_ip_addrs");
-      if (!ips_node) return ips_node.error();
-      auto ips = strings(*ips_node, item_path + ".host_ip_addrs");
-      if (!ips) return ips.error();
-      t.host_ip_addrs = std::move(*ips);
-      auto url_node = child(item, item_path, "url");
-      if (!url_node) return url_node.error();
-      auto url = string(*url_node, item_path + ".url");
-      if (!url) return url.error();
+      std::optional<YAML::Node> url_node;
+      auto st =
+          mapping(item, item_path, {"host_ip_addrs", "url"},
+                  [&](const std::string& key, const YAML::Node& v, const std::string& key_path) -> Status {
+                    if (key == "url") {
+                      url_node = v;
+                      auto url = string(v, key_path);
+                      if (!url) return url.error();
+                      t.url = std::move(*url);
+                      return Status::Ok();
+                    }
+                    auto ips = strings(v, key_path);
+                    if (!ips) return ips.error();
+                    t.host_ip_addrs = std::move(*ips);
+                    return Status::Ok();
+                  });
+      if (!st) return st;
       // The reference's message, plus why, so that an operator sees what to fix.
-      if (auto target = make_target(*url); !target) {
-        return error(item_path + ".url", url_node->IsDefined() ? *url_node : YAML::Node(item),
-                     "invalid url string: " + redact_url(*url) + " (" + target.error().message() + ")");
+      if (auto target = make_target(t.url); !target) {
+        return error(item_path + ".url", url_node ? *url_node : YAML::Node(item),
+                     "invalid url string: " + redact_url(t.url) + " (" + target.error().message() + ")");
       }
-      t.url = std::move(*url);
       cfg.targets.push_back(std::move(t));
     }
     return Status::Ok();
   }
+
+  Status web(const YAML::Node& node, ProxyConfig& cfg) const {
+    return mapping(node, "redfish_config.web", {"insecure_skip_verify", "trusted_proxies", "allowed_hosts"},
+                   [&](const std::string& key, const YAML::Node& v, const std::string& key_path) -> Status {
+                     if (key == "insecure_skip_verify") {
+                       auto b = boolean(v, key_path);
+                       if (!b) return b.error();
+                       cfg.insecure_skip_verify = *b;
+                     } else if (key == "trusted_proxies") {
+                       if (v.IsNull()) return Status::Ok();  // unset: loopback only
+                       auto list = networks(v, key_path);
+                       if (!list) return list.error();
+                       cfg.trusted_proxies = std::move(*list);
+                     } else {
+                       auto list = networks(v, key_path);
+                       if (!list) return list.error();
+                       cfg.allowed_hosts = std::move(*list);
+                     }
+                     return Status::Ok();
+                   });
+  }
+
+  static constexpr const char* kTopLevel = "";  // path of the document's root mapping
 
  private:
   const std::string& source_;
@@ -118,32 +176,29 @@ Result<ProxyConfig> parse_proxy_config(std::string_view yaml, const std::string&
   ProxyConfig cfg;
   Parser p(source);
   try {
-    if (!root.IsDefined() || root.IsNull()) return cfg;
-    if (!root.IsMap()) return p.error("(top level)", root, "expected a mapping");
-    auto rc = p.child(root, "(top level)", "redfish_config");
-    if (!rc) return rc.error();
-    auto web = p.child(*rc, "redfish_config", "web");
-    if (!web) return web.error();
-    auto skip = p.child(*web, "redfish_config.web", "insecure_skip_verify");
-    if (!skip) return skip.error();
-    auto skip_value = p.boolean(*skip, "redfish_config.web.insecure_skip_verify");
-    if (!skip_value) return skip_value.error();
-    cfg.insecure_skip_verify = *skip_value;
-    auto trusted = p.child(*web, "redfish_config.web", "trusted_proxies");
-    if (!trusted) return trusted.error();
-    if (trusted->IsDefined() && !trusted->IsNull()) {
-      auto list = p.networks(*trusted, "redfish_config.web.trusted_proxies");
-      if (!list) return list.error();
-      cfg.trusted_proxies = std::move(*list);
+    // The file is optional; one that is given but empty is a deployment mistake
+    // (truncated copy, wrong file) rather than a wish for the defaults.
+    if (!root.IsDefined() || root.IsNull()) {
+      return invalid(source + ": the file is empty; expected a redfish_config section");
     }
-    auto allowed = p.child(*web, "redfish_config.web", "allowed_hosts");
-    if (!allowed) return allowed.error();
-    auto allowed_list = p.networks(*allowed, "redfish_config.web.allowed_hosts");
-    if (!allowed_list) return allowed_list.error();
-    cfg.allowed_hosts = std::move(*allowed_list);
-    auto targets = p.child(*rc, "redfish_config", "targets");
-    if (!targets) return targets.error();
-    if (auto st = p.targets(*targets, "redfish_config.targets", cfg); !st) return st.error();
+    if (!root.IsMap()) return p.error("(top level)", root, "expected a mapping");
+    std::optional<YAML::Node> rc;
+    auto st = p.mapping(root, Parser::kTopLevel, {"redfish_config"},
+                        [&](const std::string&, const YAML::Node& v, const std::string&) -> Status {
+                          rc = v;
+                          return Status::Ok();
+                        });
+    if (!st) return st.error();
+    if (!rc) return p.error("(top level)", root, "no redfish_config section");
+    YAML::Node web(YAML::NodeType::Null), targets(YAML::NodeType::Null);
+    st = p.mapping(*rc, "redfish_config", {"web", "targets"},
+                   [&](const std::string& key, const YAML::Node& v, const std::string&) -> Status {
+                     (key == "web" ? web : targets).reset(v);
+                     return Status::Ok();
+                   });
+    if (!st) return st.error();
+    if (st = p.web(web, cfg); !st) return st.error();
+    if (st = p.targets(targets, "redfish_config.targets", cfg); !st) return st.error();
   } catch (const YAML::Exception& e) {
     // Aliases and odd node shapes can still make yaml-cpp throw while walking.
     return invalid(source + ": invalid YAML: " + e.msg);

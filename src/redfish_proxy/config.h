@@ -27,9 +27,10 @@ struct ProxyConfig {
   std::vector<std::string> allowed_hosts;
 };
 
-// Parses the YAML text; source names the file in errors ("<source>: <key>: <problem>").
-// Unknown keys are ignored (as in the reference); wrong types, malformed YAML and
-// target URLs that are not http(s) URLs with a host are errors.
+// Parses the YAML text; source names the file in errors ("<source>: <key>: <problem>
+// (line N)"). Wrong types, malformed YAML, target URLs that are not http(s) URLs with a
+// host, an empty file, a missing redfish_config section and (unlike the reference,
+// which ignores them) unknown keys at any level are errors.
 Result<ProxyConfig> parse_proxy_config(std::string_view yaml, const std::string& source);
 
 // Reads and parses the file (at most 4 MiB).

@@ -36,33 +36,84 @@ redfish_config:
   EXPECT_EQ(cfg->targets[1].url, "http://172.21.4.3:8000/");
 }
 
-TEST(ProxyConfig, PackagedDefaultAndEmptyFiles) {
-  for (const char* text : {"", "---\n", "redfish_config:\n", "redfish_config:\n  web:\n",
-                           "---\n# default\nredfish_config:\n  web:\n    insecure_skip_verify: false\n"}) {
+TEST(ProxyConfig, PackagedDefaultAndEmptySections) {
+  for (const char* text :
+       {"redfish_config:\n", "redfish_config:\n  web:\n", "redfish_config:\n  targets: ~\n",
+        "---\n# default\nredfish_config:\n  web:\n    insecure_skip_verify: false\n"}) {
     auto cfg = parse_proxy_config(text, "cfg.yml");
     ASSERT_TRUE(cfg.ok()) << text << ": " << cfg.error().message();
     EXPECT_FALSE(cfg->insecure_skip_verify);
     EXPECT_TRUE(cfg->targets.empty());
+    EXPECT_FALSE(cfg->trusted_proxies);
   }
 }
 
-TEST(ProxyConfig, UnknownKeysAreIgnored) {
+TEST(ProxyConfig, EmptyFileOrMissingSectionIsAnError) {
+  // --config.file is optional; a file that is given but empty is a mistake.
+  for (const char* text : {"", "---\n", "# nothing\n", "~\n"}) {
+    auto cfg = parse_proxy_config(text, "/etc/redfish_proxy/config.yml");
+    ASSERT_FALSE(cfg.ok()) << text;
+    EXPECT_EQ(cfg.error().message(),
+              "/etc/redfish_proxy/config.yml: the file is empty; expected a redfish_config section");
+  }
+  auto cfg = parse_proxy_config("{}\n", "c.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message(), "c.yml: (top level): no redfish_config section (line 1)");
+}
+
+TEST(ProxyConfig, UnknownKeysAreErrorsWithFileLineAndKey) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  for (const Case& c : {
+           // The operator's typo: the reference silently keeps verification on.
+           Case{
+               "redfish_config:\n  web:\n    insecure_skip_verfy: true\n",
+               "f.yml: redfish_config.web: unknown key \"insecure_skip_verfy\" (valid: insecure_skip_verify, "
+               "trusted_proxies, allowed_hosts) (line 3)"},
+           Case{"redfish_config:\n  extra: [1, 2]\n",
+                "f.yml: redfish_config: unknown key \"extra\" (valid: web, targets) (line 2)"},
+           Case{"redfish_config:\n  targets:\n    - host_ip_addrs: [1.2.3.4]\n      url: http://bmc\n"
+                "      comment: rack 4\n",
+                "f.yml: redfish_config.targets[0]: unknown key \"comment\" (valid: host_ip_addrs, url) (line "
+                "5)"},
+           Case{"other: 1\nredfish_config:\n",
+                "f.yml: (top level): unknown key \"other\" (valid: redfish_config) (line 1)"},
+           Case{"redfish_web_config:\n  protocol: https\n",
+                "f.yml: (top level): unknown key \"redfish_web_config\" (valid: redfish_config); "
+                "redfish_web_config "
+                "is the top-level key of the exporter's redfish collector config (line 1)"},
+           Case{"redfish_config:\n  web: {}\n  web: {}\n",
+                "f.yml: redfish_config.web: mapping key defined more than once (line 3)"},
+           Case{"redfish_config:\n  ? [web]\n  : 1\n",
+                "f.yml: redfish_config: mapping keys must be strings (line 2)"},
+       }) {
+    auto cfg = parse_proxy_config(c.yaml, "f.yml");
+    ASSERT_FALSE(cfg.ok()) << c.yaml;
+    EXPECT_EQ(cfg.error().message(), c.message) << c.yaml;
+  }
+}
+
+TEST(ProxyConfig, EveryKey) {
   auto cfg = parse_proxy_config(R"(
-other: 1
 redfish_config:
-  extra: [1, 2]
   web:
     insecure_skip_verify: yes
-    timeout: 10s
+    trusted_proxies: [10.0.0.1]
+    allowed_hosts: [172.21.0.0/16]
   targets:
     - host_ip_addrs: [1.2.3.4]
-      url: http://bmc
-      comment: rack 4
+      url: http://172.21.4.1
 )",
                                 "cfg.yml");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message();
   EXPECT_TRUE(cfg->insecure_skip_verify);
+  ASSERT_TRUE(cfg->trusted_proxies);
+  EXPECT_EQ(*cfg->trusted_proxies, std::vector<std::string>{"10.0.0.1"});
+  EXPECT_EQ(cfg->allowed_hosts, std::vector<std::string>{"172.21.0.0/16"});
   ASSERT_EQ(cfg->targets.size(), 1u);
+  EXPECT_EQ(cfg->targets[0].host_ip_addrs, std::vector<std::string>{"1.2.3.4"});
 }
 
 TEST(ProxyConfig, InvalidUrlIsRejectedWithTheReferenceMessage) {

@@ -76,11 +76,30 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-http::Response bad_gateway() {
+// At most max_len characters of printable ASCII on one line: the text goes into an HTTP
+// body that the exporter logs, and may hold a client's header or a BMC's words.
+std::string one_line(std::string_view s, size_t max_len) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= max_len) return out + "...";
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += (u < 0x20 || u > 0x7e) ? '?' : c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+constexpr size_t kMaxReason = 300;
+
+http::Response bad_gateway(std::string_view reason) {
   http::Response r;
   r.status = 502;
-  r.content_type.clear();
-  r.raw = true;  // empty body, as the reference answers
+  r.body = one_line(reason, kMaxReason) + "\n";
+  r.raw = true;  // the server must not replace the body with its own text
   return r;
 }
 
@@ -89,6 +108,35 @@ http::Response forbidden() {
 }
 
 }  // namespace
+
+std::string host_port(const Target& target) {
+  const std::string& h = target.host;
+  const size_t bracket = h.rfind(']');
+  const size_t colon = h.rfind(':');
+  const bool has_port = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  if (has_port) return h;
+  return h + (target.scheme == "https" ? ":443" : ":80");
+}
+
+std::string backend_failure_reason(const Target& target, std::string_view method, std::string_view url,
+                                   const Error& error) {
+  const std::string bmc = host_port(target);
+  std::string detail = error.message();
+  const std::string request_line = std::string(method) + " " + std::string(url);
+  if (starts_with(detail, request_line + ": ")) {
+    detail.erase(0, request_line.size() + 2);
+  } else if (const size_t at = detail.find(url); !url.empty() && at != std::string::npos) {
+    detail.replace(at, url.size(), bmc);
+  }
+  if (error.kind() == ErrorKind::kTimeout) return "no answer from BMC " + bmc + " in time: " + detail;
+  // The client reports TLS failures only in words (curl: "SSL certificate problem: ...",
+  // "OpenSSL SSL_connect: ...", "SSL: no alternative certificate subject name ...").
+  if (target.scheme == "https" &&
+      (contains_ci(detail, "ssl") || contains_ci(detail, "tls") || contains_ci(detail, "certificate"))) {
+    return "TLS handshake with BMC " + bmc + " failed: " + detail;
+  }
+  return "request to BMC " + bmc + " failed: " + detail;
+}
 
 PathCheck check_path(std::string_view method, std::string_view target, std::string_view decoded_path) {
   static const std::set<std::string, std::less<>> kMethods{"GET",   "HEAD",   "POST",   "PUT",
@@ -230,16 +278,21 @@ http::Response Proxy::handle(const http::Request& req) {
   Resolution res = resolve_target(table_, candidates, redfish_url,
                                   [this](const std::string& ip) { return cache_.find(ip); });
   if (!res.target) {
+    const std::string ips = join(candidates, ",");
     if (res.failure == "invalid header") {
       logger_.error("Fetched Redfish URL from headers is invalid",
                     {{"url", for_log(redact_url(redfish_url))}, {"err", res.detail}});
-    } else if (res.failure == "not allowed") {
-      logger_.error("Redfish URL from headers is not one of the configured targets",
-                    {{"url", for_log(res.detail)}, {"remote_ips", for_log(join(candidates, ","))}});
-    } else {
-      logger_.error("Failed to find target", {{"remote_ips", for_log(join(candidates, ","))}});
+      return bad_gateway("invalid X-Redfish-Url header: " + res.detail);
     }
-    return bad_gateway();
+    if (res.failure == "not allowed") {
+      logger_.error("Redfish URL from headers is not one of the configured targets",
+                    {{"url", for_log(res.detail)}, {"remote_ips", for_log(ips)}});
+      return bad_gateway("X-Redfish-Url names " + res.detail +
+                         ", which is not one of the proxy's configured targets or allowed hosts");
+    }
+    logger_.error("Failed to find target", {{"remote_ips", for_log(ips)}});
+    return bad_gateway("no BMC known for " + ips +
+                       ": no configured target, none learned, and no X-Redfish-Url header");
   }
   if (res.source == Source::kHeader) cache_.store(candidates, *res.target);
 
@@ -265,7 +318,7 @@ http::Response Proxy::handle(const http::Request& req) {
     const size_t q = out.url.find('?');
     if (at != std::string::npos && q != std::string::npos) err.replace(at + q, out.url.size() - q, "");
     logger_.error("http: proxy error", {{"err", err}});
-    return bad_gateway();
+    return bad_gateway(backend_failure_reason(*res.target, out.method, out.url, answer.error()));
   }
   http::Response r;
   r.status = answer->status;

@@ -7,6 +7,8 @@
 //   * with targets configured, X-Redfish-Url may only name one of them; without any,
 //     any http(s) URL (the documented header-only mode); otherwise 502 as the reference
 //     answers when it finds no target;
+//   * a 502 says why in its body (no target, bad header, TLS or connection failure),
+//     where the reference sends none;
 //   * every backend exchange is bounded (connect 5 s, whole exchange 10 s by default,
 //     the reference's effective bound through its 10 s server write timeout).
 #pragma once
@@ -49,6 +51,18 @@ http::Headers relayed_headers(const http::HeaderMap& in, bool keep_content_lengt
 // Backend URL: the target's base path and the request path joined by exactly one '/',
 // the queries joined by '&'.
 std::string backend_url(const Target& target, std::string_view request_target);
+
+// The BMC as host:port (the scheme's default port when the URL has none).
+std::string host_port(const Target& target);
+
+// Why a backend exchange failed, as the body of the 502 answer: the reference sends an
+// empty one, which leaves the exporter on the compute node with `HTTP 502: ""`. Names
+// the BMC by host:port and keeps the transport's own words minus the request line
+// (so no query string; a Target never holds credentials, and request headers such as
+// Authorization are never part of a transport error). One printable line.
+// method and url: the backend request that error came from.
+std::string backend_failure_reason(const Target& target, std::string_view method, std::string_view url,
+                                   const Error& error);
 
 struct ProxyOptions {
   ProxyConfig config;

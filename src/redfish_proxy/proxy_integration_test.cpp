@@ -27,6 +27,8 @@ using http::test_util::make_identity;
 using http::test_util::TempDir;
 using http::test_util::write_file;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 // A BMC that answers every path with its name and echoes what it received.
 class FakeBmc {
@@ -319,7 +321,8 @@ TEST(ProxyIntegration, RefusesTargetOutsideConfiguration) {
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", allowed.url()}}));
   auto r = proxy.get("/redfish/v1/", {{"X-Redfish-Url", other.url()}});
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.body, "X-Redfish-Url names " + other.url() +
+                        ", which is not one of the proxy's configured targets or allowed hosts\n");
   auto spoofed = proxy.get("/redfish/v1/", {{"X-Redfish-Url", other.url()}, {"X-Real-IP", "10.1.2.3"}});
   EXPECT_EQ(spoofed.status, 502);
   EXPECT_EQ(other.hits(), 0);
@@ -345,10 +348,16 @@ TEST(ProxyIntegration, RefusesNonRedfishPaths) {
 TEST(ProxyIntegration, UnknownSourceAndBadHeaderAre502AndNotCached) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(ProxyConfig{});
-  EXPECT_EQ(proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.5"}}).status, 502);
+  auto unknown = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.5"}});
+  EXPECT_EQ(unknown.status, 502);
+  // Loopback is a trusted proxy by default, so its X-Real-IP is believed and named.
+  EXPECT_EQ(unknown.body,
+            "no BMC known for 192.168.1.5,127.0.0.1: no configured target, none learned, and no "
+            "X-Redfish-Url header\n");
   // Parses (scheme "localhost") but names no host: refused and not learned.
   auto bad = proxy.get("/redfish/v1/", {{"X-Redfish-Url", "localhost:" + a.url().substr(17)}});
   EXPECT_EQ(bad.status, 502);
+  EXPECT_THAT(bad.body, StartsWith("invalid X-Redfish-Url header: "));
   EXPECT_EQ(proxy.proxy().cache().size(), 0u);
   auto good = proxy.get("/redfish/v1/", {{"X-Redfish-Url", a.url()}});
   EXPECT_EQ(good.status, 200);
@@ -358,9 +367,12 @@ TEST(ProxyIntegration, BackendDownIs502) {
   const std::string url = "http://127.0.0.1:" + std::to_string(dead_port());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", url}}));
   const auto start = std::chrono::steady_clock::now();
-  auto r = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}});
+  auto r = proxy.get("/redfish/v1/?secret=1", {{"X-Real-IP", "192.168.1.0"}});
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(r.body, "");
+  EXPECT_THAT(r.body, StartsWith("request to BMC " + url.substr(7) + " failed: "));
+  EXPECT_THAT(r.body, HasSubstr("onnect"));  // curl's "Failed to connect ... Couldn't connect to server"
+  EXPECT_THAT(r.body, Not(HasSubstr("secret")));
+  EXPECT_EQ(header(r.headers, "Content-Type"), "text/plain; charset=utf-8");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // refused, not timed out
 }
 
@@ -371,6 +383,7 @@ TEST(ProxyIntegration, SlowBackendIsCutOffAtTheTimeout) {
   auto r = proxy.get("/redfish/v1/slow", {{"X-Real-IP", "192.168.1.0"}});
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 502);
+  EXPECT_THAT(r.body, StartsWith("no answer from BMC " + slow.url().substr(7) + " in time: "));
   EXPECT_LT(took, std::chrono::milliseconds(1200));
 }
 
@@ -385,9 +398,15 @@ TEST_F(ProxyTls, TlsBackendWithVerificationSkipped) {
 TEST_F(ProxyTls, TlsBackendFailsVerificationByDefault) {
   FakeBmc a("bmc-tls", cert(), key());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url("https")}}, false));
-  auto r = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}});
+  auto r = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}, {"Authorization", "Basic c2VjcmV0"}});
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(a.hits(), 0);
+  // What the exporter on the compute node gets to log instead of `HTTP 502: ""`.
+  EXPECT_THAT(r.body, StartsWith("TLS handshake with BMC " + a.url("https").substr(8) + " failed: "));
+  EXPECT_THAT(r.body, HasSubstr("certificate"));
+  EXPECT_THAT(r.body, Not(HasSubstr("c2VjcmV0")));
+  EXPECT_EQ(r.body.back(), '\n');
+  EXPECT_EQ(r.body.find('\n'), r.body.size() - 1);
 }
 
 TEST_F(ProxyTls, TlsFrontEndPlainAndTlsBackends) {

@@ -220,11 +220,24 @@ TEST(Proxy, RefusalsNeverReachAClient) {
   auto outside = proxy->handle(request("/redfish/v1", {{"X-Redfish-Url", "http://10.0.0.99"}}));
   EXPECT_EQ(outside.status, 502);
   EXPECT_TRUE(outside.raw);
-  EXPECT_EQ(outside.body, "");
+  EXPECT_EQ(outside.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(outside.body,
+            "X-Redfish-Url names http://10.0.0.99, which is not one of the proxy's configured targets or "
+            "allowed hosts\n");
   auto unknown = proxy->handle(request("/redfish/v1", {{"X-Real-IP", "192.168.9.9"}}));
   EXPECT_EQ(unknown.status, 502);
+  EXPECT_EQ(unknown.body,
+            "no BMC known for 192.168.9.9,127.0.0.1: no configured target, none learned, and no "
+            "X-Redfish-Url header\n");
   auto invalid = proxy->handle(request("/redfish/v1", {{"X-Redfish-Url", "localhost:5000"}}));
   EXPECT_EQ(invalid.status, 502);
+  EXPECT_THAT(invalid.body, ::testing::StartsWith("invalid X-Redfish-Url header: "));
+  auto junk =
+      proxy->handle(request("/redfish/v1", {{"X-Redfish-Url", "http://a\x01b/" + std::string(600, 'x')}}));
+  EXPECT_EQ(junk.status, 502);
+  EXPECT_LE(junk.body.size(), 305u);
+  EXPECT_EQ(junk.body.find_first_of("\x01\r"), std::string::npos);
+  EXPECT_EQ(junk.body.find('\n'), junk.body.size() - 1);
   EXPECT_TRUE(client->requests.empty());
 }
 
@@ -232,10 +245,46 @@ TEST(Proxy, TransportErrorIs502) {
   auto client = std::make_shared<FakeClient>();
   client->fail = true;
   auto proxy = make_proxy(ProxyConfig{}, client);
-  auto resp = proxy->handle(request("/redfish/v1/", {{"X-Redfish-Url", "http://bmc:5000"}}));
+  auto resp = proxy->handle(request("/redfish/v1/?token=abc", {{"X-Redfish-Url", "http://bmc:5000"}}));
   EXPECT_EQ(resp.status, 502);
-  EXPECT_EQ(resp.body, "");
+  EXPECT_EQ(resp.body, "request to BMC bmc:5000 failed: Connection refused\n");
   EXPECT_EQ(client->requests.size(), 1u);
+}
+
+TEST(BackendFailure, HostPortWithDefaults) {
+  auto target = [](const std::string& url) { return *make_target(url); };
+  EXPECT_EQ(host_port(target("https://bmc")), "bmc:443");
+  EXPECT_EQ(host_port(target("http://bmc/redfish")), "bmc:80");
+  EXPECT_EQ(host_port(target("https://u:pw@bmc:8443")), "bmc:8443");
+  EXPECT_EQ(host_port(target("https://[fe80::1]")), "[fe80::1]:443");
+  EXPECT_EQ(host_port(target("https://[fe80::1]:8443")), "[fe80::1]:8443");
+}
+
+TEST(BackendFailure, ReasonNamesTheBmcAndTheCause) {
+  const Target tls = *make_target("https://bmc1.example:443");
+  const std::string url = "https://bmc1.example:443/redfish/v1/Chassis?$top=1";
+  auto reason = [&](const Target& t, ErrorKind kind, const std::string& detail) {
+    return backend_failure_reason(t, "GET", url, Error(kind, "GET " + url + ": " + detail));
+  };
+  EXPECT_EQ(
+      reason(tls, ErrorKind::kIo, "SSL certificate problem: self-signed certificate"),
+      "TLS handshake with BMC bmc1.example:443 failed: SSL certificate problem: self-signed certificate");
+  EXPECT_EQ(
+      reason(tls, ErrorKind::kIo, "SSL: no alternative certificate subject name matches target host name"),
+      "TLS handshake with BMC bmc1.example:443 failed: SSL: no alternative certificate subject name "
+      "matches target host name");
+  EXPECT_EQ(reason(tls, ErrorKind::kIo, "Failed to connect to bmc1.example port 443: Connection refused"),
+            "request to BMC bmc1.example:443 failed: Failed to connect to bmc1.example port 443: Connection "
+            "refused");
+  EXPECT_EQ(reason(tls, ErrorKind::kTimeout, "Operation timed out after 10000 milliseconds"),
+            "no answer from BMC bmc1.example:443 in time: Operation timed out after 10000 milliseconds");
+  // Plain HTTP has no TLS to blame, whatever the words.
+  const Target plain = *make_target("http://sslbmc:80");
+  EXPECT_EQ(reason(plain, ErrorKind::kIo, "Could not resolve host: sslbmc"),
+            "request to BMC sslbmc:80 failed: Could not resolve host: sslbmc");
+  // A message that names the URL elsewhere loses it (and with it the query).
+  EXPECT_EQ(backend_failure_reason(tls, "GET", url, Error(ErrorKind::kInvalid, "oops at " + url)),
+            "request to BMC bmc1.example:443 failed: oops at bmc1.example:443");
 }
 
 TEST(Proxy, HeadKeepsBackendLength) {

@@ -77,7 +77,10 @@ class FakeBmc : public http::HttpClient {
     }
     if (path != "/redfish/v1/" && require_auth && !authorized(req))
       return reply(401, "{\"error\":\"unauthorized\"}");
-    if (auto it = status.find(path); it != status.end()) return reply(it->second, "{\"error\":\"forced\"}");
+    if (auto it = status.find(path); it != status.end()) {
+      auto body = status_body.find(path);
+      return reply(it->second, body != status_body.end() ? body->second : "{\"error\":\"forced\"}");
+    }
     if (req.method == "DELETE" && path.rfind(sessions_path + "/", 0) == 0) {
       std::string token = path.substr(sessions_path.size() + 1);
       if (!token.empty() && token.back() == '/') token.pop_back();
@@ -107,6 +110,7 @@ class FakeBmc : public http::HttpClient {
 
   std::map<std::string, std::string> docs;
   std::map<std::string, int> status;
+  std::map<std::string, std::string> status_body;  // body of a forced status; default {"error":"forced"}
   std::string username = "admin";
   std::string password = "secret";
   std::string basic = "Basic YWRtaW46c2VjcmV0";  // admin:secret
