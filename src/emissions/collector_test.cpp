@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "core/exposition.h"
@@ -39,7 +40,6 @@ ProviderOptions test_options(std::shared_ptr<http::HttpClient> client) {
   o.emaps_base_url = "https://emaps.test/v3";
   o.emaps_zones_base_url = "https://emaps.test/v3";
   o.rte_url = "https://rte.test/records";
-  o.emaps_zone_retry_sleep = 1ms;
   return o;
 }
 
@@ -112,15 +112,36 @@ TEST(EmissionsCollector, MissingTokenFailsTheDefaultSelection) {
   EXPECT_TRUE(without_emaps.ok());
 }
 
-TEST(EmissionsCollector, UnreachableZonesFailConstruction) {
+TEST(EmissionsCollector, MalformedTokenFailsTheCollector) {
+  auto client = std::make_shared<FakeClient>(apis);
+  ProviderOptions o = test_options(client);
+  o.emaps_token = "token\r";
+  auto c = make_emissions_collector({"owid", "emaps"}, o, log::Logger());
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), HasSubstr("malformed Electricity Maps API token"));
+}
+
+// An unreachable API is no configuration error: the collector is built without any
+// request, serves the other providers, and leaves the unreachable one out.
+TEST(EmissionsCollector, UnreachableZonesLeaveOnlyThatProviderOut) {
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (req.url.find("rte.test") != std::string::npos)
+          return response(R"({"results": [{"taux_co2": 27}]})");
         return transport_error(req.url);
       });
-  auto c = make_emissions_collector({"emaps"}, test_options(client), log::Logger());
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.error().message(), ::testing::StartsWith("failed to fetch electricity maps zones: "));
-  EXPECT_EQ(client->count(), 5u);
+  auto c = make_emissions_collector({}, test_options(client), log::Logger());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(client->count(), 0u);
+  MetricBatch batch;
+  ASSERT_TRUE((*c)->update(batch).ok()) << "the collector succeeds while one provider fails";
+  const std::string page = render(batch);
+  EXPECT_THAT(page, HasSubstr("provider=\"global\""));
+  EXPECT_THAT(page, HasSubstr("provider=\"owid\""));
+  EXPECT_THAT(page, HasSubstr("provider=\"rte\""));
+  EXPECT_THAT(page, Not(HasSubstr("provider=\"emaps\"")));
+  EXPECT_EQ(client->count("/zones"), 1u);
+  (*c)->stop();
 }
 
 // ---- exposition ----
@@ -164,6 +185,26 @@ TEST(EmissionsCollector, FailingProvidersAreLeftOutAndTheScrapeSucceeds) {
   ASSERT_TRUE((*c)->update(batch).ok());
   EXPECT_EQ(batch.sample_count(), 0u);
   EXPECT_EQ(render(batch), "");
+}
+
+class StoppableProvider final : public Provider {
+ public:
+  explicit StoppableProvider(std::atomic<int>* stops) : stops_(stops) {}
+  Result<EmissionFactors> update() override { return EmissionFactors{}; }
+  void stop() override { ++*stops_; }
+
+ private:
+  std::atomic<int>* stops_;
+};
+
+TEST(EmissionsCollector, StopReachesEveryProvider) {
+  std::atomic<int> stops{0};
+  std::vector<EmissionsCollector::Source> sources;
+  for (const char* key : {"a", "b"})
+    sources.push_back({key, key, std::make_unique<StoppableProvider>(&stops)});
+  EmissionsCollector c(std::move(sources), log::Logger());
+  c.stop();
+  EXPECT_EQ(stops.load(), 2);
 }
 
 class SlowProvider final : public Provider {

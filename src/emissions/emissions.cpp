@@ -59,7 +59,8 @@ Status EmissionsCollector::update(MetricBatch& out) {
     const Source& source = sources_[i];
     const Result<EmissionFactors>& result = *results[i];
     if (!result) {
-      logger_.error("Failed to fetch emission factor", {{"provider", source.key}, {"err", result.error()}});
+      // The provider logged the failure itself, once per episode.
+      logger_.debug("Failed to fetch emission factor", {{"provider", source.key}, {"err", result.error()}});
       continue;
     }
     for (const auto& [code, factor] : *result) {
@@ -69,6 +70,10 @@ Status EmissionsCollector::update(MetricBatch& out) {
     }
   }
   return Status::Ok();
+}
+
+void EmissionsCollector::stop() {
+  for (Source& source : sources_) source.provider->stop();
 }
 
 Result<std::unique_ptr<EmissionsCollector>> make_emissions_collector(const std::vector<std::string>& selected,

@@ -48,9 +48,10 @@ class EmissionsCollector final : public Collector {
   };
   EmissionsCollector(std::vector<Source> sources, log::Logger logger);
 
-  // Queries every provider concurrently; a failing one is logged and left out, so the
-  // scrape itself always succeeds.
+  // Queries every provider concurrently; a failing one is left out, so the scrape
+  // itself always succeeds (as in the reference), even when no provider serves.
   Status update(MetricBatch& out) override;
+  void stop() override;
 
   const std::vector<Source>& sources() const { return sources_; }
 
@@ -60,7 +61,9 @@ class EmissionsCollector final : public Collector {
 };
 
 // Builds the providers named in `selected` (every registered one, `global` included,
-// when empty). Any construction failure fails the collector.
+// when empty). Any construction failure fails the collector; construction checks the
+// configuration only (a missing or malformed token) and makes no request, so an
+// unreachable API never stops the exporter from starting.
 Result<std::unique_ptr<EmissionsCollector>> make_emissions_collector(const std::vector<std::string>& selected,
                                                                      const ProviderOptions& options,
                                                                      log::Logger logger);

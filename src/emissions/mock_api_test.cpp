@@ -203,6 +203,7 @@ TEST(EmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
   o.emaps_base_url = o.emaps_zones_base_url = api.base();
   auto p = EmapsProvider::create(o, log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_TRUE(api.seen().empty()) << "construction makes no request";
   auto f = (*p)->update();
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(*f, (EmissionFactors{{"DE", {"Germany", 412}}, {"FR", {"France", 33}}}));
@@ -285,34 +286,43 @@ TEST(EmissionsMockApi, CollectorPageFromBothMocks) {
 
 // ---- unreachable APIs: bounded time, clear errors ----
 
-TEST(UnreachableApi, RefusedZonesGiveUpAfterTheRetries) {
+TEST(UnreachableApi, RefusedApisDoNotStopTheCollector) {
   ProviderOptions o = curl_options();
   o.emaps_zones_base_url = closed_port_url("/v3");
-  o.emaps_zone_retry_sleep = 50ms;
+  o.rte_url = closed_port_url("/records");
   const auto start = std::chrono::steady_clock::now();
-  auto c = make_emissions_collector({"emaps"}, o, log::Logger());
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.error().message(), StartsWith("failed to fetch electricity maps zones: "));
-  EXPECT_GE(elapsed, 200ms);  // four pauses
-  EXPECT_LT(elapsed, 3s);
+  auto c = make_emissions_collector({}, o, log::Logger());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  MetricBatch batch;
+  ASSERT_TRUE((*c)->update(batch).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(batch.sample_count(), 1u + 212u) << "global and OWID only";
+  (*c)->stop();
 }
 
-TEST(UnreachableApi, SilentZonesEndpointIsBoundedByTheRequestTimeout) {
+// The zones endpoint accepts connections and never answers: construction makes no
+// request, a scrape waits zone_wait for it, stop() waits for the request's timeout.
+TEST(UnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
   BlackHole hole;
   ProviderOptions o = curl_options();
   o.emaps_zones_base_url = hole.url("/v3");
-  o.request_timeout = 300ms;
-  o.emaps_zone_attempts = 3;
-  o.emaps_zone_retry_sleep = 50ms;
-  const auto start = std::chrono::steady_clock::now();
+  o.rte_url = closed_port_url("/records");
+  o.request_timeout = 1500ms;
+  o.emaps_zone_wait = 200ms;
+  auto start = std::chrono::steady_clock::now();
   auto c = make_emissions_collector({}, o, log::Logger());
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.error().message(), StartsWith("failed to fetch electricity maps zones: "));
-  // Budget: attempts x timeout + (attempts - 1) x pause = 1000 ms, plus slack.
-  EXPECT_GE(elapsed, 900ms);
-  EXPECT_LT(elapsed, 3s);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms);
+  MetricBatch batch;
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*c)->update(batch).ok());
+  const auto scrape = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(scrape, 190ms);
+  EXPECT_LT(scrape, 1s);
+  EXPECT_EQ(batch.sample_count(), 1u + 212u);
+  start = std::chrono::steady_clock::now();
+  (*c)->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms) << "bounded by the request timeout";
 }
 
 TEST(UnreachableApi, SilentApisBoundTheScrape) {
@@ -391,16 +401,43 @@ TEST(EmissionsFactory, ExplicitProvidersNeedNoToken) {
   ASSERT_TRUE(c.ok()) << c.error().message();
 }
 
-TEST(EmissionsFactory, TokenAndZonesHookFromTheEnvironment) {
-  EmapsMock api;
-  ScopedEnv token("EMAPS_API_TOKEN", "");  // present but empty still enables the provider
-  ScopedEnv base("__EMAPS_BASE_URL", api.base().c_str());
+TEST(EmissionsFactory, MalformedTokenFailsStartUp) {
+  ScopedEnv token("EMAPS_API_TOKEN", "abc\r");
   auto c = make_from_flags({"--collector.emissions.provider=emaps"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), StartsWith("malformed Electricity Maps API token in EMAPS_API_TOKEN"));
+}
+
+TEST(EmissionsFactory, TokenAndUrlHooksFromTheEnvironment) {
+  {
+    ScopedEnv token("EMAPS_API_TOKEN", nullptr);
+    ScopedEnv base("__EMAPS_BASE_URL", nullptr);
+    ScopedEnv rte("__RTE_URL", nullptr);
+    const ProviderOptions o = provider_options_from_environment();
+    EXPECT_FALSE(o.emaps_token.has_value());
+    EXPECT_EQ(o.emaps_zones_base_url, kEmapsBaseUrl);
+    EXPECT_EQ(o.rte_url, kRteUrl);
+  }
+  ScopedEnv token("EMAPS_API_TOKEN", "");  // present but empty still enables the provider
+  ScopedEnv base("__EMAPS_BASE_URL", "http://127.0.0.1:9/v3");
+  ScopedEnv rte("__RTE_URL", "http://127.0.0.1:9/records");
+  const ProviderOptions o = provider_options_from_environment();
+  EXPECT_EQ(o.emaps_token, std::optional<std::string>(""));
+  EXPECT_EQ(o.emaps_zones_base_url, "http://127.0.0.1:9/v3");
+  EXPECT_EQ(o.emaps_base_url, kEmapsBaseUrl) << "the zones hook leaves the factor requests alone";
+  EXPECT_EQ(o.rte_url, "http://127.0.0.1:9/records");
+  EXPECT_NE(o.client, nullptr);
+}
+
+TEST(EmissionsFactory, RteHookServesFromTheMock) {
+  RteMock api;
+  ScopedEnv rte("__RTE_URL", api.url().c_str());
+  auto c = make_from_flags({"--collector.emissions.provider=rte"});
   ASSERT_TRUE(c.ok()) << c.error().message();
-  const auto seen = api.seen();
-  ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].first, "/v3/zones");
-  // Only the zones request is redirected: no scrape here, as it would go to the real API.
+  MetricBatch batch;
+  ASSERT_TRUE((*c)->update(batch).ok());
+  EXPECT_EQ(batch.sample_count(), 1u);
+  EXPECT_EQ(api.params().count("where"), 1u);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // Emission-factor providers: `global` (world average), `owid` (static table embedded
 // at build time), `emaps` (Electricity Maps API) and `rte` (RTE eCO2mix, France).
 // The two network providers fetch lazily on a scrape and serve the last successful
-// result for 30 minutes; every request has a timeout, so neither start-up nor a
-// scrape can hang on an unreachable API.
+// result for 30 minutes. Unlike the reference, nothing is fetched at start-up: an
+// unreachable API leaves its provider out of the page (logged once per failure
+// episode) and is tried again with backoff, while the other providers keep serving.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -15,6 +17,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 #include "core/log.h"
 #include "core/result.h"
@@ -32,6 +36,8 @@ inline constexpr std::string_view kEmapsTokenHeader = "auth-token";
 inline constexpr std::string_view kEmapsTokenEnv = "EMAPS_API_TOKEN";
 // Test hook of the reference: replaces the base URL of the zones request only.
 inline constexpr std::string_view kEmapsZonesBaseUrlEnv = "__EMAPS_BASE_URL";
+// Test hook of this implementation: replaces the RTE records URL (the query is appended).
+inline constexpr std::string_view kRteUrlEnv = "__RTE_URL";
 
 inline constexpr double kWorldAverageFactor = 475;
 
@@ -45,18 +51,51 @@ struct ProviderOptions {
   std::string emaps_zones_base_url{kEmapsBaseUrl};
   std::string rte_url{kRteUrl};
   std::chrono::milliseconds request_timeout{5000};  // per request, connection included
-  int emaps_zone_attempts = 5;
-  std::chrono::milliseconds emaps_zone_retry_sleep{1000};
+  // After a failed fetch (or zone list request) the next one waits retry_initial,
+  // doubled per further failure up to retry_max; the scrapes in between do not ask.
+  std::chrono::milliseconds retry_initial{60000};
+  std::chrono::milliseconds retry_max{300000};
+  // How long a scrape waits for the Electricity Maps zone list it started fetching;
+  // capped at a fifth of request_timeout so that the factor requests of the same
+  // scrape still fit in one request timeout.
+  std::chrono::milliseconds emaps_zone_wait{1000};
   std::chrono::milliseconds cache_duration{1800000};
   SteadyClock clock;                        // steady_clock::now when empty
   std::function<std::string()> local_date;  // today's host-local "YYYY-MM-DD" when empty
 };
 
-// Production options: the curl client, EMAPS_API_TOKEN and __EMAPS_BASE_URL.
+// Production options: the curl client, EMAPS_API_TOKEN, __EMAPS_BASE_URL and __RTE_URL.
 ProviderOptions provider_options_from_environment();
 
 // The host-local date as "YYYY-MM-DD".
 std::string local_date_today();
+
+// Delay before the attempt that follows `failures` (>= 1) consecutive failed ones.
+std::chrono::milliseconds retry_delay(int failures, std::chrono::milliseconds initial,
+                                      std::chrono::milliseconds max);
+
+// The URL as logs show it: without query and fragment, which may carry parameters an
+// operator did not mean to publish.
+std::string url_without_query(std::string_view url);
+
+// EMAPS_API_TOKEN travels as a header value: white space or a control character
+// (a CR left by an edited EnvironmentFile) would corrupt the request, so such a token
+// is a configuration error. The message never contains the token.
+Status check_emaps_token(std::string_view token);
+
+// One failing source logs one WARN per failure episode: the first failure is WARN,
+// the following ones DEBUG, and the first success after them INFO (the caller logs).
+class FailureEpisode {
+ public:
+  // Counts a failure and returns the level to log it at.
+  log::Level failed() { return ++failures_ == 1 ? log::Level::kWarn : log::Level::kDebug; }
+  // Ends the episode; returns how many failures it had (0: there was none to report).
+  int succeeded() { return std::exchange(failures_, 0); }
+  int failures() const { return failures_; }
+
+ private:
+  int failures_ = 0;
+};
 
 class Provider {
  public:
@@ -67,6 +106,8 @@ class Provider {
 
   // Current factors; an error leaves the provider out of this scrape. Thread-safe.
   virtual Result<EmissionFactors> update() = 0;
+  // Ends background work (exporter shutdown); update() must not be called afterwards.
+  virtual void stop() {}
 };
 
 class GlobalProvider final : public Provider {
@@ -98,53 +139,93 @@ class OwidProvider final : public Provider {
 
 // The cache rule shared by the network providers: fetch when nothing was fetched yet or
 // the last success is older than cache_duration; on failure serve the last success if
-// any (the failure is not remembered, so the next scrape tries again).
+// any. Unlike the reference, a failure is remembered: the next fetch waits for
+// retry_delay, so an unreachable API costs one request timeout per retry, not per
+// scrape, and is logged once per failure episode.
 class CachingProvider : public Provider {
  public:
   Result<EmissionFactors> update() final;
 
  protected:
   struct Messages {
-    log::Level failure_level;
-    std::string_view failure;  // logged with the fetch error
-    std::string_view cached;   // debug: the cached value is served
+    std::string_view failure;    // WARN once per failure episode, then DEBUG
+    std::string_view recovered;  // INFO: a fetch succeeded after failed ones
+    std::string_view cached;     // DEBUG: the cached value is served
   };
   CachingProvider(const ProviderOptions& options, log::Logger logger, Messages messages);
 
-  virtual Result<EmissionFactors> fetch() = 0;
+  // Runs before the cache is consulted. An error leaves the provider out of this scrape
+  // without counting as a failed fetch; a value is the time the scrape already spent.
+  virtual Result<std::chrono::milliseconds> prepare() { return std::chrono::milliseconds(0); }
+  // One fetch whose requests each end within `timeout`.
+  virtual Result<EmissionFactors> fetch(std::chrono::milliseconds timeout) = 0;
   const log::Logger& logger() const { return logger_; }
+  std::chrono::steady_clock::time_point now() const { return clock_(); }
+  std::chrono::milliseconds retry_delay_after(int failures) const {
+    return retry_delay(failures, retry_initial_, retry_max_);
+  }
 
  private:
   log::Logger logger_;
   Messages messages_;
   SteadyClock clock_;
   std::chrono::milliseconds cache_duration_;
+  std::chrono::milliseconds request_timeout_;
+  std::chrono::milliseconds retry_initial_;
+  std::chrono::milliseconds retry_max_;
   // Held across the fetch: a concurrent scrape waits for it and then reads the cache
   // instead of repeating hundreds of requests.
   std::mutex mu_;
-  std::chrono::steady_clock::time_point last_request_;
+  std::chrono::steady_clock::time_point last_success_;
   std::optional<EmissionFactors> last_factors_;
+  // Set while failing: no fetch before this time.
+  std::optional<std::chrono::steady_clock::time_point> next_attempt_;
+  std::optional<Error> last_error_;
+  FailureEpisode episode_;
 };
 
 class EmapsProvider final : public CachingProvider {
  public:
-  // Fails without a token, or when the zone list cannot be fetched after
-  // emaps_zone_attempts tries (each bounded by request_timeout).
+  // Fails only on configuration: no token, a malformed token. Makes no request: the
+  // zone list is fetched when the first scrape needs it.
   static Result<std::unique_ptr<EmapsProvider>> create(const ProviderOptions& options, log::Logger logger);
+  ~EmapsProvider() override;
 
-  const std::map<std::string, std::string>& zones() const { return zones_; }
+  // Waits for a zone list request in flight (bounded by request_timeout).
+  void stop() override;
+
+  // Zone key -> display name, once fetched.
+  std::optional<std::map<std::string, std::string>> zones() const;
 
  private:
-  EmapsProvider(const ProviderOptions& options, log::Logger logger, std::map<std::string, std::string> zones);
-  // One concurrent request per zone; failed zones are logged and left out, so this
-  // never fails (an all-failed round is an empty, cacheable result).
-  Result<EmissionFactors> fetch() override;
+  EmapsProvider(const ProviderOptions& options, log::Logger logger);
+  // Until the zone list is known: starts its request on a background thread when one
+  // is due (a scrape thread, so after privileges were dropped) and waits for it at most
+  // zone_wait_, so that a silent API delays no scrape by more than that.
+  Result<std::chrono::milliseconds> prepare() override;
+  // One concurrent request per zone. Failed zones are left out and summarised in one
+  // log line per failure episode; only a round where no zone got any answer fails (the
+  // API is unreachable), any other round is a result, cached even when empty.
+  Result<EmissionFactors> fetch(std::chrono::milliseconds timeout) override;
+  void fetch_zones();  // the background thread
 
   std::shared_ptr<http::HttpClient> client_;
   std::string token_;
   std::string base_url_;
+  std::string zones_url_;
   std::chrono::milliseconds timeout_;
-  std::map<std::string, std::string> zones_;  // zone key -> display name
+  std::chrono::milliseconds zone_wait_;
+  FailureEpisode zone_failures_;  // per-zone failures; used under the cache lock only
+
+  mutable std::mutex zones_mu_;
+  std::condition_variable zones_cv_;
+  std::optional<std::map<std::string, std::string>> zones_;  // set once
+  bool zones_in_flight_ = false;
+  bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> next_zones_attempt_;
+  std::optional<Error> zones_error_;
+  FailureEpisode zones_episode_;
+  std::thread zones_worker_;
 };
 
 class RteProvider final : public CachingProvider {
@@ -152,11 +233,10 @@ class RteProvider final : public CachingProvider {
   RteProvider(const ProviderOptions& options, log::Logger logger);
 
  private:
-  Result<EmissionFactors> fetch() override;
+  Result<EmissionFactors> fetch(std::chrono::milliseconds timeout) override;
 
   std::shared_ptr<http::HttpClient> client_;
   std::string url_;
-  std::chrono::milliseconds timeout_;
   std::function<std::string()> local_date_;
 };
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "core/testing/test_support.h"
 #include "emissions/test_util.h"
 
 namespace ceems::emissions {
@@ -20,12 +21,24 @@ using test::ManualClock;
 using test::response;
 using test::transport_error;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 constexpr const char* kZones =
     R"({"FR": {"zoneName": "France"}, "DE": {"zoneName": "Germany"},
         "US-CAL-CISO": {"countryName": "USA", "zoneName": "CAISO"}, "PL": {}})";
+
+// Log lines (logfmt) at `level` whose message is `msg`.
+size_t count_lines(const std::string& log, const std::string& level, const std::string& msg) {
+  size_t n = 0;
+  for (const auto& line : split(log, '\n')) {
+    const bool quoted = line.find("msg=\"" + msg + "\"") != std::string::npos;
+    const bool bare = line.find("msg=" + msg + " ") != std::string::npos;
+    n += line.find("level=" + level + " ") != std::string::npos && (quoted || bare) ? 1 : 0;
+  }
+  return n;
+}
 
 std::string zone_of(const std::string& url) {
   const auto pos = url.find("zone=");
@@ -49,7 +62,6 @@ ProviderOptions options_with(std::shared_ptr<http::HttpClient> client, ManualClo
   o.emaps_base_url = "https://emaps.test/v3";
   o.emaps_zones_base_url = "https://zones.test/v3";
   o.rte_url = "https://rte.test/records";
-  o.emaps_zone_retry_sleep = 1ms;
   o.local_date = [] { return std::string("2025-01-15"); };
   if (clock != nullptr) o.clock = clock->fn();
   return o;
@@ -111,7 +123,52 @@ TEST(OwidProvider, AcceptsAParsedDataSet) {
   EXPECT_EQ(f->size(), 1u);
 }
 
-// ---- emaps construction ----
+// ---- pure helpers ----
+
+TEST(RetryDelay, DoublesFromTheInitialDelayUpToTheMaximum) {
+  EXPECT_EQ(retry_delay(1, 60s, 300s), 60s);
+  EXPECT_EQ(retry_delay(2, 60s, 300s), 120s);
+  EXPECT_EQ(retry_delay(3, 60s, 300s), 240s);
+  EXPECT_EQ(retry_delay(4, 60s, 300s), 300s);
+  EXPECT_EQ(retry_delay(1000, 60s, 300s), 300s) << "no overflow after many failures";
+  EXPECT_EQ(retry_delay(1, 0ms, 300s), 1ms) << "never zero: a failure is never retried in the same instant";
+}
+
+TEST(UrlWithoutQuery, DropsQueryAndFragment) {
+  EXPECT_EQ(url_without_query("https://rte.test/records?where=x&limit=1"), "https://rte.test/records");
+  EXPECT_EQ(url_without_query("https://a.test/v3/zones#frag"), "https://a.test/v3/zones");
+  EXPECT_EQ(url_without_query("https://a.test/v3/zones"), "https://a.test/v3/zones");
+  EXPECT_EQ(url_without_query(""), "");
+}
+
+TEST(CheckEmapsToken, RejectsWhiteSpaceAndControlCharactersWithoutEchoingTheToken) {
+  EXPECT_TRUE(check_emaps_token("").ok());
+  EXPECT_TRUE(check_emaps_token("Abc123-_.~+/=").ok());
+  const std::vector<std::string> bad_tokens = {"zq3x\r", "zq3x\n", "zq 3x", "\tzq3x", std::string("zq\0x", 5),
+                                               "zq\x7f"};
+  for (const std::string& bad : bad_tokens) {
+    const Status st = check_emaps_token(bad);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_EQ(st.error().kind(), ErrorKind::kInvalid);
+    EXPECT_THAT(st.error().message(),
+                StartsWith("malformed Electricity Maps API token in EMAPS_API_TOKEN: byte "));
+    EXPECT_THAT(st.error().message(), Not(HasSubstr("zq")));
+  }
+}
+
+TEST(FailureEpisode, WarnsOnceThenDebugUntilTheNextSuccess) {
+  FailureEpisode e;
+  EXPECT_EQ(e.succeeded(), 0) << "a success outside an episode reports nothing";
+  EXPECT_EQ(e.failed(), log::Level::kWarn);
+  EXPECT_EQ(e.failed(), log::Level::kDebug);
+  EXPECT_EQ(e.failed(), log::Level::kDebug);
+  EXPECT_EQ(e.failures(), 3);
+  EXPECT_EQ(e.succeeded(), 3);
+  EXPECT_EQ(e.failures(), 0);
+  EXPECT_EQ(e.failed(), log::Level::kWarn) << "a new episode warns again";
+}
+
+// ---- emaps construction and zones ----
 
 TEST(EmapsProvider, MissingTokenFailsWithoutAnyRequest) {
   auto client = std::make_shared<FakeClient>(emaps_api);
@@ -123,20 +180,42 @@ TEST(EmapsProvider, MissingTokenFailsWithoutAnyRequest) {
   EXPECT_EQ(client->count(), 0u);
 }
 
-TEST(EmapsProvider, ZonesAreFetchedWithoutTheToken) {
+TEST(EmapsProvider, MalformedTokenIsAConfigurationError) {
+  auto client = std::make_shared<FakeClient>(emaps_api);
+  ProviderOptions o = options_with(client);
+  o.emaps_token = "secret-token\r";
+  auto p = EmapsProvider::create(o, log::Logger());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.error().message(), HasSubstr("malformed Electricity Maps API token"));
+  EXPECT_THAT(p.error().message(), Not(HasSubstr("secret")));
+  EXPECT_EQ(client->count(), 0u);
+}
+
+TEST(EmapsProvider, ConstructionMakesNoRequest) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   auto p = EmapsProvider::create(options_with(client), log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(client->count(), 0u);
+  EXPECT_FALSE((*p)->zones().has_value());
+}
+
+TEST(EmapsProvider, ZonesAreFetchedWithoutTheTokenOnTheFirstScrape) {
+  auto client = std::make_shared<FakeClient>(emaps_api);
+  auto p = EmapsProvider::create(options_with(client), log::Logger());
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  ASSERT_TRUE((*p)->update().ok());
   EXPECT_EQ((*p)->zones(),
             (std::map<std::string, std::string>{
                 {"DE", "Germany"}, {"FR", "France"}, {"PL", ""}, {"US-CAL-CISO", "USA CAISO"}}));
   const auto reqs = client->requests();
-  ASSERT_EQ(reqs.size(), 1u);
+  ASSERT_EQ(reqs.size(), 5u);
   EXPECT_EQ(reqs[0].method, "GET");
   EXPECT_EQ(reqs[0].url, "https://zones.test/v3/zones");
   EXPECT_TRUE(reqs[0].headers.empty());
   EXPECT_EQ(reqs[0].timeout, 5000ms);
   EXPECT_LE(reqs[0].connect_timeout, reqs[0].timeout);
+  ASSERT_TRUE((*p)->update().ok());
+  EXPECT_EQ(client->count("/zones"), 1u) << "the zone list is fetched once";
 }
 
 TEST(EmapsProvider, EmptyTokenIsEnoughToConstruct) {
@@ -149,10 +228,12 @@ TEST(EmapsProvider, EmptyTokenIsEnoughToConstruct) {
   for (const auto& r : client->requests()) EXPECT_EQ(r.headers.count("auth-token"), 0u) << r.url;
 }
 
-TEST(EmapsProvider, ZonesAreRetriedUntilTheyDecode) {
+TEST(EmapsProvider, ZonesAreRetriedWithBackoffUntilTheyDecode) {
+  ManualClock clock;
   std::atomic<int> calls{0};
   auto client =
       std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (!ends_with(req.url, "/zones")) return response(R"({"carbonIntensity": 56})");
         switch (++calls) {
           case 1:
             return transport_error(req.url);
@@ -164,41 +245,145 @@ TEST(EmapsProvider, ZonesAreRetriedUntilTheyDecode) {
             return response(R"({"FR": {"zoneName": "France"}})", 500);  // the status is not checked
         }
       });
-  auto p = EmapsProvider::create(options_with(client), log::Logger());
+  auto p = EmapsProvider::create(options_with(client, &clock), log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
-  EXPECT_EQ(client->count(), 4u);
-  EXPECT_EQ((*p)->zones().at("FR"), "France");
+  auto first = (*p)->update();
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().kind(), ErrorKind::kNoData);
+  EXPECT_THAT(first.error().message(), HasSubstr("Connection refused"));
+  // Attempts at +0, +60 s, +180 s (60 + 120), +420 s (+ 240); scrapes in between do not ask.
+  for (const auto step : {59s, 1s, 119s, 1s, 239s, 1s}) {
+    clock.advance(step);
+    (void)(*p)->update();
+  }
+  EXPECT_EQ(client->count("/zones"), 4u);
+  EXPECT_EQ((*p)->zones()->at("FR"), "France");
+  auto served = (*p)->update();
+  ASSERT_TRUE(served.ok()) << served.error().message();
+  EXPECT_EQ(served->at("FR"), (EmissionFactor{"France", 56}));
 }
 
-TEST(EmapsProvider, GivesUpAfterFiveAttempts) {
+TEST(EmapsProvider, ZoneRequestsBackOffUpToFiveMinutes) {
+  ManualClock clock;
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
         return transport_error(req.url);
       });
-  ProviderOptions o = options_with(client);
-  o.emaps_zone_retry_sleep = 20ms;
-  const auto start = std::chrono::steady_clock::now();
-  auto p = EmapsProvider::create(o, log::Logger());
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  ASSERT_FALSE(p.ok());
-  EXPECT_THAT(p.error().message(), StartsWith("failed to fetch electricity maps zones: "));
-  EXPECT_THAT(p.error().message(), HasSubstr("Connection refused"));
-  EXPECT_EQ(client->count(), 5u);
-  // Four pauses between five attempts, none after the last.
-  EXPECT_GE(elapsed, 80ms);
-  EXPECT_LT(elapsed, 1000ms);
+  auto p = EmapsProvider::create(options_with(client, &clock), log::Logger());
+  ASSERT_TRUE(p.ok());
+  std::vector<int> attempts_at;  // seconds after the first scrape
+  for (int t = 0; t <= 1200; t += 10) {
+    const size_t before = client->count();
+    EXPECT_FALSE((*p)->update().ok());
+    if (client->count() > before) attempts_at.push_back(t);
+    clock.advance(10s);
+  }
+  EXPECT_EQ(attempts_at, (std::vector<int>{0, 60, 180, 420, 720, 1020}));
 }
 
-TEST(EmapsProvider, ZoneAttemptsAreConfigurable) {
-  auto client = std::make_shared<FakeClient>(
-      [](const http::ClientRequest&) -> Result<http::ClientResponse> { return response("nope"); });
+TEST(EmapsProvider, ZoneFailuresAreLoggedOncePerEpisode) {
+  test_support::LogCapture capture(log::Level::kDebug);
+  ManualClock clock;
+  std::atomic<bool> up{false};
+  auto client =
+      std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (!up) return transport_error(req.url);
+        if (ends_with(req.url, "/zones")) return response(kZones);
+        return response(R"({"carbonIntensity": 10})");
+      });
+  auto p = EmapsProvider::create(options_with(client, &clock), log::Logger("provider", "emaps"));
+  ASSERT_TRUE(p.ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE((*p)->update().ok());
+    clock.advance(10min);
+  }
+  up = true;
+  ASSERT_TRUE((*p)->update().ok());
+  const std::string log = capture.text();
+  EXPECT_EQ(count_lines(log, "WARN", "Failed to fetch Electricity Maps zones"), 1u) << log;
+  EXPECT_EQ(count_lines(log, "DEBUG", "Failed to fetch Electricity Maps zones"), 2u) << log;
+  EXPECT_EQ(count_lines(log, "INFO", "Fetched Electricity Maps zones"), 1u) << log;
+  EXPECT_THAT(log, HasSubstr("provider=emaps"));
+  EXPECT_THAT(log, HasSubstr("retry_in=60s"));
+  EXPECT_THAT(log, HasSubstr("failed_attempts=3"));
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
+}
+
+// A zones endpoint that accepts and never answers: the scrape waits zone_wait at most,
+// the request goes on in the background, and stop() waits for it to end.
+TEST(EmapsProvider, SilentZonesEndpointDoesNotHoldTheScrape) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  auto client =
+      std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (!ends_with(req.url, "/zones")) return response(R"({"carbonIntensity": 10})");
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait_for(lock, 5s, [&] { return release; });  // a request ends by its timeout at the latest
+        return response(kZones);
+      });
   ProviderOptions o = options_with(client);
-  o.emaps_zone_attempts = 2;
+  o.emaps_zone_wait = 100ms;
   auto p = EmapsProvider::create(o, log::Logger());
-  ASSERT_FALSE(p.ok());
-  EXPECT_THAT(p.error().message(),
-              HasSubstr("failed to unmarshal HTTP response body for url https://zones.test"));
-  EXPECT_EQ(client->count(), 2u);
+  ASSERT_TRUE(p.ok());
+  auto start = std::chrono::steady_clock::now();
+  auto pending = (*p)->update();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(pending.ok());
+  EXPECT_EQ(pending.error().message(), "Electricity Maps zones are being fetched");
+  EXPECT_GE(elapsed, 90ms);
+  EXPECT_LT(elapsed, 1s);
+  start = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*p)->update().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 50ms)
+      << "only the scrape that started the request waits";
+  EXPECT_EQ(client->count("/zones"), 1u) << "one request in flight, not one per scrape";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  (*p)->stop();
+  EXPECT_TRUE((*p)->zones().has_value()) << "stop() waited for the request in flight";
+}
+
+TEST(EmapsProvider, StopDuringASilentZonesRequestIsBoundedByTheRequest) {
+  auto client = std::make_shared<FakeClient>([](const http::ClientRequest&) -> Result<http::ClientResponse> {
+    std::this_thread::sleep_for(300ms);  // stands for a request running into its timeout
+    return Error(ErrorKind::kTimeout, "GET https://zones.test/v3/zones: Operation timed out");
+  });
+  ProviderOptions o = options_with(client);
+  o.emaps_zone_wait = 10ms;
+  auto p = EmapsProvider::create(o, log::Logger());
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE((*p)->update().ok());
+  const auto start = std::chrono::steady_clock::now();
+  (*p)->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  auto after = (*p)->update();
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(client->count(), 1u) << "no request starts after stop()";
+}
+
+// The scrape that waited for the zone list gives its factor requests what is left of
+// one request timeout.
+TEST(EmapsProvider, FactorRequestsGetWhatIsLeftOfTheScrapeBudget) {
+  auto client =
+      std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (ends_with(req.url, "/zones")) {
+          std::this_thread::sleep_for(200ms);
+          return response(kZones);
+        }
+        return response(R"({"carbonIntensity": 10})");
+      });
+  auto p = EmapsProvider::create(options_with(client), log::Logger());
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*p)->update().ok());
+  for (const auto& r : client->requests()) {
+    if (ends_with(r.url, "/zones")) continue;
+    EXPECT_LE(r.timeout, 4850ms) << r.url;
+    EXPECT_GE(r.timeout, 3900ms) << r.url;
+  }
 }
 
 // ---- emaps fetch ----
@@ -219,7 +404,9 @@ TEST(EmapsProvider, FetchesEveryZoneWithTheToken) {
     ASSERT_EQ(r.headers.size(), 1u);
     EXPECT_EQ(r.headers.begin()->first, "auth-token");  // byte-exact, lower case
     EXPECT_EQ(r.headers.begin()->second, "secret-token");
-    EXPECT_EQ(r.timeout, 5000ms);
+    // The scrape that fetched the zone list spent a moment of the 5 s on it.
+    EXPECT_LE(r.timeout, 5000ms);
+    EXPECT_GT(r.timeout, 4000ms);
   }
   EXPECT_EQ(urls, (std::set<std::string>{"https://emaps.test/v3/carbon-intensity/latest?zone=DE",
                                          "https://emaps.test/v3/carbon-intensity/latest?zone=FR",
@@ -254,7 +441,7 @@ TEST(EmapsProvider, FailedZonesAreSkipped) {
   auto p = EmapsProvider::create(options_with(client), log::Logger());
   ASSERT_TRUE(p.ok());
   auto f = (*p)->update();
-  ASSERT_TRUE(f.ok()) << "a fetch with only failed zones still succeeds";
+  ASSERT_TRUE(f.ok()) << "a round where the API answered is a result, even with only failed zones";
   EXPECT_TRUE(f->empty());
 }
 
@@ -273,12 +460,14 @@ TEST(EmapsProvider, CachesForThirtyMinutes) {
   EXPECT_EQ(client->count("carbon-intensity"), 8u);
 }
 
-TEST(EmapsProvider, AnEmptyRoundIsCachedToo) {
+// Error bodies (a token not valid for the zones) decode to 0: the API answered, so the
+// empty round is a result and is cached like the reference does.
+TEST(EmapsProvider, AnAnsweredEmptyRoundIsCached) {
   ManualClock clock;
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
         if (ends_with(req.url, "/zones")) return response(kZones);
-        return transport_error(req.url);
+        return response(R"({"error": "Invalid authentication token"})", 401);
       });
   auto p = EmapsProvider::create(options_with(client, &clock), log::Logger());
   ASSERT_TRUE(p.ok());
@@ -288,6 +477,76 @@ TEST(EmapsProvider, AnEmptyRoundIsCachedToo) {
     EXPECT_TRUE(f->empty());
   }
   EXPECT_EQ(client->count("carbon-intensity"), 4u);
+}
+
+// When no zone got any HTTP answer the API is unreachable: that is a failed fetch,
+// retried with backoff, not an empty result cached for 30 minutes.
+TEST(EmapsProvider, ARoundWithoutAnyAnswerFailsAndIsRetried) {
+  test_support::LogCapture capture(log::Level::kDebug);
+  ManualClock clock;
+  std::atomic<bool> up{false};
+  auto client =
+      std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (ends_with(req.url, "/zones")) return response(kZones);
+        if (!up) return transport_error(req.url);
+        return emaps_api(req);
+      });
+  auto p = EmapsProvider::create(options_with(client, &clock), log::Logger("provider", "emaps"));
+  ASSERT_TRUE(p.ok());
+  auto down = (*p)->update();
+  ASSERT_FALSE(down.ok());
+  EXPECT_THAT(down.error().message(), StartsWith("no Electricity Maps zone answered (4 requests): "));
+  EXPECT_THAT(down.error().message(), HasSubstr("Connection refused"));
+  EXPECT_THAT(down.error().message(), Not(HasSubstr("?zone="))) << "URLs are logged without their query";
+  clock.advance(30s);
+  EXPECT_FALSE((*p)->update().ok());
+  EXPECT_EQ(client->count("carbon-intensity"), 4u) << "no new round before the retry delay";
+  clock.advance(30s);
+  EXPECT_FALSE((*p)->update().ok());
+  EXPECT_EQ(client->count("carbon-intensity"), 8u);
+  up = true;
+  clock.advance(120s);
+  auto f = (*p)->update();
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->size(), 3u);
+  const std::string log = capture.text();
+  EXPECT_EQ(count_lines(log, "WARN", "Failed to retrieve emission factor from Electricity maps provider"), 1u)
+      << log;
+  EXPECT_EQ(count_lines(log, "DEBUG", "Failed to retrieve emission factor from Electricity maps provider"),
+            1u)
+      << log;
+  EXPECT_EQ(count_lines(log, "INFO", "Emission factor from Electricity maps provider available again"), 1u)
+      << log;
+}
+
+// A free-tier token answers for one zone and fails the others: one summary line per
+// failure episode, not one ERROR per zone per round.
+TEST(EmapsProvider, FailingZonesAreSummarisedOncePerEpisode) {
+  test_support::LogCapture capture(log::Level::kInfo);
+  ManualClock clock;
+  std::atomic<bool> all_fine{false};
+  auto client =
+      std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (ends_with(req.url, "/zones")) return response(kZones);
+        if (all_fine || zone_of(req.url) == "FR") return response(R"({"carbonIntensity": 30})");
+        return transport_error(req.url);
+      });
+  auto p = EmapsProvider::create(options_with(client, &clock), log::Logger("provider", "emaps"));
+  ASSERT_TRUE(p.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto f = (*p)->update();
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(*f, (EmissionFactors{{"FR", {"France", 30}}}));
+    clock.advance(31min);
+  }
+  EXPECT_EQ(client->count("carbon-intensity"), 12u);
+  all_fine = true;
+  ASSERT_TRUE((*p)->update().ok());
+  const std::string log = capture.text();
+  EXPECT_EQ(count_lines(log, "WARN", "Failed to fetch factor for Electricity maps provider"), 1u) << log;
+  EXPECT_THAT(log, HasSubstr("failed_zones=3 zones=4"));
+  EXPECT_EQ(count_lines(log, "INFO", "Every Electricity Maps zone answered again"), 1u) << log;
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
 }
 
 TEST(EmapsProvider, ConcurrentScrapesShareOneFetch) {
@@ -356,15 +615,29 @@ TEST(RteProvider, NoValueUntilTheFirstSuccessThenTheCachedOne) {
   auto down = p.update();
   ASSERT_FALSE(down.ok());
   EXPECT_THAT(down.error().message(), HasSubstr("Connection refused"));
+  EXPECT_EQ(
+      down.error().message(),
+      "failed to make HTTP request: GET https://rte.test/records: Failed to connect to host: Connection "
+      "refused")
+      << "the URL without its query";
+  auto waiting = p.update();
+  ASSERT_FALSE(waiting.ok());
+  EXPECT_THAT(waiting.error().message(), HasSubstr("(next attempt in 60s)"));
+  EXPECT_EQ(client->count(), 1u) << "a failure is retried after the delay, not on every scrape";
   mode = 1;
+  clock.advance(60s);
   auto empty = p.update();
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().message(), "empty response received from RTE server: []");
-  EXPECT_EQ(client->count(), 2u) << "failures are not cached";
+  EXPECT_EQ(client->count(), 2u);
   mode = 2;
+  clock.advance(119s);
+  EXPECT_FALSE(p.update().ok()) << "the second delay is 120 s";
+  clock.advance(1s);
   auto first = p.update();
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->at("FR").value, 31);
+  EXPECT_EQ(client->count(), 3u);
   mode = 3;
   ASSERT_TRUE(p.update().ok());
   EXPECT_EQ(client->count(), 3u) << "cached for 30 minutes";
@@ -374,12 +647,40 @@ TEST(RteProvider, NoValueUntilTheFirstSuccessThenTheCachedOne) {
     ASSERT_TRUE(stale.ok());
     EXPECT_EQ(stale->at("FR").value, 31) << "the last success is served while fetching fails";
   }
-  EXPECT_EQ(client->count(), 5u) << "every scrape retries while the cache is stale";
+  EXPECT_EQ(client->count(), 4u) << "the stale cache is served between retries";
+  clock.advance(60s);
   mode = 2;
   ASSERT_TRUE(p.update().ok());
-  EXPECT_EQ(client->count(), 6u);
+  EXPECT_EQ(client->count(), 5u);
+  clock.advance(29min);
   ASSERT_TRUE(p.update().ok());
-  EXPECT_EQ(client->count(), 6u) << "a success restarts the 30 minutes";
+  EXPECT_EQ(client->count(), 5u) << "a success restarts the 30 minutes";
+}
+
+TEST(RteProvider, FailuresAreLoggedOncePerEpisode) {
+  test_support::LogCapture capture(log::Level::kDebug);
+  ManualClock clock;
+  std::atomic<bool> up{false};
+  auto client =
+      std::make_shared<FakeClient>([&](const http::ClientRequest& req) -> Result<http::ClientResponse> {
+        if (!up) return transport_error(req.url);
+        return response(R"({"results": [{"taux_co2": 31}]})");
+      });
+  RteProvider p(options_with(client, &clock), log::Logger("provider", "rte"));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(p.update().ok());
+    clock.advance(10min);
+  }
+  up = true;
+  ASSERT_TRUE(p.update().ok());
+  const std::string log = capture.text();
+  EXPECT_EQ(count_lines(log, "WARN", "Failed to retrieve emission factor from RTE provider"), 1u) << log;
+  EXPECT_EQ(count_lines(log, "DEBUG", "Failed to retrieve emission factor from RTE provider"), 3u) << log;
+  EXPECT_EQ(count_lines(log, "INFO", "Emission factor from RTE provider available again"), 1u) << log;
+  EXPECT_THAT(log, HasSubstr("provider=rte"));
+  EXPECT_THAT(log, HasSubstr("https://rte.test/records:"));
+  EXPECT_THAT(log, Not(HasSubstr("include_app_metas"))) << "no query string in the log";
+  EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
 }
 
 TEST(RteProvider, ZeroIsCachedButIsAValue) {
