@@ -125,6 +125,16 @@ class HelpTest(E2ETestCase):
                         self.assertIn("--web.listen-address", r.stdout.replace("\u2010", "-"))
 
 
+class EbpfHelpTest(E2ETestCase):
+    def test_ebpf_flag_help_is_the_originals(self) -> None:
+        out = self.run_exporter_cli("--help").stdout
+        for text in ("Enables collection of IO metrics using ebpf (default: disabled)",
+                     "Enables collection of network metrics using ebpf (default: disabled)",
+                     "File system mount points to monitor IO stats. If empty all mount points are monitored. It is "
+                     "strongly advised to choose appropriate mount points to reduce cardinality."):
+            self.assertIn(text, out)
+
+
 class PrivilegeTest(E2ETestCase):
     def setUp(self) -> None:
         super().setUp()
