@@ -121,6 +121,28 @@ def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 
 
 # --------------------------------------------------------------------------
+# Fixture files
+
+
+def write_file(path: str, content: str | bytes) -> None:
+    """Writes a fixture file (text, or raw bytes for corrupted files), creating its directories."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+        f.write(content)
+
+
+def nvidia_whole_gpu_xml(bus_id: str, uuid: str) -> str:
+    """One <gpu> element of `nvidia-smi -q -x` for a GPU without MIG."""
+    return f"""  <gpu id="{bus_id}">
+    <product_name>Test GPU</product_name>
+    <uuid>{uuid}</uuid>
+    <mig_mode><current_mig>Disabled</current_mig></mig_mode>
+    <mig_devices>None</mig_devices>
+  </gpu>
+"""
+
+
+# --------------------------------------------------------------------------
 # HTTP
 
 

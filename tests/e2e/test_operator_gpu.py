@@ -7,7 +7,7 @@ import os
 import re
 import unittest
 
-from harness import E2ETestCase, fetch
+from harness import E2ETestCase, fetch, nvidia_whole_gpu_xml, write_file
 
 # GPU 0 is MIG-partitioned into GPU instances 1 and 5; GPU 1 is whole. The seed
 # document's example map expects GPU 0 to hold instances 3, 4, 5 and 6.
@@ -28,14 +28,7 @@ MIG_XML = """<?xml version="1.0" ?>
       </mig_device>
     </mig_devices>
   </gpu>
-  <gpu id="00000000:11:00.0">
-    <product_name>Test GPU</product_name>
-    <uuid>GPU-full1</uuid>
-    <mig_mode><current_mig>Disabled</current_mig></mig_mode>
-    <mig_devices>None</mig_devices>
-  </gpu>
-</nvidia_smi_log>
-"""
+""" + nvidia_whole_gpu_xml("00000000:11:00.0", "GPU-full1") + "</nvidia_smi_log>\n"
 
 SEED_ORDER_MAP = "0:1,1:0.3,2:0.4,3:0.5,4:0.6"
 
@@ -58,11 +51,7 @@ class OperatorGpuTest(E2ETestCase):
         self.smi = os.path.join(self.tmp, "nvidia-smi")
         self.map_dir = os.path.join(self.tmp, "gpujobmap")
 
-    @staticmethod
-    def write(path: str, content: str) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(content)
+    write = staticmethod(write_file)
 
     def fake_smi(self, body: str) -> None:
         self.write(self.smi, "#!/bin/sh\n" + body)

@@ -216,11 +216,7 @@ class LogFloodTest(E2ETestCase):
             self.write(os.path.join(mem, "memory.usage_in_bytes"), b"\xff\xff\n")
         harness.make_world_readable(self.tmp)
 
-    @staticmethod
-    def write(path: str, content: bytes) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(content)
+    write = staticmethod(harness.write_file)
 
     def test_repeated_errors_are_rate_limited_and_escaped(self) -> None:
         exp = self.start_exporter("--collector.disable-defaults", "--collector.slurm",

@@ -7,29 +7,15 @@ import os
 import subprocess
 import unittest
 
-from harness import E2ETestCase, fetch
+from harness import E2ETestCase, fetch, nvidia_whole_gpu_xml, write_file
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROLOG = os.path.join(REPO, "deploy", "slurm", "ceems-gpujobmap-prolog.sh")
 EPILOG = os.path.join(REPO, "deploy", "slurm", "ceems-gpujobmap-epilog.sh")
 
-NVIDIA_XML = """<?xml version="1.0" ?>
-<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">
-<nvidia_smi_log>
-  <gpu id="00000000:10:00.0">
-    <product_name>Test GPU</product_name>
-    <uuid>GPU-aaaa</uuid>
-    <mig_mode><current_mig>Disabled</current_mig></mig_mode>
-    <mig_devices>None</mig_devices>
-  </gpu>
-  <gpu id="00000000:11:00.0">
-    <product_name>Test GPU</product_name>
-    <uuid>GPU-bbbb</uuid>
-    <mig_mode><current_mig>Disabled</current_mig></mig_mode>
-    <mig_devices>None</mig_devices>
-  </gpu>
-</nvidia_smi_log>
-"""
+NVIDIA_XML = ('<?xml version="1.0" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">\n<nvidia_smi_log>\n' +
+              nvidia_whole_gpu_xml("00000000:10:00.0", "GPU-aaaa") +
+              nvidia_whole_gpu_xml("00000000:11:00.0", "GPU-bbbb") + "</nvidia_smi_log>\n")
 
 
 class SlurmFixtureTest(E2ETestCase):
@@ -55,11 +41,7 @@ class SlurmFixtureTest(E2ETestCase):
         os.chmod(self.smi, 0o755)
         self.map_dir = os.path.join(self.tmp, "gpujobmap")
 
-    @staticmethod
-    def write(path: str, content: str) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(content)
+    write = staticmethod(write_file)
 
     def slurm_args(self, *extra: str) -> list[str]:
         return ["--collector.disable-defaults", "--collector.slurm", "--collector.cgroups.force-version=v2",
