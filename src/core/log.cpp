@@ -31,9 +31,11 @@ constexpr size_t kMaxRepeatSources = 4096;
 std::mutex g_repeat_mu;
 std::unordered_map<std::string, RepeatState> g_repeats;
 
-// The error text varies between repeats (a byte count, a path inside the unit); the
-// other fields say which thing failed.
-bool is_detail_field(std::string_view key) { return key == "err" || key == "error"; }
+// The error text and the timing vary between repeats; the other fields say which
+// thing failed.
+bool is_detail_field(std::string_view key) {
+  return key == "err" || key == "error" || key == "duration_seconds";
+}
 
 std::string repeat_key(const SourceLocation& loc, std::string_view msg, const std::vector<Field>& base,
                        std::initializer_list<Field> fields) {

@@ -49,11 +49,10 @@ void set_output_fd(int fd);
 
 // Repeated WARN and ERROR lines are rate-limited per source, so that a broken host
 // file read every scrape cannot flood the journal. A source is one call site with one
-// logger context and the same values of every field but "err"/"error" (which vary
-// between repeats). Its first line is written, the repeats within the window are
-// only counted, and the first repeat after the window is written with
-// suppressed=<count>. DEBUG and INFO lines are never limited. A window of zero turns
-// the limit off.
+// logger context and the same values of every field but "err", "error" and
+// "duration_seconds" (which vary between repeats). Its first line is written, the repeats within the window
+// are only counted, and the first repeat after the window is written with suppressed=<count>. DEBUG and INFO
+// lines are never limited. A window of zero turns the limit off.
 void set_repeat_window(std::chrono::milliseconds window);
 inline constexpr std::chrono::minutes kDefaultRepeatWindow{5};
 // Forgets every source seen so far (tests capturing log lines start clean).

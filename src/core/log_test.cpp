@@ -71,7 +71,9 @@ size_t count(const std::string& text, std::string_view needle) {
 }
 
 void fail_from_one_place(const Logger& logger, std::string_view name, int i) {
-  logger.error("reading failed", {{"name", name}, {"err", "corrupt file " + std::to_string(i)}});
+  logger.error(
+      "reading failed",
+      {{"name", name}, {"duration_seconds", 0.001 * i}, {"err", "corrupt file " + std::to_string(i)}});
 }
 
 TEST(Log, RepeatedErrorsFromOneSourceAreCounted) {

@@ -48,7 +48,11 @@ void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.success = st.ok();
   if (!st.ok()) {
-    if (st.error().kind() == ErrorKind::kNoData) {
+    if (st.error().kind() == ErrorKind::kNoData && !slot.no_data_reported) {
+      slot.no_data_reported = true;
+      logger_.info("collector has no data on this host; reported with ceems_scrape_collector_success 0",
+                   {{"name", slot.name}, {"err", st.error()}});
+    } else if (st.error().kind() == ErrorKind::kNoData) {
       logger_.debug("collector returned no data",
                     {{"name", slot.name}, {"duration_seconds", out.seconds}, {"err", st.error()}});
     } else {

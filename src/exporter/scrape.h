@@ -44,6 +44,9 @@ class ScrapeEngine {
     // Serialises updates of one collector across concurrent scrapes: collectors keep
     // state between scrapes (cpu smoothing, caches) that must not race.
     std::mutex mu;
+    // A collector without data on this host (no powercap, no pm_counters) says so once
+    // at INFO, so that its ceems_scrape_collector_success 0 has a visible reason.
+    bool no_data_reported = false;  // guarded by mu
   };
   struct Outcome {
     MetricBatch batch;

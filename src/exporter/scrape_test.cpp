@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "core/testing/test_support.h"
+
 namespace ceems {
 namespace {
 
@@ -46,6 +48,25 @@ TEST(ScrapeEngine, EmitsScrapeMetricsPerCollector) {
   EXPECT_NE(page.find("goos=\"linux\""), std::string::npos);
   EXPECT_NE(page.find("ceems_good{hostname=\"\"} 1\n"), std::string::npos);
   EXPECT_EQ(page.find("process_"), std::string::npos);
+}
+
+TEST(ScrapeEngine, FailuresAreLoggedOncePerSourceAndNoDataOnceAtInfo) {
+  test_support::LogCapture capture;
+  std::vector<NamedCollector> cs;
+  cs.push_back({"bad", std::make_unique<FakeCollector>("ceems_bad", Error(ErrorKind::kIo, "boom"))});
+  cs.push_back({"empty", std::make_unique<FakeCollector>("ceems_empty", no_data("nothing here"))});
+  ScrapeEngine engine(std::move(cs), log::Logger(), false);
+  for (int i = 0; i < 20; ++i) (void)engine.scrape();
+  const std::string text = capture.text();
+  auto count = [&](std::string_view needle) {
+    size_t n = 0;
+    for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+    return n;
+  };
+  // The varying duration does not make each failure a new source.
+  EXPECT_EQ(count("msg=\"collector failed\" name=bad"), 1U) << text;
+  EXPECT_EQ(count("level=INFO"), 1U) << text;
+  EXPECT_EQ(count("collector has no data on this host"), 1U) << text;
 }
 
 TEST(ScrapeEngine, CollectorsRunConcurrentlyWithinAScrape) {

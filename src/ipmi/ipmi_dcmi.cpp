@@ -84,13 +84,14 @@ std::vector<std::string> detect_command(const IpmiDcmiHost& host) {
 }
 
 // Steps 6-8 of the reference's selection, run while the exporter still has its
-// start-up privileges.
+// start-up privileges. When every attempt fails, `why` holds each attempt's error.
 IpmiExecMode probe_mode(const std::vector<std::string>& command, CommandRunner& runner,
-                        const log::Logger& logger) {
+                        const log::Logger& logger, std::string& why) {
   Command direct{command, kIpmiCommandTimeout};
   auto r = runner.run(direct);
   if (r) return IpmiExecMode::kCap;
   logger.debug("IPMI command failed when run directly", {{"err", r.error()}});
+  why = "directly: " + r.error().message();
 
   if (command.front() != "sudo") {
     Command sudo{{"sudo"}, kIpmiSudoTimeout};
@@ -98,6 +99,7 @@ IpmiExecMode probe_mode(const std::vector<std::string>& command, CommandRunner& 
     r = runner.run(sudo);
     if (r) return IpmiExecMode::kSudo;
     logger.debug("IPMI command failed with sudo", {{"err", r.error()}});
+    why += "; with sudo: " + r.error().message();
   }
 
   Command as_root{command, kIpmiCommandTimeout};
@@ -106,6 +108,7 @@ IpmiExecMode probe_mode(const std::vector<std::string>& command, CommandRunner& 
   r = runner.run(as_root);
   if (r) return IpmiExecMode::kCap;
   logger.debug("IPMI command failed as uid 0", {{"err", r.error()}});
+  why += "; as uid 0: " + r.error().message();
   return IpmiExecMode::kNone;
 }
 
@@ -368,12 +371,13 @@ Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const Coll
       if (ctx.flags.get_bool(kIpmiDcmiTestModeFlag)) {
         config.mode = IpmiExecMode::kTest;
       } else {
-        config.mode = probe_mode(config.command, ctx.runner, logger);
+        std::string why;
+        config.mode = probe_mode(config.command, ctx.runner, logger, why);
         if (config.mode == IpmiExecMode::kNone) {
           // The reference stays silent here; an operator needs to know why no data ever comes.
           logger.warn(
               "IPMI command failed directly, with sudo and as root; the collector will report no data",
-              {{"command", redact_ipmi_command(config.command)}});
+              {{"command", redact_ipmi_command(config.command)}, {"err", why}});
         }
       }
     }

@@ -410,8 +410,14 @@ TEST(IpmiDcmiMode, CommandStartingWithSudoSkipsTheSudoProbe) {
 }
 
 TEST(IpmiDcmiMode, AllProbesFailingLeavesNoModeAndNoData) {
+  LogCapture logs;
   Fixture f({"--collector.ipmi_dcmi.cmd=/bin/false"});
   auto c = f.must_create();
+  // The warning says why each attempt failed, not only that they did.
+  EXPECT_THAT(logs.text(), HasSubstr("level=WARN"));
+  EXPECT_THAT(logs.text(),
+              HasSubstr("directly: command exited with status 1; with sudo: command exited with status "
+                        "1; as uid 0: command exited with status 1"));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kNone);
   EXPECT_THAT(c->capabilities(), IsEmpty());
