@@ -488,7 +488,8 @@ The guide's command. On this VM the kernel has no hardware PMU (software perf ev
 so the hardware and hardware-cache classes are dropped with a warning. The eBPF network
 programs (fentry and kprobe are unavailable on this kernel) fall back to `cgroup_skb`, which
 has to be attached to the cgroup v2 root, here the fixture directory, which is not a cgroup:
-the load fails and the exporter continues without the eBPF sub-collector. One scrape first
+the network part is dropped with a warning and the IO programs run (they account to real
+cgroup ids, which the fixture directories are not, so no job gets an eBPF series). One scrape first
 opens the perf events on the jobs' processes, the second reads them:
 
 EOF

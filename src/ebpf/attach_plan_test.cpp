@@ -123,21 +123,37 @@ TEST(BuildPlan, LogsTheMethodOfEachProgram) {
   EXPECT_NE(text.find("program=tcp_retransmit method=none"), std::string::npos) << text;
 }
 
-TEST(BuildPlan, FailsClearlyWhenARequestedHookHasNoMethod) {
+TEST(BuildPlan, KeepsTheWorkingPartAndFailsClearlyWhenNothingWorks) {
   test_support::LogCapture logs;
   Features f;
   f.vfs_tp_btf = true;
   FakeProbe probe(f);
   LoadConfig cfg;
   cfg.io = cfg.net = true;
+  cfg.cgroup2_root = "/srv/not-a-cgroup";
+  // IO works: the plan keeps it and names what is dropped.
   auto plan = build_plan(probe, cfg, log::Logger{});
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(plan->vfs, Method::kTpBtf);
+  EXPECT_EQ(plan->net, Method::kNone);
+  const std::string text = logs.text();
+  EXPECT_NE(text.find("level=WARN"), std::string::npos) << text;
+  EXPECT_NE(text.find("unavailable=network"), std::string::npos) << text;
+  EXPECT_NE(text.find("network (tried fentry, kprobe, cgroup_skb on the cgroup v2 root /srv/not-a-cgroup)"),
+            std::string::npos)
+      << text;
+
+  // Nothing requested works: an error naming it.
+  cfg.io = false;
+  plan = build_plan(probe, cfg, log::Logger{});
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().kind(), ErrorKind::kNotFound);
-  EXPECT_NE(plan.error().message().find("network (tried fentry, kprobe, cgroup_skb)"), std::string::npos)
+  EXPECT_NE(plan.error().message().find("network (tried fentry, kprobe, cgroup_skb"), std::string::npos)
       << plan.error().message();
   EXPECT_EQ(plan.error().message().find("VFS"), std::string::npos);
 
   cfg.net = false;
+  cfg.io = true;
   EXPECT_TRUE(build_plan(probe, cfg, log::Logger{}).ok());
 }
 

@@ -132,15 +132,16 @@ Result<std::unique_ptr<UnitSubCollector>> make_collector(const FlagSet& flags, c
   CollectorConfig cc;
   cc.manager = std::move(opts.manager);
   cc.hostname = std::move(opts.hostname);
-  cc.io = cfg.io;
-  cc.net = cfg.net;
+  // build_plan may have dropped one of the two (logged there).
+  cc.io = cfg.io && loaded->plan.vfs != Method::kNone;
+  cc.net = cfg.net && loaded->plan.net != Method::kNone;
   cc.mount_filters = flags.get_list(kMountFlag);
   cc.io_base = v2 ? host.cgroupfs_root() : host.cgroup(opts.active_subsystem);
   cc.net_base = loaded->plan.net == Method::kCgroupSkb ? cfg.cgroup2_root : cc.io_base;
   cc.map_reads_need_caps = loaded->map_caps;
   logger.info("eBPF programs loaded", {{"map_reads_need_capabilities", cc.map_reads_need_caps},
                                        {"cgroup_id_source", cfg.use_v1 ? opts.active_subsystem : "unified"}});
-  if (cfg.net && loaded->plan.net == Method::kCgroupSkb && cfg.use_v1) {
+  if (cc.net && loaded->plan.net == Method::kCgroupSkb && cfg.use_v1) {
     logger.info(
         "eBPF network metrics use cgroup v2 ids: units are matched by their path under the unified hierarchy",
         {{"unified_root", cfg.cgroup2_root.empty() ? "none" : cfg.cgroup2_root}});
