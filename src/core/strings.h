@@ -34,4 +34,9 @@ size_t utf8_sequence_length(std::string_view s, size_t i);
 // Quotes a value for error messages, cutting it to a readable length.
 std::string quote_for_error(std::string_view s, size_t max_len = 80);
 
+// The text as one line of printable ASCII for a log or an HTTP body: runs of whitespace become one
+// space (none at the ends), other control and non-ASCII bytes '?', at most max_len
+// characters of it followed by "..." when cut.
+std::string printable_excerpt(std::string_view text, size_t max_len);
+
 }  // namespace ceems

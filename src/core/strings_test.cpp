@@ -48,5 +48,17 @@ TEST(Strings, QuoteForError) {
   EXPECT_EQ(quote_for_error("abcdef", 3), "\"abc...\"");
 }
 
+TEST(PrintableExcerpt, OneLineOfAsciiCut) {
+  EXPECT_EQ(printable_excerpt("", 10), "");
+  EXPECT_EQ(printable_excerpt("  \r\n", 10), "");
+  EXPECT_EQ(printable_excerpt("TLS handshake failed\n", 100), "TLS handshake failed");
+  EXPECT_EQ(printable_excerpt(" a\r\n\tb  c \n", 100), "a b c");
+  EXPECT_EQ(printable_excerpt("a\x01\x7f\xc3\xa9z", 100), "a????z");
+  EXPECT_EQ(printable_excerpt("abcdef", 6), "abcdef");
+  EXPECT_EQ(printable_excerpt("abcdefg", 6), "abcdef...");
+  EXPECT_EQ(printable_excerpt("abcdef   ", 6), "abcdef");
+  EXPECT_EQ(printable_excerpt(std::string(10000, 'x'), 256), std::string(256, 'x') + "...");
+}
+
 }  // namespace
 }  // namespace ceems

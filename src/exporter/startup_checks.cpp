@@ -6,11 +6,10 @@
 namespace ceems {
 namespace {
 
-bool set_with_prefix(const FlagSet& flags, std::string_view prefix, std::vector<std::string>& out) {
+void set_with_prefix(const FlagSet& flags, std::string_view prefix, std::vector<std::string>& out) {
   for (const auto& name : flags.names()) {
     if (starts_with(name, prefix) && flags.explicitly_set(name)) out.push_back(name);
   }
-  return !out.empty();
 }
 
 // The per-unit sub-collectors (perf, eBPF, RDMA) run inside a resource manager's
@@ -39,6 +38,15 @@ void check_discoverer_flags(const FlagSet& flags, FlagFindings& f) {
         " has no effect without --discoverer.alloy-targets.resource-manager (the Grafana Alloy "
         "targets list stays empty)");
   }
+}
+
+// A URL path the server can route: non-empty and starting with "/".
+Status check_url_path(const std::string& flag, const std::string& value) {
+  if (value.empty() || value.front() != '/') {
+    return invalid("--" + flag + "=" + quote_for_error(value) +
+                   ": must be a URL path starting with \"/\" (e.g. /metrics)");
+  }
+  return Status::Ok();
 }
 
 void check_web_flags(const FlagSet& flags, FlagFindings& f) {
@@ -88,14 +96,6 @@ void check_flags_of_disabled_collectors(const FlagSet& flags, FlagFindings& f) {
 }
 
 }  // namespace
-
-Status check_url_path(const std::string& flag, const std::string& value) {
-  if (value.empty() || value.front() != '/') {
-    return invalid("--" + flag + "=" + quote_for_error(value) +
-                   ": must be a URL path starting with \"/\" (e.g. /metrics)");
-  }
-  return Status::Ok();
-}
 
 FlagFindings check_exporter_flags(const FlagSet& flags) {
   FlagFindings f;

@@ -18,8 +18,4 @@ struct FlagFindings {
 
 FlagFindings check_exporter_flags(const FlagSet& flags);
 
-// A URL path the server can route: non-empty and starting with "/". The error names
-// the flag and the value.
-Status check_url_path(const std::string& flag, const std::string& value);
-
 }  // namespace ceems

@@ -72,8 +72,7 @@ Result<std::string> run_tool(const std::string& path, std::string_view program,
 // vendor was forced.
 std::optional<std::vector<Device>> discover_vendor(const Vendor& v, bool forced, CommandRunner& runner,
                                                    const log::Logger& logger) {
-  // The vendor is part of the logger's context, so that a repeat limit on WARN lines
-  // keeps NVIDIA's and AMD's failures apart.
+  // Every line of this vendor names it.
   const log::Logger vlog = logger.with("type", v.type);
   std::string missing;
   for (const Tool& t : v.tools) {

@@ -84,7 +84,6 @@ struct Lookup {
   Result<InstanceProps> props = Error(ErrorKind::kIo, "not read");
   std::string path;                    // the file props (or its error) came from
   std::optional<Error> runtime_error;  // the status file could not be used: the definition was read
-  bool runtime_missing = false;        // ... because there was none
 };
 
 class LibvirtCollector final : public Collector {
@@ -190,10 +189,10 @@ class LibvirtCollector final : public Collector {
       e.loaded = now;
       Lookup& l = lookups[i];
       Result<InstanceProps>& props = l.props;
-      // In the logger context, so that repeated-line limiting counts instances apart.
+      // Every line of this instance names it.
       const log::Logger ilog = logger_.with("instance", ids[i]);
       if (l.runtime_error && props) {
-        if (l.runtime_missing) {
+        if (l.runtime_error->kind() == ErrorKind::kNotFound) {
           ilog.debug("No runtime instance XML, read the definition", {{"err", *l.runtime_error}});
         } else {
           ilog.warn("Unusable runtime instance XML, read the definition instead",
@@ -227,7 +226,6 @@ class LibvirtCollector final : public Collector {
       l.props = props_from(host_.fs().read_file(l.path), l.path);
       if (l.props) return l;
       l.runtime_error = l.props.error();
-      l.runtime_missing = l.runtime_error->kind() == ErrorKind::kNotFound;
     }
     l.path = xml_path(id);
     l.props = props_from(host_.fs().read_file(l.path), l.path);

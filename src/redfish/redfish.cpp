@@ -177,26 +177,6 @@ ErrorKind kind_for_status(int status) {
 
 }  // namespace
 
-std::string printable_excerpt(std::string_view text, size_t max_len) {
-  std::string out;
-  bool pending_space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (pending_space) out += ' ';
-    pending_space = false;
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u > 0x7e) ? '?' : c;
-    if (out.size() > max_len) {
-      out.resize(max_len);
-      return out + "...";
-    }
-  }
-  return out;
-}
-
 PowerSums& PowerSums::operator+=(const PowerSums& o) {
   current += o.current;
   min += o.min;

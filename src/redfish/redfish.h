@@ -85,11 +85,6 @@ Result<Power> parse_power(std::string_view json);
 // its request URI, a path is kept as is.
 std::string session_path(std::string_view location);
 
-// The text as one line of printable ASCII for a log: runs of whitespace become one
-// space (none at the ends), other control and non-ASCII bytes '?', at most max_len
-// characters of it followed by "..." when cut.
-std::string printable_excerpt(std::string_view text, size_t max_len);
-
 // ---- client ----
 
 // A point in time after which no request of the current operation may run.

@@ -76,29 +76,14 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-// At most max_len characters of printable ASCII on one line: the text goes into an HTTP
-// body that the exporter logs, and may hold a client's header or a BMC's words.
-std::string one_line(std::string_view s, size_t max_len) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max_len) return out + "...";
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += (u < 0x20 || u > 0x7e) ? '?' : c;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
+// The reason goes into an HTTP body that the exporter logs, and may hold a client's
+// header or a BMC's words: one line of printable ASCII (core/strings).
 constexpr size_t kMaxReason = 300;
 
 http::Response bad_gateway(std::string_view reason) {
   http::Response r;
   r.status = 502;
-  r.body = one_line(reason, kMaxReason) + "\n";
+  r.body = printable_excerpt(reason, kMaxReason) + "\n";
   r.raw = true;  // the server must not replace the body with its own text
   return r;
 }

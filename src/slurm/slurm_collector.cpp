@@ -178,13 +178,11 @@ class SlurmCollector final : public Collector {
   void warn_unmatched_ordinal(const std::string& ordinal, const std::string& job) {
     constexpr size_t kMaxWarned = 64;
     if (warned_ordinals_.size() >= kMaxWarned || !warned_ordinals_.insert(ordinal).second) return;
-    // The ordinal is the logger's context so that a repeat limit on WARN lines keeps
-    // distinct ordinals apart.
-    logger_.with("ordinal", ordinal)
-        .warn("Slurm GPU ordinal matches no discovered GPU, reported with gpuuuid=\"/\"",
-              {{"jobid", job},
-               {"discovered_ordinals", gpu_ordinals_},
-               {"hint", "check --collector.slurm.gpu-order-map"}});
+    logger_.warn("Slurm GPU ordinal matches no discovered GPU, reported with gpuuuid=\"/\"",
+                 {{"ordinal", ordinal},
+                  {"jobid", job},
+                  {"discovered_ordinals", gpu_ordinals_},
+                  {"hint", "check --collector.slurm.gpu-order-map"}});
   }
 
   void emit_gpu_flags(const std::vector<ComputeUnit>& units, MetricBatch& out) {
@@ -254,12 +252,9 @@ void warn_order_map_misses(const std::vector<gpu::OrderMapMiss>& misses, const s
                 {{"flag", "--" + std::string(kOrderMapFlag)}});
     return;
   }
-  // The entry is the logger's context: each is a problem of its own for a repeat
-  // limit on WARN lines.
   for (const auto& m : misses) {
-    logger.with("entry", m.entry)
-        .warn("GPU order map entry names a GPU that discovery did not find, the entry has no effect",
-              {{"found", m.found}});
+    logger.warn("GPU order map entry names a GPU that discovery did not find, the entry has no effect",
+                {{"entry", m.entry}, {"found", m.found}});
   }
 }
 

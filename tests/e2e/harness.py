@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_EXPORTER = os.path.join(REPO_ROOT, "build", "src", "apps", "ceems_exporter", "ceems_exporter")
 
 # Lines dropped before comparing with a golden file: only the *samples* of
 # these families, their HELP/TYPE lines stay.
@@ -46,16 +45,28 @@ STOP_TIMEOUT_S = 6.0
 HTTP_TIMEOUT_S = 10.0
 
 
-def exporter_path() -> str:
-    """The binary under test; skips the calling test when it cannot be found."""
-    path = os.environ.get("CEEMS_EXPORTER")
+def program_path(env_var: str, build_path: str, what: str) -> str:
+    """A program under test: $env_var (set by ctest), else <repo>/build/<build_path>;
+    skips the calling test when neither exists."""
+    path = os.environ.get(env_var)
     if path:
         if not os.access(path, os.X_OK):
-            raise AssertionError(f"CEEMS_EXPORTER={path} is not an executable file")
+            raise AssertionError(f"{env_var}={path} is not an executable file")
         return path
-    if os.access(DEFAULT_EXPORTER, os.X_OK):
-        return DEFAULT_EXPORTER
-    raise unittest.SkipTest(f"ceems_exporter not built (set CEEMS_EXPORTER; tried {DEFAULT_EXPORTER})")
+    default = os.path.join(REPO_ROOT, "build", build_path)
+    if os.access(default, os.X_OK):
+        return default
+    raise unittest.SkipTest(f"{what} not built (set {env_var}; tried {default})")
+
+
+def exporter_path() -> str:
+    return program_path("CEEMS_EXPORTER", os.path.join("src", "apps", "ceems_exporter", "ceems_exporter"),
+                        "ceems_exporter")
+
+
+def proxy_path() -> str:
+    return program_path("CEEMS_REDFISH_PROXY", os.path.join("src", "apps", "redfish_proxy", "redfish_proxy"),
+                        "redfish_proxy")
 
 
 def fixtures_root() -> str:

@@ -26,8 +26,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import E2ETestCase, clean_env, fetch, free_port, wait_for_port  # noqa: E402
 
-DEFAULT_PROXY = os.path.join(harness.REPO_ROOT, "build", "src", "apps", "redfish_proxy", "redfish_proxy")
-DEFAULT_MOCK = os.path.join(harness.REPO_ROOT, "build", "src", "redfish", "redfish_mock_server")
 
 # Start-up of a collector that cannot reach its BMC is bounded by the collector's
 # request timeout (5 s) and start-up budget (30 s); generous, but finite.
@@ -109,17 +107,6 @@ redfish_config:
 MOCK_PASSWORD = "supersecret"
 
 
-def binary(env_var: str, default: str, what: str) -> str:
-    path = os.environ.get(env_var)
-    if path:
-        if not os.access(path, os.X_OK):
-            raise AssertionError(f"{env_var}={path} is not an executable file")
-        return path
-    if os.access(default, os.X_OK):
-        return default
-    raise unittest.SkipTest(f"{what} not built (set {env_var}; tried {default})")
-
-
 class OperatorRedfishTest(E2ETestCase):
     # -- helpers ------------------------------------------------------------
 
@@ -140,11 +127,12 @@ class OperatorRedfishTest(E2ETestCase):
                                  f"--collector.redfish.web-config={config_path}"])
 
     def proxy_exe(self) -> str:
-        return binary("CEEMS_REDFISH_PROXY", DEFAULT_PROXY, "redfish_proxy")
+        return harness.proxy_path()
 
     def start_mock(self, tls: bool = False) -> str:
         """Starts the Redfish mock (admin / MOCK_PASSWORD); returns its base URL."""
-        mock = binary("CEEMS_REDFISH_MOCK_SERVER", DEFAULT_MOCK, "redfish_mock_server")
+        mock = harness.program_path("CEEMS_REDFISH_MOCK_SERVER", os.path.join("src", "redfish", "redfish_mock_server"),
+                                   "redfish_mock_server")
         argv = [mock, "--seconds", "60", "--user", "admin", "--password", MOCK_PASSWORD]
         if tls:
             cert, key = harness.make_self_signed_cert(self.tmp, "bmc")

@@ -15,16 +15,7 @@ import unittest
 import harness
 from harness import E2ETestCase, fetch, success_line
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_PROXY = os.path.join(REPO, "build", "src", "apps", "redfish_proxy", "redfish_proxy")
 NOBODY = 65534
-
-
-def proxy_path() -> str:
-    path = os.environ.get("CEEMS_REDFISH_PROXY") or DEFAULT_PROXY
-    if not os.access(path, os.X_OK):
-        raise unittest.SkipTest(f"redfish_proxy not built (set CEEMS_REDFISH_PROXY; tried {path})")
-    return path
 
 
 def lines_at(log: str, level: str) -> list[str]:
@@ -67,7 +58,7 @@ class StartupFlagsTest(E2ETestCase):
     def test_out_of_range_numbers_are_refused(self) -> None:
         self.assertIn("--web.max-requests=-1: must be 0 (no limit) or more", self.refused("--web.max-requests=-1"))
         self.assertIn("--runtime.gomaxprocs=-5: must be 0 or more", self.refused("--runtime.gomaxprocs=-5"))
-        p = subprocess.run([proxy_path(), "--runtime.gomaxprocs=-5", "--web.listen-address=127.0.0.1:0"],
+        p = subprocess.run([harness.proxy_path(), "--runtime.gomaxprocs=-5", "--web.listen-address=127.0.0.1:0"],
                            capture_output=True, text=True, timeout=10, env=harness.clean_env())
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("--runtime.gomaxprocs=-5: must be 0 or more", p.stderr)
@@ -100,7 +91,7 @@ class StartupFlagsTest(E2ETestCase):
 
 class HelpTest(E2ETestCase):
     def test_help_long_and_help_man_exist_in_both_programs(self) -> None:
-        for exe in (self.exe, proxy_path()):
+        for exe in (self.exe, harness.proxy_path()):
             with self.subTest(program=os.path.basename(exe)):
                 run = lambda *a: subprocess.run([exe, *a], capture_output=True, text=True, timeout=10,
                                                 env=harness.clean_env())
@@ -174,7 +165,7 @@ class PrivilegeTest(E2ETestCase):
 
     def test_redfish_proxy_confines_itself(self) -> None:
         port = harness.free_port()
-        proc, out_path, log_path = self.popen([proxy_path(), f"--web.listen-address=127.0.0.1:{port}"],
+        proc, out_path, log_path = self.popen([harness.proxy_path(), f"--web.listen-address=127.0.0.1:{port}"],
                                               name="proxy")
         harness.wait_for_port(port, proc=proc)
         st = status_fields(proc.pid)
