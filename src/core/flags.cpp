@@ -301,7 +301,8 @@ std::string roff_text(std::string_view s) {
 
 std::string FlagSet::man_page(std::string_view version) const {
   std::string out = ".TH " + roff_text(program_) + " 1 \"\" \"" + roff_text(version) + "\"\n";
-  out += ".SH \"NAME\"\n" + roff_text(program_) + "\n";
+  // "name \- summary": the form whatis/apropos index.
+  out += ".SH \"NAME\"\n" + roff_text(program_) + " \\- " + roff_text(description_) + "\n";
   out += ".SH \"SYNOPSIS\"\n.TP\n\\fB" + roff_text(program_) + " [<flags>]\\fR\n";
   out += ".SH \"DESCRIPTION\"\n" + roff_text(description_) + "\n";
   out += ".SH \"OPTIONS\"\n";

@@ -162,7 +162,7 @@ TEST(Flags, HelpLongAndManPage) {
   EXPECT_TRUE(parsed->help_man);
   const std::string man = f.man_page("prog, version 1.0");
   EXPECT_EQ(man.rfind(".TH prog 1 \"\" \"prog, version 1.0\"\n", 0), 0U) << man;
-  EXPECT_NE(man.find(".SH \"NAME\"\nprog\n"), std::string::npos) << man;
+  EXPECT_NE(man.find(".SH \"NAME\"\nprog \\- Does things.\n"), std::string::npos) << man;
   EXPECT_NE(man.find(".SH \"DESCRIPTION\"\nDoes things.\n"), std::string::npos) << man;
   // Hyphens are escaped so that man does not turn them into dashes.
   EXPECT_NE(
