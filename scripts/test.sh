@@ -2,9 +2,12 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. Release build: unit tests, end-to-end tests against the real binary, a real
 #      Prometheus scraping it, the conformance scenarios listed in tests/conformance/passing.txt.
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and the conformance scenarios.
-#   3. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
-#   4. Lint: clang-format and clang-tidy must be clean.
+#   2. Debian packages built from the tested binaries (lintian: no errors), installed
+#      and run on a real node: a Debian 12 guest under QEMU with systemd, pure cgroup v2
+#      and Slurm (tests/package/node-test.sh).
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and the conformance scenarios.
+#   4. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
+#   5. Lint: clang-format and clang-tidy must be clean.
 # Ends with one summary line "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,11 +50,40 @@ build() {
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j"$jobs" --target $targets
 }
 
+# One check outside ctest: counted as one test.
+count() {
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "test.sh: failed: $*" >&2
+    failed=$((failed + 1))
+    status=1
+    return 1
+  fi
+}
+
 echo "== release build"
-if build build all -DCMAKE_BUILD_TYPE=Release; then
+# With the packages' compiler flags, so that the binaries tested are the ones packaged.
+mapfile -t package_flags < <(bash scripts/package-flags.sh)
+release_built=0
+if build build all -DCMAKE_BUILD_TYPE=Release "${package_flags[@]}"; then
+  release_built=1
   run_ctest build
 else
   echo "test.sh: release build failed" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "== packages (lintian) and a real node in a guest"
+packages_built=0
+if [ "$release_built" -eq 1 ]; then
+  count bash scripts/build-packages.sh --reuse-build build build/packages && packages_built=1
+fi
+if [ "$packages_built" -eq 1 ]; then
+  count bash tests/package/node-test.sh build/packages build/guest
+else
+  echo "test.sh: no packages to test in the guest" >&2
   failed=$((failed + 1))
   status=1
 fi

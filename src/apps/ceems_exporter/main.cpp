@@ -152,12 +152,16 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  if (::geteuid() == 0) {
+  const bool drop_wanted = flags.get_bool("security.drop-privileges");
+  if (::geteuid() == 0 && drop_wanted) {
     logger.info(
         "CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
         "unprivileged user");
+  } else if (::geteuid() == 0) {
+    logger.warn(
+        "Running as root with --no-security.drop-privileges: every privilege is kept for the process's life");
   }
-  if (flags.get_bool("security.drop-privileges")) {
+  if (drop_wanted) {
     DropOptions drop{
         flags.get_string("security.run-as-user"), std::move(cap_needs), {}, runs_set_user_id_programs};
     if (auto st = drop_privileges(drop, logger.with("component", "security")); !st) {
