@@ -35,16 +35,24 @@ done
 echo "slurmd $(systemctl show -p Delegate -p ControlGroup slurmd | paste -sd' ')"
 echo "scope units: $(systemctl list-units --type=scope --no-legend --plain | awk '{print $1}' | paste -sd' ')"
 
+# poll_for WANT SECONDS CMD...: runs CMD once a second until it prints WANT (or
+# the time is up); prints what it printed last.
+poll_for() {
+  local want=$1 n=$2 got=
+  shift 2
+  for _ in $(seq 1 "$n"); do
+    got=$("$@" 2>/dev/null)
+    [ "$got" = "$want" ] && break
+    sleep 1
+  done
+  echo "$got"
+}
+
 section "node"
 node=$(hostname -s)
-state=
-for i in $(seq 1 60); do
-  state=$(sinfo -h -n "$node" -o %t 2>/dev/null)
-  [ "$state" = idle ] && break
-  sleep 1
-done
+state=$(poll_for idle 60 sinfo -h -n "$node" -o %t)
 sinfo
-if [ "$state" = idle ]; then ok "node $node is idle after ${i} s"
+if [ "$state" = idle ]; then ok "node $node is idle"
 else fail "node $node is '$state' after 60 s"; scontrol show node "$node"; fi
 
 section "batch job"
@@ -71,12 +79,7 @@ if [ -z "$jobid" ]; then
   fail "sbatch did not return a job id"
 else
   ok "submitted job $jobid"
-  st=
-  for _ in $(seq 1 60); do
-    st=$(squeue -h -j "$jobid" -o %T 2>/dev/null)
-    [ "$st" = RUNNING ] && break
-    sleep 1
-  done
+  st=$(poll_for RUNNING 60 squeue -h -j "$jobid" -o %T)
   [ "$st" = RUNNING ] && ok "job $jobid is RUNNING" || fail "job $jobid is '$st', not RUNNING"
 
   jobdir=

@@ -158,7 +158,7 @@ int run(int argc, char** argv) {
         "CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
         "unprivileged user");
   } else if (::geteuid() == 0) {
-    logger.warn(
+    logger.info(
         "Running as root with --no-security.drop-privileges: every privilege is kept for the process's life");
   }
   if (drop_wanted) {
