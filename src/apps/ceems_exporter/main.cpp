@@ -16,6 +16,7 @@
 #include "core/privileges.h"
 #include "exporter/build_info.h"
 #include "exporter/exporter_flags.h"
+#include "exporter/metrics_handler.h"
 #include "exporter/scrape.h"
 #include "exporter/startup_checks.h"
 #include "http/server.h"
@@ -139,12 +140,8 @@ int run(int argc, char** argv) {
                           {{"Metrics", telemetry_path}, {"Grafana Alloy Targets", targets_path}}};
   }
   // promhttp_metric_handler_requests_total counts what the server answers itself too.
-  auto handler_metrics = std::make_shared<HandlerMetrics>();
-  opts.on_error_status = [handler_metrics, telemetry_path](const std::string& path, int status) {
-    if (path != telemetry_path) return;
-    if (status == 503) ++handler_metrics->code_503;
-    if (status == 500) ++handler_metrics->code_500;
-  };
+  const MetricsHandler metrics_handler(telemetry_path);
+  opts.on_error_status = metrics_handler.server_status_observer();
   // The web config (TLS keys may be root-only) is read here, before the drop.
   auto server = http::Server::create(opts, logger.with("component", "web"));
   if (!server) {
@@ -170,24 +167,10 @@ int run(int argc, char** argv) {
     }
   }
 
-  auto engine = std::make_shared<ScrapeEngine>(
-      std::move(collectors), logger, !flags.get_bool("web.disable-exporter-metrics"), handler_metrics);
-  (*server)->route(
-      telemetry_path,
-      [engine](const http::Request&) {
-        auto& hm = engine->handler_metrics();
-        ++hm.in_flight;
-        http::Response r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
-        r.body = engine->scrape();
-        // A big node's scrape frees megabytes of walk and stats buffers: hand them
-        // back instead of keeping them resident until the next scrape.
-        if (r.body.size() > (1U << 20)) ::malloc_trim(0);
-        --hm.in_flight;
-        ++hm.code_200;
-        return r;
-      },
-      true);
+  auto engine = std::make_shared<ScrapeEngine>(std::move(collectors), logger,
+                                               !flags.get_bool("web.disable-exporter-metrics"),
+                                               metrics_handler.metrics());
+  (*server)->route(telemetry_path, metrics_handler.route(engine), true);
   // Without a resource manager the targets list is empty.
   std::shared_ptr<const slurm::AlloyTargets> discoverer = std::move(*targets);
   (*server)->route(
