@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Prints the CMake arguments that give a build tree the compiler and linker
-# flags of the Debian packages (debian/rules: dpkg-buildflags with all
-# hardening, without -g), so that scripts/test.sh tests the binaries it packages.
+# flags of the Debian packages (dpkg-buildflags under debian/buildflags.mk, the
+# settings debian/rules uses), so that scripts/test.sh tests the binaries it packages.
 set -euo pipefail
-export DEB_BUILD_MAINT_OPTIONS=hardening=+all DEB_CFLAGS_MAINT_STRIP=-g DEB_CXXFLAGS_MAINT_STRIP=-g
-cppflags=$(dpkg-buildflags --get CPPFLAGS)
+cd "$(dirname "$0")/.."
+# dpkg-buildflags run by make, so that the exports of debian/buildflags.mk apply.
+flag() {
+  make -s --no-print-directory -f debian/buildflags.mk -f - <<<"print: ; @dpkg-buildflags --get $1"
+}
+cppflags=$(flag CPPFLAGS)
+ldflags=$(flag LDFLAGS)
 printf '%s\n' \
-  "-DCMAKE_C_FLAGS=$(dpkg-buildflags --get CFLAGS) $cppflags" \
-  "-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CXXFLAGS) $cppflags" \
-  "-DCMAKE_EXE_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)" \
-  "-DCMAKE_SHARED_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)"
+  "-DCMAKE_C_FLAGS=$(flag CFLAGS) $cppflags" \
+  "-DCMAKE_CXX_FLAGS=$(flag CXXFLAGS) $cppflags" \
+  "-DCMAKE_EXE_LINKER_FLAGS=$ldflags" \
+  "-DCMAKE_SHARED_LINKER_FLAGS=$ldflags"
