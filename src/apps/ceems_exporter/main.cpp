@@ -150,13 +150,12 @@ int run(int argc, char** argv) {
   }
 
   const bool drop_wanted = flags.get_bool("security.drop-privileges");
-  if (::geteuid() == 0 && drop_wanted) {
-    logger.info(
-        "CEEMS Exporter is running as root user. Privileges will be dropped and process will be run as "
-        "unprivileged user");
-  } else if (::geteuid() == 0) {
-    logger.info(
-        "Running as root with --no-security.drop-privileges: every privilege is kept for the process's life");
+  if (::geteuid() == 0) {
+    logger.info(drop_wanted
+                    ? "CEEMS Exporter is running as root user. Privileges will be dropped and process "
+                      "will be run as unprivileged user"
+                    : "Running as root with --no-security.drop-privileges: every privilege is kept for "
+                      "the process's life");
   }
   if (drop_wanted) {
     DropOptions drop{
