@@ -27,8 +27,9 @@ echo "node-test: run-time dependencies: $deps"
 
 # The capability sets the checks expect, as docs/deployment.md lists them.
 doc="$root/docs/deployment.md"
-doc_caps() {  # the capabilities of the table row whose first cell is $1
-  awk -F'|' -v row="$1" '{ c = $2; gsub(/^ +| +$/, "", c) } c == row { v = $3; gsub(/[` ]/, "", v); print v; exit }' "$doc"
+doc_caps() {  # the capabilities of the table row whose first cell is $1 ("none" prints nothing)
+  awk -F'|' -v row="$1" '{ c = $2; gsub(/^ +| +$/, "", c) }
+    c == row { v = $3; gsub(/[` ]/, "", v); if (v != "none") print v; exit }' "$doc"
 }
 payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
@@ -39,8 +40,6 @@ default_prm=$(doc_caps "defaults (cpu, meminfo, rapl) without RAPL")
 slurm_prm=$(doc_caps "slurm, eBPF IO, no GPU, no RAPL")
 unit_bnd=$(doc_caps "the unit's bounding set")
 [ -n "$unit_bnd" ] || { echo "node-test: docs/deployment.md lists no bounding set" >&2; exit 1; }
-[ "$default_prm" = "none" ] && default_prm=""
-[ "$slurm_prm" = "none" ] && slurm_prm=""
 cat >"$payload/expected-caps.sh" <<CAPS
 EXPECTED_DEFAULT_PRM='$default_prm'
 EXPECTED_SLURM_EBPF_PRM='$slurm_prm'

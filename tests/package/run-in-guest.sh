@@ -21,9 +21,10 @@ section() { echo; echo "## $*"; }
 . /payload/expected-caps.sh
 
 metrics() { curl -sf --max-time 20 "http://127.0.0.1:9010/metrics"; }
-# value NAME LABEL_MATCH: the first sample of NAME whose labels contain LABEL_MATCH.
-value() { metrics | awk -v n="$1" -v m="$2" 'index($0, n "{") == 1 && index($0, m) { print $NF; exit }'; }
-sum_of() { metrics | awk -v n="$1" -v m="$2" 'index($0, n "{") == 1 && index($0, m) { s += $NF } END { printf "%.0f\n", s }'; }
+has_series() { metrics | grep -q "$1"; }  # has_series REGEX: a line of the page matches
+lacks_series() { ! has_series "$1"; }
+# sum_of PAGE NAME LABEL_MATCH: the sum of NAME's samples whose labels contain LABEL_MATCH.
+sum_of() { awk -v n="$2" -v m="$3" 'index($0, n "{") == 1 && index($0, m) { s += $NF } END { printf "%.6f\n", s }' <<<"$1"; }
 wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
   local deadline=$((SECONDS + $1)); shift
   until "$@"; do [ $SECONDS -lt $deadline ] || return 1; sleep 1; done
@@ -53,7 +54,7 @@ check "web-config.yml is 0640 root:ceems" test "$(stat -c '%a %U:%G' /etc/ceems_
 check "/etc/default/ceems_exporter is 0600 root" test "$(stat -c '%a %U' /etc/default/ceems_exporter)" = "600 root"
 check "ceems_exporter.service active after install" wait_for 60 systemctl is-active -q ceems_exporter
 check "redfish_proxy.service active after install" wait_for 60 systemctl is-active -q redfish_proxy
-check "defaults serve the cpu collector" wait_for 60 sh -c 'curl -sf --max-time 20 http://127.0.0.1:9010/metrics | grep -q "^ceems_cpu_seconds_total"'
+check "defaults serve the cpu collector" wait_for 60 has_series '^ceems_cpu_seconds_total'
 pid=$(systemctl show -p MainPID --value redfish_proxy)
 echo "redfish_proxy: CapPrm=$(caps_of "$pid" CapPrm) CapBnd=$(caps_of "$pid" CapBnd) NoNewPrivs=$(awk '/^NoNewPrivs/ {print $2}' /proc/"$pid"/status)"
 check "redfish_proxy holds no capability" test -z "$(caps_of "$pid" CapPrm)$(caps_of "$pid" CapEff)$(caps_of "$pid" CapBnd)$(caps_of "$pid" CapAmb)"
@@ -74,7 +75,7 @@ section "slurm collector through /etc/default"
 sed -i 's|^CEEMS_EXPORTER_OPTIONS=.*|CEEMS_EXPORTER_OPTIONS="--collector.slurm --collector.ebpf.io-metrics --log.level=debug"|' /etc/default/ceems_exporter
 check "systemctl restart ceems_exporter" systemctl restart ceems_exporter
 check "service active with the slurm collector" wait_for 60 systemctl is-active -q ceems_exporter
-check "slurm collector serves" wait_for 120 sh -c 'curl -sf --max-time 20 http://127.0.0.1:9010/metrics | grep -q "^ceems_compute_units{"'
+check "slurm collector serves" wait_for 120 has_series '^ceems_compute_units{'
 journalctl -u ceems_exporter --no-pager -o cat | grep -E "eBPF|attach|apabilit|level=(WARN|ERROR)" | sed 's/^/  /' | tail -n 30
 method=$(journalctl -u ceems_exporter --no-pager -o cat | sed -n 's/.*msg="eBPF attach method".*method=\([a-z_]*\).*/\1/p' | sort -u | tr '\n' ' ')
 echo "eBPF attach methods chosen: ${method:-none}"
@@ -113,21 +114,22 @@ cg=$(find /sys/fs/cgroup -type d -name "job_$job" | head -1)
 echo "job cgroup: $cg"
 check "job cgroup under slurmstepd.scope (cgroup/v2 plugin)" sh -c "echo '$cg' | grep -q 'slurmstepd.scope/job_$job'"
 echo "cgroup.events: $(tr '\n' ' ' <"$cg/cgroup.events")"
-check "job's series appear (uuid=$job)" wait_for 120 sh -c "curl -sf --max-time 20 http://127.0.0.1:9010/metrics | grep -q 'ceems_compute_unit_memory_used_bytes{.*uuid=\"$job\"'"
+check "job's series appear (uuid=$job)" wait_for 120 has_series "ceems_compute_unit_memory_used_bytes{.*uuid=\"$job\""
 # Let the job hold its memory and finish its writes.
 wait_for 120 sh -c "[ \$(cat $cg/memory.current) -ge $((160 * 1024 * 1024)) ] && [ -s /dev/shm/ceems-job-io.bin ] && [ \$(stat -c %s /dev/shm/ceems-job-io.bin) -ge $((64 * 1024 * 1024)) ]"
 sleep 5
-metrics | grep -E "uuid=\"$job\"" | grep -E "ceems_compute_unit_(cpu|memory_used)|ceems_ebpf_(write|read)_bytes" | sed 's/^/  /'
-cpu=$(value ceems_compute_unit_cpu_user_seconds_total "uuid=\"$job\"")
-mem=$(value ceems_compute_unit_memory_used_bytes "uuid=\"$job\"")
-written=$(sum_of ceems_ebpf_write_bytes_total "uuid=\"$job\"")
+page=$(metrics)  # one scrape for every figure below
+grep -E "uuid=\"$job\"" <<<"$page" | grep -E "ceems_compute_unit_(cpu|memory_used)|ceems_ebpf_(write|read)_bytes" | sed 's/^/  /'
+cpu=$(sum_of "$page" ceems_compute_unit_cpu_user_seconds_total "uuid=\"$job\"")
+mem=$(sum_of "$page" ceems_compute_unit_memory_used_bytes "uuid=\"$job\"")
+written=$(sum_of "$page" ceems_ebpf_write_bytes_total "uuid=\"$job\"")
 echo "cpu_user=$cpu memory_used=$mem ebpf_written=$written memory.current=$(cat "$cg/memory.current")"
 check "job CPU user seconds > 0" awk -v v="${cpu:-0}" 'BEGIN { exit !(v > 0) }'
 check "job memory used >= 160 MiB held" awk -v v="${mem:-0}" 'BEGIN { exit !(v >= 160 * 1024 * 1024) }'
 check "eBPF counts the job's 64 MiB of writes" awk -v v="${written:-0}" 'BEGIN { exit !(v >= 64 * 1024 * 1024) }'
 scancel "$job"
 rm -f /dev/shm/ceems-job-io.bin
-check "job's series gone after it ends" wait_for 120 sh -c "! curl -sf --max-time 20 http://127.0.0.1:9010/metrics | grep -q 'uuid=\"$job\"'"
+check "job's series gone after it ends" wait_for 120 lacks_series "uuid=\"$job\""
 
 section "stop and purge"
 check "systemctl stop ceems_exporter" systemctl stop ceems_exporter
