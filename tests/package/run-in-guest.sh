@@ -110,7 +110,10 @@ PY
 job=$(sbatch --parsable --mem=512M --output=/var/tmp/ceems-job.out --wrap "python3 /var/tmp/ceems-job.py")
 echo "job $job submitted"
 check "job $job running" wait_for 120 sh -c "squeue -h -j $job -o %T | grep -q RUNNING"
-cg=$(find /sys/fs/cgroup -type d -name "job_$job" | head -1)
+# RUNNING comes before slurmstepd has created the job's cgroup: wait for it.
+cg=
+find_job_cgroup() { cg=$(find /sys/fs/cgroup -type d -name "job_$job" | head -1); [ -n "$cg" ]; }
+check "job $job has a cgroup" wait_for 60 find_job_cgroup
 echo "job cgroup: $cg"
 check "job cgroup under slurmstepd.scope (cgroup/v2 plugin)" sh -c "echo '$cg' | grep -q 'slurmstepd.scope/job_$job'"
 echo "cgroup.events: $(tr '\n' ' ' <"$cg/cgroup.events")"
