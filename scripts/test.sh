@@ -4,7 +4,7 @@
 #      Prometheus scraping it, the conformance scenarios listed in tests/conformance/passing.txt.
 #   2. Debian packages built from the tested binaries (lintian: no errors), installed
 #      and run on a real node: a Debian 12 guest under QEMU with systemd, pure cgroup v2
-#      and Slurm (tests/package/node-test.sh).
+#      and Slurm (tests/package/node-test.sh), beside the sanitizer build.
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and the conformance scenarios.
 #   4. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
 #   5. Lint: clang-format and clang-tidy must be clean.
@@ -80,28 +80,57 @@ packages_built=0
 if [ "$release_built" -eq 1 ]; then
   count bash scripts/build-packages.sh --reuse-build build build/packages && packages_built=1
 fi
+guest_pid=""
+guest_log=build/guest-node-test.log
 if [ "$packages_built" -eq 1 ]; then
-  count bash tests/package/node-test.sh build/packages build/guest
+  # The guest runs on one core (QEMU TCG) for a few minutes: it goes on in the
+  # background while the sanitizer tree builds, and is awaited before its tests run.
+  mkdir -p build
+  bash tests/package/node-test.sh build/packages build/guest >"$guest_log" 2>&1 &
+  guest_pid=$!
 else
   echo "test.sh: no packages to test in the guest" >&2
   failed=$((failed + 1))
   status=1
 fi
 
+# The guest's output, once it has finished, counted as one test.
+await_guest() {
+  [ -n "$guest_pid" ] || return 0
+  local rc=0
+  wait "$guest_pid" || rc=$?
+  guest_pid=""
+  echo "== guest node test (started after the packages)"
+  cat "$guest_log"
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    echo "test.sh: failed: tests/package/node-test.sh (exit status $rc)" >&2
+    failed=$((failed + 1))
+    status=1
+  fi
+}
+
 echo "== sanitizer build (ASan+UBSan)"
 # The binaries are built too (never left stale there) and run the conformance scenarios.
+# Line tables are all a sanitizer report needs; full debug info only slows the build.
 if build build-asan "ceems_unit_tests ceems_exporter redfish_proxy" -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON \
-     -DCEEMS_BUILD_BENCH=OFF; then
+     -DCEEMS_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1; then
+  await_guest
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan -L "unit|conformance"
 else
+  await_guest
   echo "test.sh: sanitizer build failed" >&2
   failed=$((failed + 1))
   status=1
 fi
 
 echo "== fuzz build (clang + libFuzzer)"
+# -O1 and line tables: what libFuzzer's coverage and crash reports need, built faster
+# than RelWithDebInfo's -O2 -g.
 if CC=clang CXX=clang++ build build-fuzz ceems_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
-     -DCEEMS_BUILD_TESTS=OFF -DCEEMS_BUILD_BENCH=OFF; then
+     -DCEEMS_BUILD_TESTS=OFF -DCEEMS_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+     "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"; then
   run_ctest build-fuzz -L fuzz -j "$jobs"  # one core per fuzzer
 else
   echo "test.sh: fuzz build failed" >&2

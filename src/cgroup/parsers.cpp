@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "core/go/strconv.h"
+#include "core/go/text.h"
 #include "core/strings.h"
 
 namespace ceems::cgroup {
@@ -10,25 +12,7 @@ namespace {
 
 constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-// Calls fn(line) for each line as bufio.Scanner yields them: split on '\n', a
-// trailing '\r' dropped, no final empty line after a trailing newline.
-template <typename Fn>
-bool for_each_line(std::string_view text, Fn&& fn) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!fn(line)) return false;
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
-  return true;
-}
 
 // Up to max_fields whitespace-separated fields of line; returns the total count
 // (which may exceed max_fields; only the first max_fields are stored).
@@ -46,86 +30,6 @@ size_t split_fields(std::string_view line, std::string_view* out, size_t max_fie
   return n;
 }
 
-// strconv.ParseUint(s, 10, 64): digits only, no sign, no overflow.
-std::optional<uint64_t> strict_u64(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  for (char c : s) {
-    if (!is_digit(c)) return std::nullopt;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-// strconv.Atoi: optional sign, digits, fits int64.
-std::optional<int64_t> atoi64(std::string_view s) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return std::nullopt;
-  bool neg = false;
-  if (s.front() == '-') {
-    neg = true;
-    s.remove_prefix(1);
-  }
-  auto u = strict_u64(s);
-  if (!u) return std::nullopt;
-  if (neg) {
-    if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return std::nullopt;
-    return static_cast<int64_t>(0 - *u);
-  }
-  if (*u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
-  return static_cast<int64_t>(*u);
-}
-
-std::string_view go_trim_space(std::string_view s) { return trim(s); }
-
-int unhex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_utf8(std::string& out, uint32_t r) {
-  if (r < 0x80) {
-    out.push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
-// Length of the valid UTF-8 sequence at s[i] (Go's DecodeRune rules), 0 if invalid.
-size_t utf8_len(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t rest = s.size() - i;
-  auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return k < s.size() && b(k) >= lo && b(k) <= hi;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return rest >= 2 && cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-    unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-    return rest >= 3 && cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-    unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-    return rest >= 4 && cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
 Error bad_escape(std::string_view path, std::string_view why) {
   return invalid("cannot unescape path " + quote_for_error(path, 200) + ": " + std::string(why));
 }
@@ -135,14 +39,14 @@ Error bad_escape(std::string_view path, std::string_view why) {
 // ---- numbers ----------------------------------------------------------------
 
 Result<uint64_t> parse_cgroup_uint(std::string_view s) {
-  if (auto v = strict_u64(s)) return *v;
+  if (auto v = go::parse_uint(s)) return *v;
   // A negative integer of any magnitude reads as 0 ("-0" does not: Go's
   // ParseInt gives 0, which is not < 0, and the ParseUint error is returned).
   if (s.size() >= 2 && s.front() == '-') {
     std::string_view digits = s.substr(1);
     bool all_digits = true, nonzero = false;
     for (char c : digits) {
-      if (!is_digit(c)) all_digits = false;
+      if (!is_ascii_digit(c)) all_digits = false;
       if (c != '0') nonzero = true;
     }
     if (all_digits && nonzero) return uint64_t{0};
@@ -151,13 +55,13 @@ Result<uint64_t> parse_cgroup_uint(std::string_view s) {
 }
 
 Result<uint64_t> parse_v1_value(std::string_view text) {
-  std::string_view s = go_trim_space(text);
+  std::string_view s = go::trim_space(text);
   if (s == "max") return uint64_t{0};
   return parse_cgroup_uint(s);
 }
 
 Result<uint64_t> parse_v2_value(std::string_view text) {
-  std::string_view s = go_trim_space(text);
+  std::string_view s = go::trim_space(text);
   if (s == "max") return kMaxU64;
   return parse_cgroup_uint(s);
 }
@@ -173,7 +77,7 @@ namespace {
 template <typename Want, typename Take>
 Status scan_keyed_lines(std::string_view text, bool strict_values, Want&& want, Take&& take) {
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     std::string_view f[2];
     if (split_fields(line, f, 2) != 2) {
       err = invalid("invalid line " + quote_for_error(line) + ": want \"key value\"");
@@ -247,7 +151,7 @@ Result<std::vector<uint64_t>> parse_percpu(std::string_view text) {
     size_t start = i;
     while (i < text.size() && !is_ws(text[i])) ++i;
     std::string_view f = text.substr(start, i - start);
-    auto v = strict_u64(f);
+    auto v = go::parse_uint(f);
     if (!v) return invalid("invalid per-CPU usage " + quote_for_error(f));
     out.push_back(*v);
   }
@@ -259,7 +163,7 @@ Result<std::vector<uint64_t>> parse_percpu(std::string_view text) {
 Result<uint64_t> parse_psi_full_total(std::string_view text) {
   std::optional<uint64_t> full;
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     size_t i = 0;
     auto next_field = [&]() -> std::string_view {
       while (i < line.size() && is_ws(line[i])) ++i;
@@ -279,7 +183,7 @@ Result<uint64_t> parse_psi_full_total(std::string_view text) {
       }
       std::string_view key = f.substr(0, eq), value = f.substr(eq + 1);
       if (key == "total") {
-        auto v = strict_u64(value);
+        auto v = go::parse_uint(value);
         if (!v) {
           err = invalid("invalid PSI total " + quote_for_error(value));
           return false;
@@ -316,9 +220,9 @@ std::vector<IoStatEntry> parse_io_stat(std::string_view text) {
       std::string_view first = line.substr(0, sp);
       size_t colon = first.find(':');
       if (colon != std::string_view::npos && first.find(':', colon + 1) == std::string_view::npos) {
-        auto major = strict_u64(first.substr(0, colon));
+        auto major = go::parse_uint(first.substr(0, colon));
         if (!major) return out;
-        auto minor = strict_u64(first.substr(colon + 1));
+        auto minor = go::parse_uint(first.substr(colon + 1));
         if (!minor) return out;
         IoStatEntry e;
         e.major = *major;
@@ -332,7 +236,7 @@ std::vector<IoStatEntry> parse_io_stat(std::string_view text) {
           p = q + 1;
           size_t eq = kv.find('=');
           if (eq == std::string_view::npos || kv.find('=', eq + 1) != std::string_view::npos) continue;
-          auto v = strict_u64(kv.substr(eq + 1));
+          auto v = go::parse_uint(kv.substr(eq + 1));
           if (!v) continue;
           std::string_view key = kv.substr(0, eq);
           if (key == "rbytes") {
@@ -356,7 +260,7 @@ std::vector<IoStatEntry> parse_io_stat(std::string_view text) {
 Result<std::vector<BlkioEntry>> parse_blkio(std::string_view text) {
   std::vector<BlkioEntry> out;
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     // strings.FieldsFunc on ' ' and ':'.
     std::string_view f[4];
     size_t n = 0;
@@ -374,15 +278,15 @@ Result<std::vector<BlkioEntry>> parse_blkio(std::string_view text) {
       err = invalid("invalid blkio line " + quote_for_error(line));
       return false;
     }
-    auto major = strict_u64(f[0]);
-    auto minor = strict_u64(f[1]);
+    auto major = go::parse_uint(f[0]);
+    auto minor = go::parse_uint(f[1]);
     std::string_view op;
     std::string_view value = f[2];
     if (n == 4) {
       op = f[2];
       value = f[3];
     }
-    auto v = strict_u64(value);
+    auto v = go::parse_uint(value);
     if (!major || !minor || !v) {
       err = invalid("invalid blkio line " + quote_for_error(line));
       return false;
@@ -454,14 +358,14 @@ Result<uint64_t> count_cpus(std::string_view text) {
     // Split on '-': "N" or "A-B". A leading '-' gives an empty first part (invalid).
     size_t dash = elem.find('-');
     if (dash == std::string_view::npos) {
-      if (!atoi64(elem)) return invalid("invalid CPU " + quote_for_error(elem) + " in cpuset");
+      if (!go::parse_int(elem)) return invalid("invalid CPU " + quote_for_error(elem) + " in cpuset");
       ++count;
     } else {
       std::string_view a = elem.substr(0, dash), b = elem.substr(dash + 1);
       if (b.find('-') != std::string_view::npos) {
         return invalid("invalid CPU range " + quote_for_error(elem) + " in cpuset");
       }
-      auto lo = atoi64(a), hi = atoi64(b);
+      auto lo = go::parse_int(a), hi = go::parse_int(b);
       if (!lo || !hi) return invalid("invalid CPU range " + quote_for_error(elem) + " in cpuset");
       if (*hi >= *lo) count += static_cast<uint64_t>(*hi - *lo) + 1;
     }
@@ -473,7 +377,7 @@ Result<uint64_t> count_cpus(std::string_view text) {
 
 namespace {
 std::optional<pid_t> parse_pid(std::string_view line) {
-  auto v = strict_u64(line);
+  auto v = go::parse_uint(line);
   if (!v || *v > static_cast<uint64_t>(std::numeric_limits<pid_t>::max())) return std::nullopt;
   return static_cast<pid_t>(*v);
 }
@@ -482,7 +386,7 @@ std::optional<pid_t> parse_pid(std::string_view line) {
 Result<std::vector<pid_t>> parse_cgroup_procs(std::string_view text) {
   std::vector<pid_t> out;
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     auto pid = parse_pid(line);
     if (!pid) {
       err = invalid("invalid PID " + quote_for_error(line) + " in cgroup.procs");
@@ -496,7 +400,7 @@ Result<std::vector<pid_t>> parse_cgroup_procs(std::string_view text) {
 }
 
 void append_cgroup_procs(std::string_view text, std::vector<pid_t>& out) {
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     if (auto pid = parse_pid(line)) out.push_back(*pid);
     return true;
   });
@@ -505,12 +409,12 @@ void append_cgroup_procs(std::string_view text, std::vector<pid_t>& out) {
 Result<std::unordered_map<std::string, std::string>> parse_diskstats(std::string_view text) {
   std::unordered_map<std::string, std::string> out;
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     std::string_view f[3];
     size_t n = split_fields(line, f, 3);
     if (n == 0) return true;
-    auto major = strict_u64(n >= 3 ? f[0] : std::string_view());
-    auto minor = strict_u64(n >= 3 ? f[1] : std::string_view());
+    auto major = go::parse_uint(n >= 3 ? f[0] : std::string_view());
+    auto minor = go::parse_uint(n >= 3 ? f[1] : std::string_view());
     if (!major || !minor) {
       err = invalid("invalid diskstats line " + quote_for_error(line));
       return false;
@@ -522,10 +426,10 @@ Result<std::unordered_map<std::string, std::string>> parse_diskstats(std::string
   return out;
 }
 
-Result<HostMemory> parse_meminfo(std::string_view text) {
+Result<HostMemory> parse_host_memory(std::string_view text) {
   HostMemory out;
   std::optional<Error> err;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     std::string_view f[3];
     size_t n = split_fields(line, f, 3);
     if (n == 0) return true;
@@ -557,7 +461,7 @@ Result<HostMemory> parse_meminfo(std::string_view text) {
 
 std::optional<bool> parse_populated(std::string_view text) {
   std::optional<bool> out;
-  for_each_line(text, [&](std::string_view line) {
+  go::for_each_line(text, [&](std::string_view line) {
     std::string_view f[3];
     if (split_fields(line, f, 3) == 2 && f[0] == "populated") {
       out = trim(f[1]) != "0";
@@ -571,106 +475,7 @@ std::optional<bool> parse_populated(std::string_view text) {
 // ---- paths ---------------------------------------------------------------------------------
 
 Status unescape_path_into(std::string_view path, std::string& out) {
-  out.clear();
-  out.reserve(path.size());
-  size_t i = 0;
-  const size_t n = path.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(path[i]);
-    if (c == '"') return bad_escape(path, "raw '\"'");
-    if (c == '\n') return bad_escape(path, "raw newline");
-    if (c < 0x80 && c != '\\') {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      size_t len = utf8_len(path, i);
-      if (len == 0) {
-        out.append("\xEF\xBF\xBD");  // U+FFFD, as Go's decoder yields for a bad byte
-        ++i;
-      } else {
-        out.append(path.substr(i, len));
-        i += len;
-      }
-      continue;
-    }
-    // Backslash escape.
-    if (i + 1 >= n) return bad_escape(path, "trailing backslash");
-    char e = path[i + 1];
-    i += 2;
-    switch (e) {
-      case 'a':
-        out.push_back('\a');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'v':
-        out.push_back('\v');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '"':
-        out.push_back('"');
-        break;
-      case 'x':
-      case 'u':
-      case 'U': {
-        size_t digits = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
-        if (n - i < digits) return bad_escape(path, "truncated \\" + std::string(1, e) + " escape");
-        uint32_t v = 0;
-        for (size_t k = 0; k < digits; ++k) {
-          int h = unhex(path[i + k]);
-          if (h < 0) return bad_escape(path, "invalid hex digit in \\" + std::string(1, e) + " escape");
-          v = (v << 4) | static_cast<uint32_t>(h);
-        }
-        i += digits;
-        if (e == 'x') {
-          out.push_back(static_cast<char>(v));  // a single byte, possibly not UTF-8
-        } else {
-          if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return bad_escape(path, "invalid code point");
-          append_utf8(out, v);
-        }
-        break;
-      }
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7': {
-        uint32_t v = static_cast<uint32_t>(e - '0');
-        if (n - i < 2) return bad_escape(path, "truncated octal escape");
-        for (size_t k = 0; k < 2; ++k) {
-          char d = path[i + k];
-          if (d < '0' || d > '7') return bad_escape(path, "invalid octal escape");
-          v = (v << 3) | static_cast<uint32_t>(d - '0');
-        }
-        i += 2;
-        if (v > 255) return bad_escape(path, "octal escape above \\377");
-        out.push_back(static_cast<char>(v));
-        break;
-      }
-      default:
-        return bad_escape(path, "unknown escape \\" + std::string(1, e));
-    }
-  }
+  if (auto st = go::unescape_string_body(path, out); !st) return bad_escape(path, st.error().message());
   return Status::Ok();
 }
 

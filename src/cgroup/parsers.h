@@ -128,7 +128,7 @@ Result<std::unordered_map<std::string, std::string>> parse_diskstats(std::string
 struct HostMemory {
   uint64_t mem_total = 0, swap_total = 0;
 };
-Result<HostMemory> parse_meminfo(std::string_view text);
+Result<HostMemory> parse_host_memory(std::string_view text);
 
 // cgroup.events (v2): the value of `populated`: false only for a line
 // `populated 0`; true for `populated <n>` with n != 0; nullopt when the file has

@@ -35,7 +35,7 @@ void fuzz(std::string_view in) {
   std::vector<pid_t> pids;
   append_cgroup_procs(in, pids);
   (void)parse_diskstats(in);
-  (void)parse_meminfo(in);
+  (void)parse_host_memory(in);
 }
 }  // namespace
 CEEMS_FUZZ_TARGET(fuzz)

@@ -215,13 +215,13 @@ TEST(Diskstats, Names) {
 }
 
 TEST(Meminfo, Totals) {
-  auto m =
-      parse_meminfo("MemTotal:       15666184 kB\nMemFree: 1 kB\nSwapTotal:  2 kB\nHugePages_Total:  0\n");
+  auto m = parse_host_memory(
+      "MemTotal:       15666184 kB\nMemFree: 1 kB\nSwapTotal:  2 kB\nHugePages_Total:  0\n");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->mem_total, 15666184ULL * 1024);
   EXPECT_EQ(m->swap_total, 2048U);
-  EXPECT_FALSE(parse_meminfo("MemTotal 1 kB\n").ok());
-  EXPECT_FALSE(parse_meminfo("MemTotal: x kB\n").ok());
+  EXPECT_FALSE(parse_host_memory("MemTotal 1 kB\n").ok());
+  EXPECT_FALSE(parse_host_memory("MemTotal: x kB\n").ok());
 }
 
 TEST(Unescape, GoStringLiteralRules) {
@@ -263,7 +263,7 @@ TEST(Parsers, BinaryJunkNeverCrashes) {
   (void)count_cpus(junk);
   (void)parse_cgroup_procs(junk);
   (void)parse_diskstats(junk);
-  (void)parse_meminfo(junk);
+  (void)parse_host_memory(junk);
   (void)unescape_path(junk);
   SUCCEED();
 }

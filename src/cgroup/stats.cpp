@@ -1,11 +1,11 @@
 #include "cgroup/stats.h"
 
 #include <algorithm>
-#include <atomic>
 #include <thread>
 
 #include "cgroup/parsers.h"
 #include "cgroup/stats_files.h"
+#include "core/parallel.h"
 #include "core/strings.h"
 
 namespace ceems::cgroup {
@@ -75,7 +75,7 @@ Stats::Stats(const HostFs& host, Mode mode, std::string manager, std::string hos
   const Filesystem& fs = host_.fs();
   if (auto text = fs.read_file(host_.proc("meminfo")); !text) {
     logger_.error("Failed to get meminfo", {{"err", text.error()}});
-  } else if (auto mem = parse_meminfo(*text); !mem) {
+  } else if (auto mem = parse_host_memory(*text); !mem) {
     logger_.error("Failed to parse meminfo", {{"err", mem.error()}});
   } else {
     mem_total_ = mem->mem_total;
@@ -192,26 +192,10 @@ void Stats::collect(std::span<const ComputeUnit> units, MetricBatch& out) {
   std::vector<UnitStats> results(units.size());
   unsigned threads = opts_.threads;
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
-  threads = static_cast<unsigned>(std::min<size_t>(threads, units.size()));
-  if (threads <= 1) {
-    for (size_t i = 0; i < units.size(); ++i) results[i] = read(units[i], bases);
-  } else {
-    // Blocks of units rather than one at a time: the shared counter and the
-    // results' cache lines then rarely move between cores.
-    constexpr size_t kBlock = 32;
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t b = next.fetch_add(kBlock); b < units.size(); b = next.fetch_add(kBlock)) {
-        const size_t end = std::min(units.size(), b + kBlock);
-        for (size_t i = b; i < end; ++i) results[i] = read(units[i], bases);
-      }
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
+  // Blocks of units rather than one at a time: the shared counter and the results'
+  // cache lines then rarely move between cores.
+  parallel_for(
+      units.size(), [&](size_t i) { results[i] = read(units[i], bases); }, ParallelOptions{threads, 32});
 
   size_t kept = 0;
   for (size_t i = 0; i < units.size(); ++i) {

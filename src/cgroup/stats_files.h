@@ -13,7 +13,8 @@
 
 namespace ceems::cgroup::stats_detail {
 
-enum class Rd { kOk, kMissing, kError };
+// How reading one file of a unit went.
+enum class FileRead { kOk, kMissing, kError };
 
 inline constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
@@ -25,27 +26,27 @@ inline std::string& scratch() {
 
 // Records on s how reading a file went: a missing file (Stats::read then checks
 // whether the unit vanished); the first error's message is kept for the log.
-inline Rd record(const Status& st, UnitStats& s) {
+inline FileRead record(const Status& st, UnitStats& s) {
   if (st) {
     s.saw_file = true;
-    return Rd::kOk;
+    return FileRead::kOk;
   }
   if (st.error().kind() == ErrorKind::kNotFound) {
     s.saw_missing = true;
-    return Rd::kMissing;
+    return FileRead::kMissing;
   }
   s.saw_file = true;
   if (s.error_detail.empty()) s.error_detail = st.error().message();
-  return Rd::kError;
+  return FileRead::kError;
 }
 
-inline Rd read_file(const Filesystem& fs, const std::string& path, std::string& buf, UnitStats& s) {
+inline FileRead read_file(const Filesystem& fs, const std::string& path, std::string& buf, UnitStats& s) {
   return record(fs.read_into(path, buf), s);
 }
 
 // The same for a file of a directory held open.
-inline Rd read_file(const Filesystem& fs, const DirHandle& dir, std::string_view name, std::string& buf,
-                    UnitStats& s) {
+inline FileRead read_file(const Filesystem& fs, const DirHandle& dir, std::string_view name, std::string& buf,
+                          UnitStats& s) {
   return record(fs.read_at(dir, name, buf), s);
 }
 

@@ -56,22 +56,22 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
 
   if (present[kCpuacct]) {
     const DirHandle d = open(kCpuacct);
-    Rd r = read_file(fs, d, "cpuacct.stat", buf, s);
-    if (r == Rd::kError) s.error = true;
-    if (r == Rd::kOk) {
+    FileRead r = read_file(fs, d, "cpuacct.stat", buf, s);
+    if (r == FileRead::kError) s.error = true;
+    if (r == FileRead::kOk) {
       auto ticks = parse_cpuacct_stat(buf);
       if (!ticks) {
         fail(d, "cpuacct.stat", ticks.error());
       } else {
         r = read_file(fs, d, "cpuacct.usage", buf, s);
-        if (r == Rd::kError) s.error = true;
-        if (r == Rd::kOk) {
+        if (r == FileRead::kError) s.error = true;
+        if (r == FileRead::kOk) {
           if (auto total = parse_v1_value(buf); !total) {
             fail(d, "cpuacct.usage", total.error());
           } else {
             r = read_file(fs, d, "cpuacct.usage_percpu", buf, s);
-            if (r == Rd::kError) s.error = true;
-            if (r == Rd::kOk) {
+            if (r == FileRead::kError) s.error = true;
+            if (r == FileRead::kOk) {
               if (auto percpu = parse_percpu(buf); !percpu) {
                 fail(d, "cpuacct.usage_percpu", percpu.error());
               } else {
@@ -91,9 +91,9 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
   if (present[kMemory]) {
     const DirHandle d = open(kMemory);
     [&] {
-      Rd r = read_file(fs, d, "memory.stat", buf, s);
-      if (r != Rd::kOk) {
-        if (r == Rd::kError) s.error = true;
+      FileRead r = read_file(fs, d, "memory.stat", buf, s);
+      if (r != FileRead::kOk) {
+        if (r == FileRead::kError) s.error = true;
         return;
       }
       static constexpr std::string_view kKeys[] = {"total_rss", "total_cache"};
@@ -104,8 +104,8 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
       s.memory_cache = values[1].value_or(0);
 
       r = read_file(fs, d, "memory.oom_control", buf, s);
-      if (r != Rd::kOk) {
-        if (r == Rd::kError) s.error = true;
+      if (r != FileRead::kOk) {
+        if (r == FileRead::kError) s.error = true;
         return;
       }
       if (Status st = scan_flat_keyed(buf, true, {}, {}); !st)
@@ -113,8 +113,8 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
 
       for (const V1MemoryFile& f : kV1MemoryFiles) {
         r = read_file(fs, d, f.name, buf, s);
-        if (r != Rd::kOk) {  // the first missing file stops reading silently
-          if (r == Rd::kError) s.error = true;
+        if (r != FileRead::kOk) {  // the first missing file stops reading silently
+          if (r == FileRead::kError) s.error = true;
           return;
         }
         auto v = parse_v1_value(buf);
@@ -127,13 +127,13 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
   if (present[kRdma]) {
     const DirHandle d = open(kRdma);
     std::string current;
-    Rd r = read_file(fs, d, "rdma.current", current, s);
-    if (r == Rd::kError) s.error = true;
-    if (r == Rd::kOk) {
+    FileRead r = read_file(fs, d, "rdma.current", current, s);
+    if (r == FileRead::kError) s.error = true;
+    if (r == FileRead::kOk) {
       r = read_file(fs, d, "rdma.max", buf, s);
-      if (r == Rd::kError) s.error = true;
+      if (r == FileRead::kError) s.error = true;
       // Devices removed between the two reads: the original drops the data.
-      if (r == Rd::kOk && rdma_line_count(current) == rdma_line_count(buf)) {
+      if (r == FileRead::kOk && rdma_line_count(current) == rdma_line_count(buf)) {
         for (const auto& e : parse_rdma(current)) s.rdma[std::string(e.device)] = {e.handles, e.objects};
       }
     }
@@ -142,15 +142,15 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
   if (present[kPids]) {
     // Read (errors count) but not exported.
     const DirHandle d = open(kPids);
-    Rd r = read_file(fs, d, "pids.current", buf, s);
-    if (r == Rd::kError) s.error = true;
-    if (r == Rd::kOk) {
+    FileRead r = read_file(fs, d, "pids.current", buf, s);
+    if (r == FileRead::kError) s.error = true;
+    if (r == FileRead::kOk) {
       if (auto v = parse_v1_value(buf); !v) {
         fail(d, "pids.current", v.error());
       } else {
         r = read_file(fs, d, "pids.max", buf, s);
-        if (r == Rd::kError) s.error = true;
-        if (r == Rd::kOk) {
+        if (r == FileRead::kError) s.error = true;
+        if (r == FileRead::kOk) {
           std::string_view t = trim(buf);
           if (t != "max") {
             if (auto m = parse_cgroup_uint(t); !m) fail(d, "pids.max", m.error());
@@ -169,9 +169,9 @@ void Stats::read_v1(const ComputeUnit& unit, const Bases& bases, UnitStats& s) c
     // number of entries, or -1 when reading stops (missing file or error).
     auto read_entries = [&](const char* name, std::string& text, std::vector<BlkioEntry>* into) -> long {
       std::string p = d + "/blkio." + name;
-      Rd r = read_file(fs, p, text, s);
-      if (r != Rd::kOk) {
-        if (r == Rd::kError) s.error = true;
+      FileRead r = read_file(fs, p, text, s);
+      if (r != FileRead::kOk) {
+        if (r == FileRead::kError) s.error = true;
         return -1;
       }
       auto entries = parse_blkio(text);

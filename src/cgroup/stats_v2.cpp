@@ -43,9 +43,9 @@ void Stats::read_v2(const ComputeUnit& unit, const Bases& bases, UnitEntry& e, U
 
   // Flat keyed files: a missing file is fine, a malformed line fails the unit.
   auto keyed = [&](const char* name, std::initializer_list<std::string_view> keys, auto&& use) {
-    Rd r = read_file(fs, dir, name, buf, s);
-    if (r == Rd::kError) s.error = true;
-    if (r != Rd::kOk) return;
+    FileRead r = read_file(fs, dir, name, buf, s);
+    if (r == FileRead::kError) s.error = true;
+    if (r != FileRead::kOk) return;
     std::optional<uint64_t> values[2];
     const std::span<const std::string_view> wanted(keys.begin(), keys.size());
     if (Status st = scan_flat_keyed(buf, false, wanted, std::span(values, wanted.size())); !st) {

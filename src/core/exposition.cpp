@@ -6,97 +6,14 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/go/runes.h"
 #include "core/strings.h"
 
 namespace ceems {
 
-size_t format_value(double v, char* buf) {
-  if (std::isnan(v)) {
-    std::memcpy(buf, "NaN", 3);
-    return 3;
-  }
-  if (std::isinf(v)) {
-    std::memcpy(buf, v > 0 ? "+Inf" : "-Inf", 4);
-    return 4;
-  }
-  // Shortest round-trip digits, then Go's layout rule: scientific iff exp < -4 || exp >= 6.
-  char sci[48];
-  auto res = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific);
-  const char* p = sci;
-  const char* end = res.ptr;
-  char* out = buf;
-  if (*p == '-') {
-    *out++ = '-';
-    ++p;
-  }
-  char digits[32];
-  size_t nd = 0;
-  digits[nd++] = *p++;
-  if (*p == '.') {
-    ++p;
-    while (p < end && *p != 'e') digits[nd++] = *p++;
-  }
-  ++p;  // 'e'
-  int exp = 0;
-  bool neg_exp = *p == '-';
-  ++p;
-  std::from_chars(p, end, exp);
-  if (neg_exp) exp = -exp;
-
-  if (exp < -4 || exp >= 6) {
-    *out++ = digits[0];
-    if (nd > 1) {
-      *out++ = '.';
-      std::memcpy(out, digits + 1, nd - 1);
-      out += nd - 1;
-    }
-    *out++ = 'e';
-    *out++ = exp < 0 ? '-' : '+';
-    int a = exp < 0 ? -exp : exp;
-    if (a < 10) *out++ = '0';
-    auto r = std::to_chars(out, out + 8, a);
-    out = r.ptr;
-    return static_cast<size_t>(out - buf);
-  }
-  if (exp < 0) {
-    *out++ = '0';
-    *out++ = '.';
-    for (int i = -1; i > exp; --i) *out++ = '0';
-    std::memcpy(out, digits, nd);
-    out += nd;
-    return static_cast<size_t>(out - buf);
-  }
-  auto int_digits = static_cast<size_t>(exp) + 1;
-  for (size_t i = 0; i < int_digits; ++i) *out++ = i < nd ? digits[i] : '0';
-  if (nd > int_digits) {
-    *out++ = '.';
-    std::memcpy(out, digits + int_digits, nd - int_digits);
-    out += nd - int_digits;
-  }
-  return static_cast<size_t>(out - buf);
-}
-
 std::string format_value(double v) {
   char buf[40];
   return {buf, format_value(v, buf)};
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
-  // Label values are almost always ASCII: check 8 bytes at a time first.
-  while (i + 8 <= s.size()) {
-    uint64_t chunk = 0;
-    std::memcpy(&chunk, u + i, 8);
-    if ((chunk & 0x8080808080808080ULL) != 0) break;
-    i += 8;
-  }
-  while (i < s.size()) {
-    size_t len = utf8_sequence_length(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
 }
 
 namespace {
@@ -343,7 +260,7 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
     bool constants_ok = true;
     for (size_t k = 0; k < width; ++k) {
       // Constant columns exist only when every sample has the same label names.
-      if (!is_varying[k] && !valid_utf8(sorted_value(samples.front(), k))) constants_ok = false;
+      if (!is_varying[k] && !go::valid_string(sorted_value(samples.front(), k))) constants_ok = false;
     }
     const SampleRef* prev = nullptr;
     const Part* template_part = nullptr;
@@ -354,12 +271,12 @@ void write_text(std::span<const MetricBatch* const> batches, std::string& out, E
         report("duplicate sample of " + first.name + " dropped");
         continue;
       }
-      bool utf8_ok = constants_ok;
+      bool labels_valid = constants_ok;
       for (size_t k : cols) {
-        if (!utf8_ok || k >= r.part->order.size()) break;
-        utf8_ok = valid_utf8(sorted_value(r, k));
+        if (!labels_valid || k >= r.part->order.size()) break;
+        labels_valid = go::valid_string(sorted_value(r, k));
       }
-      if (!utf8_ok) {
+      if (!labels_valid) {
         report("sample of " + first.name + " with a label value that is not valid UTF-8 dropped");
         continue;
       }

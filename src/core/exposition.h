@@ -8,13 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "core/go/strconv.h"
 #include "core/metrics.h"
 
 namespace ceems {
 
 // Formats v like Go's strconv.FormatFloat(v, 'g', -1, 64). Returns the length written
 // into buf (which must hold at least 32 bytes).
-size_t format_value(double v, char* buf);
+inline size_t format_value(double v, char* buf) { return go::format_float(v, buf); }
 std::string format_value(double v);
 
 struct ExpositionProblems {
@@ -24,8 +25,5 @@ struct ExpositionProblems {
 // Appends the text page for all batches to out.
 void write_text(std::span<const MetricBatch* const> batches, std::string& out,
                 ExpositionProblems* problems = nullptr);
-
-// True if s is valid UTF-8 (label values must be).
-bool valid_utf8(std::string_view s);
 
 }  // namespace ceems

@@ -134,13 +134,5 @@ TEST(WriteText, ConstantColumnsAreStillEscapedAndValidated) {
   EXPECT_EQ(p.messages.size(), 2u);
 }
 
-TEST(Utf8, Validation) {
-  EXPECT_TRUE(valid_utf8("plain"));
-  EXPECT_TRUE(valid_utf8("\xc3\xa9t\xc3\xa9"));
-  EXPECT_FALSE(valid_utf8("\xc3"));
-  EXPECT_FALSE(valid_utf8("\xc0\xaf"));      // overlong
-  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));  // surrogate
-}
-
 }  // namespace
 }  // namespace ceems

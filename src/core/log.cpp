@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/go/runes.h"
 #include "core/strings.h"
 
 namespace ceems::log {
@@ -122,7 +123,7 @@ bool needs_quotes(std::string_view v) {
   for (size_t i = 0; i < v.size();) {
     auto c = static_cast<unsigned char>(v[i]);
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || c < 0x20 || c == 0x7F) return true;
-    size_t len = utf8_sequence_length(v, i);
+    size_t len = go::rune_length(v, i);
     if (len == 0) return true;
     i += len;
   }
@@ -135,7 +136,7 @@ void append_escaped(std::string& out, std::string_view v, Format format) {
   for (size_t i = 0; i < v.size();) {
     char c = v[i];
     auto u = static_cast<unsigned char>(c);
-    size_t len = utf8_sequence_length(v, i);
+    size_t len = go::rune_length(v, i);
     if (len > 1) {
       out.append(v.substr(i, len));
       i += len;

@@ -98,36 +98,6 @@ std::string sanitize_metric_name(std::string_view s) {
   return out;
 }
 
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
-  unsigned char c = u[i];
-  if (c < 0x80) return 1;
-  size_t len = 0;
-  uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((u[i + k] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (u[i + k] & 0x3F);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
-
 std::string quote_for_error(std::string_view s, size_t max_len) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size() && i < max_len; ++i) {

@@ -9,6 +9,8 @@
 
 namespace ceems {
 
+inline bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
 std::string_view trim(std::string_view s);
 // Splits on runs of ASCII whitespace, dropping empty fields (like Go's strings.Fields).
 std::vector<std::string_view> fields(std::string_view s);
@@ -25,11 +27,6 @@ std::optional<double> parse_double(std::string_view s);
 // Replaces every run of characters outside [0-9A-Za-z_] (with adjacent underscores)
 // by a single '_', the rule used for metric names built from zone names.
 std::string sanitize_metric_name(std::string_view s);
-
-// Length of the well-formed UTF-8 sequence that starts at s[i] (1 for ASCII), or 0
-// when the bytes there are not one (overlong forms, surrogates and values above
-// U+10FFFF count as malformed, as in Go's utf8 package).
-size_t utf8_sequence_length(std::string_view s, size_t i);
 
 // Quotes a value for error messages, cutting it to a readable length.
 std::string quote_for_error(std::string_view s, size_t max_len = 80);

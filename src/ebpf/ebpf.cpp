@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "ebpf/collector.h"
+#include "ebpf/ebpf_collector.h"
 #include "ebpf/proc_cgroups.h"
 #include "ebpf/programs.h"
 

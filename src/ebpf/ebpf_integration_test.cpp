@@ -20,8 +20,8 @@
 
 #include "core/metrics.h"
 #include "core/testing/test_support.h"
-#include "ebpf/collector.h"
 #include "ebpf/ebpf.h"
+#include "ebpf/ebpf_collector.h"
 #include "ebpf/libbpf_programs.h"
 #include "ebpf/proc_cgroups.h"
 

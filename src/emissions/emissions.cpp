@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/parallel.h"
+
 namespace ceems {
 namespace emissions {
 namespace {
@@ -54,7 +56,7 @@ EmissionsCollector::EmissionsCollector(std::vector<Source> sources, log::Logger 
 
 Status EmissionsCollector::update(MetricBatch& out) {
   std::vector<std::optional<Result<EmissionFactors>>> results(sources_.size());
-  run_concurrently(sources_.size(), [&](size_t i) { results[i] = sources_[i].provider->update(); });
+  parallel_for(sources_.size(), [&](size_t i) { results[i] = sources_[i].provider->update(); });
   for (size_t i = 0; i < sources_.size(); ++i) {
     const Source& source = sources_[i];
     const Result<EmissionFactors>& result = *results[i];

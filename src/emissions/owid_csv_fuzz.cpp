@@ -12,7 +12,6 @@ void fuzz_owid(std::string_view data) {
   static const std::map<std::string, std::string> kCodes = {{"FRA", "FR"}, {"DEU", "DE"}, {"", "XX"}};
   (void)ceems::emissions::parse_owid_csv(data, kCodes);
   (void)ceems::emissions::parse_iso3166_alpha3_to_alpha2(data);
-  (void)ceems::emissions::go_trim_space(data);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/go/json.h"
+#include "core/go/strconv.h"
+#include "core/go/text.h"
 #include "core/strings.h"
 
 namespace ceems::emissions {
@@ -17,104 +20,6 @@ namespace {
 // same struct field Go keeps the last in the document, this the last in byte order. No
 // real response has such keys; ordered_json would deep-copy members as objects grow.
 using Json = nlohmann::json;
-
-// encoding/json refuses nesting deeper than this ("exceeded max depth"); it also keeps a
-// hostile 16 MiB response from building millions of nested values.
-constexpr int kMaxJsonDepth = 10000;
-
-struct TooDeep {};
-
-// Length of the valid UTF-8 sequence starting at s[i], 0 when the byte does not start
-// one (the rules of Go's utf8.DecodeRune: no overlongs, surrogates or values > U+10FFFF).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return n;
-}
-
-// Go replaces every invalid byte inside a JSON string by U+FFFD instead of failing;
-// outside strings such a byte is a syntax error with or without the replacement.
-std::string replace_invalid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-Result<Json> decode_json(std::string_view body) {
-  // nlohmann skips a byte-order mark; Go's decoder rejects it.
-  if (starts_with(body, "\xEF\xBB\xBF"))
-    return invalid("invalid character 'ï' looking for beginning of value");
-  const std::string text = replace_invalid_utf8(body);
-  const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t event, Json&) {
-    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
-        depth >= kMaxJsonDepth) {
-      throw TooDeep{};
-    }
-    return true;
-  };
-  try {
-    return Json::parse(text, limit_depth, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers beyond double
-    return invalid(e.what());
-  } catch (const TooDeep&) {
-    return invalid("exceeded max depth");
-  }
-}
-
-// Go matches object keys to struct fields exactly or under Unicode simple case folding;
-// the field names here are ASCII, and the only non-ASCII runes folding onto ASCII
-// letters are U+017F (long s) and U+212A (Kelvin sign).
-bool field_matches(std::string_view key, std::string_view field) {
-  const auto upper = [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; };
-  size_t k = 0;
-  for (char f : field) {
-    if (k >= key.size()) return false;
-    char c = key[k];
-    if (starts_with(key.substr(k), "\xC5\xBF")) {
-      c = 'S';
-      k += 2;
-    } else if (starts_with(key.substr(k), "\xE2\x84\xAA")) {
-      c = 'K';
-      k += 3;
-    } else {
-      ++k;
-    }
-    if (upper(c) != upper(f)) return false;
-  }
-  return k == key.size();
-}
 
 std::string json_kind(const Json& v) {
   switch (v.type()) {
@@ -190,83 +95,10 @@ struct RteRecord {
 
 Status decode_rte_record(const Json& v, RteRecord& out) {
   return decode_object(v, "nationalRealTimeFieldsV2", [&](const std::string& key, const Json& value) {
-    if (field_matches(key, "taux_co2")) return decode_int(value, "taux_co2", out.taux_co2);
-    if (field_matches(key, "date_heure")) return decode_string(value, "date_heure", out.date_heure);
+    if (go::json_key_matches(key, "taux_co2")) return decode_int(value, "taux_co2", out.taux_co2);
+    if (go::json_key_matches(key, "date_heure")) return decode_string(value, "date_heure", out.date_heure);
     return Status::Ok();
   });
-}
-
-// Decodes one UTF-8 rune at s[i] (s is valid UTF-8 here or the byte counts as one rune).
-char32_t rune_at(std::string_view s, size_t i, size_t& len) {
-  len = utf8_sequence_length(s, i);
-  const auto b = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
-  switch (len) {
-    case 1:
-      return b(0);
-    case 2:
-      return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
-    case 3:
-      return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-    case 4:
-      return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-    default:
-      len = 1;
-      return 0xFFFD;
-  }
-}
-
-bool is_go_space(char32_t r) {
-  switch (r) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-  }
-}
-
-// strconv.ParseFloat(s, 64): no surrounding spaces, optional sign, decimal or hex
-// (with a mandatory p exponent) mantissa, inf/infinity/nan in any case. Underflow
-// rounds to zero; overflow is an error.
-std::optional<double> go_parse_float(std::string_view s) {
-  std::string_view body = s;
-  bool negative = false;
-  if (!body.empty() && (body.front() == '+' || body.front() == '-')) {
-    negative = body.front() == '-';
-    body.remove_prefix(1);
-  }
-  if (body.empty()) return std::nullopt;
-  auto chars = std::chars_format::general;
-  if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) {
-    body.remove_prefix(2);
-    if (body.find_first_of("pP") == std::string_view::npos) return std::nullopt;
-    chars = std::chars_format::hex;
-  }
-  if (body.front() == '+' || body.front() == '-') return std::nullopt;
-  double v = 0;
-  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), v, chars);
-  if (end != body.data() + body.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) {
-    // Tell underflow (Go: nearest value, no error) from overflow (Go: ErrRange).
-    const std::string copy = (chars == std::chars_format::hex ? "0x" : "") + std::string(body);
-    v = std::strtod(copy.c_str(), nullptr);
-    if (std::isinf(v)) return std::nullopt;
-  } else if (ec != std::errc()) {
-    return std::nullopt;
-  }
-  return negative ? -v : v;
 }
 
 // encoding/csv with its default settings (comma separator, no comments, strict quotes,
@@ -371,27 +203,6 @@ class CsvReader {
 
 }  // namespace
 
-std::string_view go_trim_space(std::string_view s) {
-  size_t begin = 0;
-  while (begin < s.size()) {
-    size_t len = 0;
-    if (!is_go_space(rune_at(s, begin, len))) break;
-    begin += len;
-  }
-  size_t end = s.size();
-  while (end > begin) {
-    // Step back to the start of the last rune (at most three continuation bytes).
-    size_t start = end - 1;
-    while (start > begin && end - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
-    size_t len = 0;
-    const char32_t r = rune_at(s, start, len);
-    // An incomplete sequence ends in an invalid byte, which is not a space.
-    if (start + len != end || !is_go_space(r)) break;
-    end = start;
-  }
-  return s.substr(begin, end - begin);
-}
-
 std::string query_escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -435,7 +246,7 @@ std::string rte_query(std::string_view local_date) {
 }
 
 Result<std::map<std::string, std::string>> parse_emaps_zones(std::string_view body) {
-  auto doc = decode_json(body);
+  auto doc = go::decode_json<Json>(body);
   if (!doc) return doc.error();
   std::map<std::string, std::string> zones;
   if (doc->is_null()) return zones;
@@ -455,25 +266,26 @@ Result<std::map<std::string, std::string>> parse_emaps_zones(std::string_view bo
     for (const char* part : {"countryName", "zoneName"}) {
       if (auto it = names.find(part); it != names.end()) compound += " " + it->second;
     }
-    zones[zone] = std::string(go_trim_space(compound));
+    zones[zone] = std::string(go::trim_space(compound));
   }
   return zones;
 }
 
 Result<EmapsCarbonIntensity> parse_emaps_carbon_intensity(std::string_view body) {
-  auto doc = decode_json(body);
+  auto doc = go::decode_json<Json>(body);
   if (!doc) return doc.error();
   EmapsCarbonIntensity out;
   Status st = decode_object(*doc, "eMapsCarbonIntensityResponse", [&](const std::string& key, const Json& v) {
-    if (field_matches(key, "zone")) return decode_string(v, "zone", out.zone);
-    if (field_matches(key, "carbonIntensity")) return decode_int(v, "carbonIntensity", out.carbon_intensity);
-    if (field_matches(key, "datetime")) return decode_string(v, "datetime", out.datetime);
-    if (field_matches(key, "updatedAt")) return decode_string(v, "updatedAt", out.updated_at);
-    if (field_matches(key, "emissionFactorType")) {
+    if (go::json_key_matches(key, "zone")) return decode_string(v, "zone", out.zone);
+    if (go::json_key_matches(key, "carbonIntensity"))
+      return decode_int(v, "carbonIntensity", out.carbon_intensity);
+    if (go::json_key_matches(key, "datetime")) return decode_string(v, "datetime", out.datetime);
+    if (go::json_key_matches(key, "updatedAt")) return decode_string(v, "updatedAt", out.updated_at);
+    if (go::json_key_matches(key, "emissionFactorType")) {
       return decode_string(v, "emissionFactorType", out.emission_factor_type);
     }
-    if (field_matches(key, "isEstimated")) return decode_bool(v, "isEstimated", out.is_estimated);
-    if (field_matches(key, "estimationMethod"))
+    if (go::json_key_matches(key, "isEstimated")) return decode_bool(v, "isEstimated", out.is_estimated);
+    if (go::json_key_matches(key, "estimationMethod"))
       return decode_string(v, "estimationMethod", out.estimation_method);
     return Status::Ok();
   });
@@ -482,13 +294,13 @@ Result<EmapsCarbonIntensity> parse_emaps_carbon_intensity(std::string_view body)
 }
 
 Result<EmissionFactors> parse_rte_response(std::string_view body) {
-  auto doc = decode_json(body);
+  auto doc = go::decode_json<Json>(body);
   if (!doc) return doc.error();
   int64_t total_count = 0;
   std::vector<RteRecord> results;
   Status st = decode_object(*doc, "nationalRealTimeResponseV2", [&](const std::string& key, const Json& v) {
-    if (field_matches(key, "total_count")) return decode_int(v, "total_count", total_count);
-    if (!field_matches(key, "results")) return Status::Ok();
+    if (go::json_key_matches(key, "total_count")) return decode_int(v, "total_count", total_count);
+    if (!go::json_key_matches(key, "results")) return Status::Ok();
     if (v.is_null()) {
       results.clear();
       return Status::Ok();
@@ -506,11 +318,11 @@ Result<EmissionFactors> parse_rte_response(std::string_view body) {
 }
 
 Result<std::map<std::string, std::string>> parse_iso3166_alpha3_to_alpha2(std::string_view body) {
-  auto doc = decode_json(body);
+  auto doc = go::decode_json<Json>(body);
   if (!doc) return doc.error();
   std::map<std::string, std::string> codes;
   Status st = decode_object(*doc, "CountryCode", [&](const std::string& key, const Json& list) {
-    if (!field_matches(key, "3166-1") || list.is_null()) return Status::Ok();
+    if (!go::json_key_matches(key, "3166-1") || list.is_null()) return Status::Ok();
     if (!list.is_array()) return Status(type_error(list, "3166-1", "[]CountryCodeFields"));
     for (const Json& entry : list) {
       std::string alpha2;
@@ -518,10 +330,10 @@ Result<std::map<std::string, std::string>> parse_iso3166_alpha3_to_alpha2(std::s
       std::string name;
       std::string numeric;
       Status s = decode_object(entry, "CountryCodeFields", [&](const std::string& k, const Json& v) {
-        if (field_matches(k, "alpha_2")) return decode_string(v, "alpha_2", alpha2);
-        if (field_matches(k, "alpha_3")) return decode_string(v, "alpha_3", alpha3);
-        if (field_matches(k, "name")) return decode_string(v, "name", name);
-        if (field_matches(k, "numeric")) return decode_string(v, "numeric", numeric);
+        if (go::json_key_matches(k, "alpha_2")) return decode_string(v, "alpha_2", alpha2);
+        if (go::json_key_matches(k, "alpha_3")) return decode_string(v, "alpha_3", alpha3);
+        if (go::json_key_matches(k, "name")) return decode_string(v, "name", name);
+        if (go::json_key_matches(k, "numeric")) return decode_string(v, "numeric", numeric);
         return Status::Ok();
       });
       if (!s) return s;
@@ -547,7 +359,7 @@ Result<EmissionFactors> parse_owid_csv(std::string_view csv,
     if (code == alpha3_to_alpha2.end()) continue;
     // Later rows (more recent years) overwrite earlier ones; an unparsable value keeps
     // the previous year's figure.
-    if (auto value = go_parse_float(fields[3])) factors[code->second] = {fields[0], *value};
+    if (auto value = go::parse_float(fields[3])) factors[code->second] = {fields[0], *value};
   }
   return factors;
 }

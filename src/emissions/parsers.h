@@ -55,9 +55,6 @@ std::string rte_query(std::string_view local_date);
 // Go's url.QueryEscape: keeps A-Z a-z 0-9 - _ . ~, space becomes '+', the rest %XX.
 std::string query_escape(std::string_view s);
 
-// Go's strings.TrimSpace (Unicode White_Space, not only ASCII).
-std::string_view go_trim_space(std::string_view s);
-
 // ISO 3166-1 list in the Debian iso-codes JSON layout: alpha-3 -> alpha-2.
 Result<std::map<std::string, std::string>> parse_iso3166_alpha3_to_alpha2(std::string_view body);
 

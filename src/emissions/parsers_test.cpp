@@ -253,15 +253,6 @@ TEST(QueryEscape, KeepsUnreservedAndEncodesTheRest) {
   EXPECT_EQ(query_escape(""), "");
 }
 
-TEST(GoTrimSpace, TrimsUnicodeWhiteSpace) {
-  EXPECT_EQ(go_trim_space("  a b \t\n"), "a b");
-  EXPECT_EQ(go_trim_space("\xC2\xA0x\xE3\x80\x80"), "x");      // NBSP, ideographic space
-  EXPECT_EQ(go_trim_space("\xE2\x80\x8Bx"), "\xE2\x80\x8Bx");  // zero-width space is not White_Space
-  EXPECT_EQ(go_trim_space(" \xFF "), "\xFF");
-  EXPECT_EQ(go_trim_space("   "), "");
-  EXPECT_EQ(go_trim_space(""), "");
-}
-
 // ---- ISO 3166-1 and OWID CSV ----
 
 constexpr const char* kIsoJson = R"({"3166-1": [

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/parallel.h"
+
 namespace ceems::emissions {
 namespace {
 
@@ -97,19 +99,6 @@ Status check_emaps_token(std::string_view token) {
     }
   }
   return Status::Ok();
-}
-
-void run_concurrently(size_t n, const std::function<void(size_t)>& fn) {
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    try {
-      threads.emplace_back(fn, i);
-    } catch (const std::system_error&) {
-      fn(i);  // thread limit reached: slower, but every index still runs
-    }
-  }
-  for (std::thread& t : threads) t.join();
 }
 
 Result<EmissionFactors> GlobalProvider::update() {
@@ -305,7 +294,7 @@ Result<EmissionFactors> EmapsProvider::fetch(std::chrono::milliseconds timeout) 
   size_t failed = 0;
   size_t unanswered = 0;
   std::optional<std::pair<std::string, Error>> example;  // first failed zone and its error
-  run_concurrently(zones.size(), [&](size_t i) {
+  parallel_for(zones.size(), [&](size_t i) {
     const auto& [zone, name] = zones[i];
     http::ClientRequest req =
         get_request(base_url_ + "/carbon-intensity/latest?zone=" + query_escape(zone), timeout);

@@ -240,8 +240,4 @@ class RteProvider final : public CachingProvider {
   std::function<std::string()> local_date_;
 };
 
-// Runs fn(0..n-1) on one thread each and waits for all; an index whose thread cannot
-// be created runs on the calling thread.
-void run_concurrently(size_t n, const std::function<void(size_t)>& fn);
-
 }  // namespace ceems::emissions

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
+#include <mutex>
 
 #include "core/exposition.h"
+#include "core/parallel.h"
 #include "exporter/build_info.h"
 
 namespace ceems {
@@ -67,26 +68,10 @@ void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
 
 std::string ScrapeEngine::scrape() {
   std::vector<Outcome> outcomes(slots_.size());
-  {
-    // Collectors of one scrape run concurrently; the last runs on this thread.
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t left = slots_.empty() ? 0 : slots_.size() - 1;
-    auto finished = [&] {
-      std::lock_guard<std::mutex> l(mu);
-      if (--left == 0) cv.notify_all();
-    };
-    for (size_t i = 0; i + 1 < slots_.size(); ++i) {
-      auto task = [this, i, &outcomes, &finished] {
-        run_one(*slots_[i], outcomes[i]);
-        finished();
-      };
-      if (!workers_->submit(task)) task();
-    }
-    if (!slots_.empty()) run_one(*slots_.back(), outcomes.back());
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return left == 0; });
-  }
+  // Collectors of one scrape run concurrently, one of them on this thread.
+  parallel_for(
+      slots_.size(), [&](size_t i) { run_one(*slots_[i], outcomes[i]); },
+      ParallelOptions{0, 1, workers_.get()});
 
   MetricBatch framework;
   const BuildInfo& b = build_info();

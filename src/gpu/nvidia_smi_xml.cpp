@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/go/xml.h"
 #include "core/strings.h"
 #include "gpu/gpu.h"
 
@@ -60,11 +61,8 @@ std::vector<MigRecord> mig_records(const pugi::xml_node& gpu) {
 
 Result<std::vector<Device>> parse_nvidia_smi_xml(std::string_view xml) {
   pugi::xml_document doc;
-  pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) {
-    return invalid(std::string("nvidia-smi output is not valid XML (") + parsed.description() +
-                   " at offset " + std::to_string(parsed.offset) + "); output starts with " +
+  if (auto loaded = go::load_xml(doc, xml); !loaded) {
+    return invalid("nvidia-smi output is " + loaded.error().message() + "; output starts with " +
                    quote_for_error(xml));
   }
   pugi::xml_node root = doc.document_element();

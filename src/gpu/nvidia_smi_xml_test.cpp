@@ -80,7 +80,7 @@ TEST(ParseNvidiaSmiXml, ThreeGpusOneMig) {
   EXPECT_EQ(g2.bus_id->bus, 0xAF);
 }
 
-TEST(ParseNvidiaSmiXml, UnquotedDeclarationAndDoctypeAccepted) {
+TEST(ParseNvidiaSmiXml, DeclarationAndDoctypeWithoutQuotesAccepted) {
   // Some recordings carry the declaration and DTD without quotes.
   auto r =
       parse_nvidia_smi_xml("<?xml version=1.0 ?>\n<!DOCTYPE nvidia_smi_log SYSTEM nvsmi_device_v12.dtd>\n" +

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/go/xml.h"
 #include "core/strings.h"
 
 namespace ceems::libvirt {
@@ -55,12 +56,7 @@ std::optional<std::string> mdev_ordinal(const std::string& uuid, std::span<const
 
 Result<InstanceProps> parse_instance_xml(std::string_view xml) {
   pugi::xml_document doc;
-  pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) {
-    return invalid(std::string("not valid XML (") + parsed.description() + " at offset " +
-                   std::to_string(parsed.offset) + ")");
-  }
+  if (auto loaded = go::load_xml(doc, xml); !loaded) return loaded.error();
   pugi::xml_node root = doc.document_element();
   const std::string_view root_name = root.name();
   if (root_name == "domstatus") {

@@ -1,9 +1,9 @@
 #include "libvirt/libvirt_layout.h"
 
+#include "core/strings.h"
+
 namespace ceems::libvirt {
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // -qemu-[0-9]+-instance-[0-9a-f]+ at q (q at the leading '-' when dash, else at 'q').
 // Returns the capture (instance-<hex>) or an empty view.
@@ -12,13 +12,13 @@ std::string_view qemu_at(std::string_view p, size_t q, bool dash) {
   if (p.compare(q, head.size(), head) != 0) return {};
   size_t i = q + head.size();
   size_t d = i;
-  while (i < p.size() && is_digit(p[i])) ++i;
+  while (i < p.size() && is_ascii_digit(p[i])) ++i;
   if (i == d) return {};
   if (p.compare(i, 10, "-instance-") != 0) return {};
   size_t cap = i + 1;
   i += 10;
   size_t h = i;
-  while (i < p.size() && (is_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f'))) ++i;
+  while (i < p.size() && (is_ascii_digit(p[i]) || (p[i] >= 'a' && p[i] <= 'f'))) ++i;
   if (i == h) return {};
   return p.substr(cap, i - cap);
 }

@@ -36,8 +36,6 @@ const std::vector<MetricDesc>& metric_descs() {
 // File suffixes, one per metric family.
 constexpr std::string_view kFiles[] = {"energy", "power", "power_cap", "temp"};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 size_t match_word(std::string_view s, size_t at, std::initializer_list<std::string_view> words) {
   if (at > s.size()) return 0;
   for (std::string_view w : words) {
@@ -65,7 +63,7 @@ std::optional<Match> match_at(std::string_view name, size_t start) {
     size_t u = match_word(name, p, {"cpu", "memory", "accel"});
     if (u == 0) return std::nullopt;
     size_t e = p + u;
-    while (e < name.size() && is_digit(name[e])) ++e;
+    while (e < name.size() && is_ascii_digit(name[e])) ++e;
     domain = name.substr(p, e - p);  // a repeated group reports its last iteration
     p = e;
   }
@@ -104,7 +102,7 @@ Result<uint64_t> parse_pm_counter_value(std::string_view content) {
   std::string_view number = text.substr(0, text.find(' '));
   if (number.empty()) return invalid("empty pm_counters value " + quote_for_error(content));
   for (char c : number) {
-    if (!is_digit(c)) return invalid("invalid pm_counters value " + quote_for_error(number));
+    if (!is_ascii_digit(c)) return invalid("invalid pm_counters value " + quote_for_error(number));
   }
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), v);

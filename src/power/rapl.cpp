@@ -2,9 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <charconv>
 #include <utility>
 
+#include "core/go/strconv.h"
 #include "core/strings.h"
 
 namespace ceems {
@@ -24,25 +24,6 @@ Result<uint64_t> read_u64(const Filesystem& fs, const std::string& path) {
   return *v;
 }
 
-// Go's strconv.ParseInt(s, 10, 32): optional sign, decimal digits only, 32-bit range.
-std::optional<int64_t> parse_i32_strict(std::string_view s) {
-  bool negative = false;
-  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  if (negative) v = -v;
-  if (v < INT32_MIN || v > INT32_MAX) return std::nullopt;
-  return v;
-}
-
 std::string constraint_file(const RaplZone& zone, int constraint, std::string_view suffix) {
   return zone.path + "/constraint_" + std::to_string(constraint) + "_" + std::string(suffix);
 }
@@ -53,7 +34,7 @@ RaplZoneName parse_rapl_zone_name(std::string_view name_file) {
   std::string_view name = trim(name_file);
   size_t dash = name.find('-');
   if (dash != std::string_view::npos && name.find('-', dash + 1) == std::string_view::npos) {
-    if (auto index = parse_i32_strict(name.substr(dash + 1))) {
+    if (auto index = go::parse_int(name.substr(dash + 1), 32)) {
       return {std::string(name.substr(0, dash)), *index};
     }
   }

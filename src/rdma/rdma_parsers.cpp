@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/go/text.h"
 #include "core/strings.h"
 
 namespace ceems::rdma {
@@ -9,8 +10,7 @@ namespace {
 
 // RE2's \s: the reference's patterns are Go regular expressions.
 bool is_re_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower_alnum_underscore(char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_'; }
+bool is_lower_alnum_underscore(char c) { return (c >= 'a' && c <= 'z') || is_ascii_digit(c) || c == '_'; }
 
 template <typename Pred>
 std::string_view take_while(std::string_view s, size_t pos, Pred pred) {
@@ -51,7 +51,7 @@ std::string_view field_after(std::string_view line, std::string_view name, size_
 }
 
 std::string_view number_after(std::string_view line, std::string_view name) {
-  return field_after(line, name, 1, is_digit);
+  return field_after(line, name, 1, is_ascii_digit);
 }
 
 std::optional<uint64_t> to_u64(std::string_view digits) {
@@ -61,20 +61,9 @@ std::optional<uint64_t> to_u64(std::string_view digits) {
   return v;
 }
 
-// Calls fn for every line (split on '\n' like the reference).
-template <typename Fn>
-void for_each_line(std::string_view text, Fn fn) {
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    fn(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-}
-
 std::vector<ResourceLine> parse_resource_lines(std::string_view output, std::string_view length_field) {
   std::vector<ResourceLine> out;
-  for_each_line(output, [&](std::string_view line) {
+  go::for_each_line(output, [&](std::string_view line) {
     std::string_view device = device_of(line);
     if (device.empty()) return;
     std::string_view pid = number_after(line, "pid");
@@ -90,7 +79,7 @@ std::vector<ResourceLine> parse_resource_lines(std::string_view output, std::str
 
 std::map<std::string, bool> parse_qp_mode(std::string_view output) {
   std::map<std::string, bool> modes;
-  for_each_line(output, [&](std::string_view line) {
+  go::for_each_line(output, [&](std::string_view line) {
     std::string_view link = link_of(line);
     if (!starts_with(link, "mlx")) return;
     std::string_view mode =
@@ -111,7 +100,7 @@ std::vector<ResourceLine> parse_cq_lines(std::string_view output) {
 
 std::vector<QpLine> parse_qp_lines(std::string_view output) {
   std::vector<QpLine> out;
-  for_each_line(output, [&](std::string_view line) {
+  go::for_each_line(output, [&](std::string_view line) {
     std::string_view link = link_of(line);
     if (link.empty()) return;
     std::string_view pid = number_after(line, "pid");
@@ -123,7 +112,7 @@ std::vector<QpLine> parse_qp_lines(std::string_view output) {
 
 std::vector<QpStatsLine> parse_qp_stats_lines(std::string_view output) {
   std::vector<QpStatsLine> out;
-  for_each_line(output, [&](std::string_view line) {
+  go::for_each_line(output, [&](std::string_view line) {
     std::string_view link = link_of(line);
     if (link.empty()) return;
     std::string_view pid = number_after(line, "pid");
@@ -150,7 +139,7 @@ std::optional<uint64_t> parse_port_state(std::string_view state_file) {
   if (colon == std::string_view::npos || s.find(':', colon + 1) != std::string_view::npos)
     return std::nullopt;
   std::string_view id = trim(s.substr(0, colon));
-  if (id.empty() || take_while(id, 0, is_digit).size() != id.size()) return std::nullopt;
+  if (id.empty() || take_while(id, 0, is_ascii_digit).size() != id.size()) return std::nullopt;
   auto v = to_u64(id);
   if (!v || *v > UINT32_MAX) return std::nullopt;
   return v;

@@ -18,7 +18,7 @@ namespace {
 constexpr size_t kMaxConfigBytes = 1 << 20;
 constexpr std::string_view kTopKey = "redfish_web_config";
 
-// Plain (unquoted, untagged) scalars are the only ones that resolve to numbers and
+// Plain scalars (no quotes, no tag) are the only ones that resolve to numbers and
 // booleans in YAML; a quoted "443" is a string and, as in the reference, a type error.
 bool is_plain(const YAML::Node& node) { return node.Tag() == "?"; }
 

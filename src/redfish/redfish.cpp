@@ -1,12 +1,12 @@
 #include "redfish/redfish.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
+#include "core/go/json.h"
 #include "core/strings.h"
 #include "redfish/config.h"
 
@@ -23,12 +23,6 @@ constexpr size_t kMaxBodyInError = 256;
 
 // Values at or above this magnitude round to infinity as a 32-bit float.
 constexpr double kFloatOverflow = 0x1.ffffffp+127;
-
-bool equal_fold(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string type_name(const Json& v) {
   switch (v.type()) {
@@ -56,24 +50,13 @@ class Doc {
   explicit Doc(std::string name) : name_(std::move(name)) {}
 
   Result<Json> parse(std::string_view text) const {
-    try {
-      return Json::parse(text.begin(), text.end());
-    } catch (const Json::exception& e) {
-      return invalid(name_ + ": malformed JSON: " + e.what());
-    }
+    auto doc = go::decode_json<Json>(text);
+    if (!doc) return invalid(name_ + ": malformed JSON: " + doc.error().message());
+    return doc;
   }
 
-  // The value of key in obj, or nullptr when absent or null: an exact key match is
-  // preferred, otherwise the last case-insensitive one in document order.
-  static const Json* member(const Json& obj, std::string_view key) {
-    auto exact = obj.find(key);
-    if (exact != obj.end()) return exact->is_null() ? nullptr : &*exact;
-    const Json* found = nullptr;
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (equal_fold(it.key(), key) && !it.value().is_null()) found = &it.value();
-    }
-    return found;
-  }
+  // The value of key in obj as the reference decoder assigns it (nullptr when absent or null).
+  static const Json* member(const Json& obj, std::string_view key) { return go::json_field(obj, key); }
 
   Error type_error(const std::string& field, const char* want, const Json& got) const {
     return invalid(name_ + ": " + field + ": expected " + want + ", got " + type_name(got));

@@ -32,8 +32,10 @@ inline constexpr std::string_view kRedfishUrlHeader = "X-Redfish-Url";
 inline constexpr std::string_view kAuthTokenHeader = "X-Auth-Token";
 
 // ---- documents ----
-// Key lookup follows the reference's JSON decoder: an exact match is preferred, else
-// the last case-insensitive match. null counts as absent. A present value of the
+// Key lookup follows the reference's JSON decoder (core/go/json.h): of the keys
+// matching a field exactly or case-insensitively, the last one in the document wins;
+// null counts as absent. A byte-order mark is malformed JSON; a malformed UTF-8 byte
+// inside a string becomes U+FFFD. A present value of the
 // wrong type is an error naming the document and field, as is malformed JSON; fields
 // the collector does not read are not checked.
 

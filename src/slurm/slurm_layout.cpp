@@ -5,11 +5,9 @@
 namespace ceems::slurm {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // "/job_" followed by at least one digit at position j.
 bool job_at(std::string_view p, size_t j) {
-  return p.compare(j, 5, "/job_") == 0 && j + 5 < p.size() && is_digit(p[j + 5]);
+  return p.compare(j, 5, "/job_") == 0 && j + 5 < p.size() && is_ascii_digit(p[j + 5]);
 }
 
 bool v1_root(std::string_view n) { return n == "slurm" || starts_with(n, "slurm_"); }
@@ -58,7 +56,7 @@ std::optional<std::string_view> match_slurm_job(std::string_view p) {
     for (size_t j = p.find("/job_", from); j != std::string_view::npos; j = p.find("/job_", j + 1)) {
       if (job_at(p, j)) {
         size_t start = j + 5, end = start;
-        while (end < p.size() && is_digit(p[end])) ++end;
+        while (end < p.size() && is_ascii_digit(p[end])) ++end;
         return p.substr(start, end - start);
       }
     }

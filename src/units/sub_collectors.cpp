@@ -1,6 +1,6 @@
 #include "units/sub_collectors.h"
 
-#include <future>
+#include "core/parallel.h"
 
 namespace ceems::units {
 
@@ -12,15 +12,17 @@ void SubCollectors::add(std::string name, std::unique_ptr<UnitSubCollector> sub,
 void SubCollectors::update(std::span<const ComputeUnit> units, MetricBatch& out,
                            const std::function<void()>& own_work, const log::Logger& logger) {
   std::vector<MetricBatch> batches(subs_.size());
-  std::vector<std::future<Status>> done;
-  done.reserve(subs_.size());
+  std::vector<Status> results(subs_.size());
+  // The caller's own work (the cgroup stats) is one more index, run beside the subs.
+  parallel_for(subs_.size() + 1, [&](size_t i) {
+    if (i == subs_.size()) {
+      own_work();
+    } else {
+      results[i] = subs_[i].sub->update(units, batches[i]);
+    }
+  });
   for (size_t i = 0; i < subs_.size(); ++i) {
-    done.push_back(
-        std::async(std::launch::async, [&, i] { return subs_[i].sub->update(units, batches[i]); }));
-  }
-  own_work();
-  for (size_t i = 0; i < subs_.size(); ++i) {
-    Status st = done[i].get();
+    const Status& st = results[i];
     if (!st) {
       if (st.error().kind() == ErrorKind::kNoData) {
         logger.debug("No data from sub-collector", {{"sub_collector", subs_[i].name}, {"err", st.error()}});

@@ -1,4 +1,4 @@
-#include "ebpf/collector.h"
+#include "ebpf/ebpf_collector.h"
 
 #include <utility>
 

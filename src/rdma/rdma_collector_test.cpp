@@ -1,5 +1,3 @@
-#include "rdma/rdma.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "core/testing/test_support.h"
+#include "rdma/rdma.h"
 
 namespace ceems::rdma {
 namespace {
