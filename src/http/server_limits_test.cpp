@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "http/http_test_util.h"
 #include "http/server.h"
+#include "http/testing/http_test_util.h"
 
 namespace ceems::http {
 namespace {

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "http/http_test_util.h"
+#include "http/testing/http_test_util.h"
 
 namespace ceems::http {
 namespace {
