@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "http/http_test_util.h"
+#include "http/testing/http_test_util.h"
 
 namespace ceems::http {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "http/http_test_util.h"
 #include "http/server.h"
+#include "http/testing/http_test_util.h"
 
 namespace ceems::http {
 namespace {
@@ -90,7 +90,7 @@ size_t count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
-class Limits : public ::testing::Test {
+class HttpServerLimits : public ::testing::Test {
  protected:
   void start(ServerOptions o) {
     o.listen_addresses = {"127.0.0.1:0"};
@@ -113,7 +113,7 @@ class Limits : public ::testing::Test {
   int port_ = 0;
 };
 
-TEST_F(Limits, OversizedHeadersGet431AndClose) {
+TEST_F(HttpServerLimits, OversizedHeadersGet431AndClose) {
   ServerOptions o;
   o.max_header_bytes = 4096;
   start(o);
@@ -124,7 +124,7 @@ TEST_F(Limits, OversizedHeadersGet431AndClose) {
   EXPECT_TRUE(r.closed);
 }
 
-TEST_F(Limits, MalformedRequestsGet400AndClose) {
+TEST_F(HttpServerLimits, MalformedRequestsGet400AndClose) {
   start(ServerOptions{});
   for (const std::string req : {
            "GET /metrics HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
@@ -144,7 +144,7 @@ TEST_F(Limits, MalformedRequestsGet400AndClose) {
   }
 }
 
-TEST_F(Limits, PipelinedRequestsAreAnsweredInOrder) {
+TEST_F(HttpServerLimits, PipelinedRequestsAreAnsweredInOrder) {
   start(ServerOptions{});
   auto fd = connect_to(port_);
   send_all(fd,
@@ -161,7 +161,7 @@ TEST_F(Limits, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(not_found, last);
 }
 
-TEST_F(Limits, SlowHeadersAreCutAtTheReadHeaderTimeout) {
+TEST_F(HttpServerLimits, SlowHeadersAreCutAtTheReadHeaderTimeout) {
   ServerOptions o;
   o.read_header_timeout = 300ms;
   start(o);
@@ -177,7 +177,7 @@ TEST_F(Limits, SlowHeadersAreCutAtTheReadHeaderTimeout) {
   EXPECT_EQ(read_until_close(ok, 3s).bytes.rfind("HTTP/1.1 200 OK", 0), 0u);
 }
 
-TEST_F(Limits, IdleKeepAliveConnectionsAreClosed) {
+TEST_F(HttpServerLimits, IdleKeepAliveConnectionsAreClosed) {
   ServerOptions o;
   o.idle_timeout = 300ms;
   start(o);
@@ -190,7 +190,7 @@ TEST_F(Limits, IdleKeepAliveConnectionsAreClosed) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
 
-TEST_F(Limits, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+TEST_F(HttpServerLimits, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   ServerOptions o;
   o.max_connections = 2;
   start(o);
@@ -207,7 +207,7 @@ TEST_F(Limits, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   EXPECT_EQ(read_until_close(b, 3s).bytes.rfind("HTTP/1.1 200 OK", 0), 0u);
 }
 
-TEST_F(Limits, OversizedBodyGets413) {
+TEST_F(HttpServerLimits, OversizedBodyGets413) {
   start(ServerOptions{});
   auto fd = connect_to(port_);
   send_all(fd, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n");
@@ -216,7 +216,7 @@ TEST_F(Limits, OversizedBodyGets413) {
   EXPECT_TRUE(r.closed);
 }
 
-TEST(LimitsAuth, CredentialsAreCheckedBeforeTheBody) {
+TEST(HttpServerLimitsAuth, CredentialsAreCheckedBeforeTheBody) {
   TempDir dir;
   write_file(dir.file("web.yml"), "basic_auth_users:\n  alice: " + test_util::bcrypt_hash("s3cret") + "\n");
   ServerOptions o;
@@ -239,7 +239,7 @@ TEST(LimitsAuth, CredentialsAreCheckedBeforeTheBody) {
   (*s)->stop(5s);
 }
 
-TEST(LimitsTls, PlainHttpOnATlsPortGetsGosAnswer) {
+TEST(HttpServerLimitsTls, PlainHttpOnATlsPortGetsGosAnswer) {
   TempDir dir;
   make_identity("server", "IP:127.0.0.1").write(dir.file("server.crt"), dir.file("server.key"));
   write_file(dir.file("web.yml"), "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n");

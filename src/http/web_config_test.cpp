@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "http/http_test_util.h"
+#include "http/testing/http_test_util.h"
 
 namespace ceems::http {
 namespace {

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "http/client.h"
-#include "http/http_test_util.h"
 #include "http/server.h"
+#include "http/testing/http_test_util.h"
 #include "redfish_proxy/proxy.h"
 
 namespace ceems::redfish_proxy {
