@@ -17,6 +17,8 @@ std::vector<std::string_view> fields(std::string_view s);
 // Splits on every occurrence of sep (empty fields kept).
 std::vector<std::string_view> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
+// Equal when ASCII letters are compared without case (HTTP header names, schemes).
+bool equals_ignoring_case(std::string_view a, std::string_view b);
 bool ends_with(std::string_view s, std::string_view suffix);
 
 // Strict numeric parsing: the whole (trimmed) input must be consumed.

@@ -60,5 +60,13 @@ TEST(PrintableExcerpt, OneLineOfAsciiCut) {
   EXPECT_EQ(printable_excerpt(std::string(10000, 'x'), 256), std::string(256, 'x') + "...");
 }
 
+TEST(Strings, EqualsIgnoringCaseIsAsciiOnly) {
+  EXPECT_TRUE(equals_ignoring_case("Content-Length", "content-LENGTH"));
+  EXPECT_TRUE(equals_ignoring_case("", ""));
+  EXPECT_FALSE(equals_ignoring_case("gzip", "gzi"));
+  EXPECT_FALSE(equals_ignoring_case("\xC3\xA9", "\xC3\x89"));  // é and É differ outside ASCII
+  EXPECT_FALSE(equals_ignoring_case("[", "{"));                // no folding beyond letters
+}
+
 }  // namespace
 }  // namespace ceems

@@ -70,15 +70,6 @@ const std::vector<AllowedHeader>& allowed_headers() {
   return kAllowed;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 template <size_t N>
 std::string join_names(const std::array<std::string_view, N>& names) {
   std::string out;
@@ -345,7 +336,7 @@ Status Parser::parse_http(const YAML::Node& node, WebConfig& cfg) const {
                                   bool ok = false;
                                   std::string expected;
                                   for (auto a : allowed->values) {
-                                    ok = ok || iequals(a, *value);
+                                    ok = ok || equals_ignoring_case(a, *value);
                                     expected += (expected.empty() ? "" : ", ") + std::string(a);
                                   }
                                   if (!ok) {

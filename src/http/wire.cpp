@@ -16,16 +16,6 @@ int hex_value(char c) {
   return -1;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<std::string> request_path(std::string_view target) {
@@ -71,7 +61,8 @@ Result<std::string> request_path(std::string_view target) {
 
 std::string unmap_ipv4(std::string_view ip) {
   constexpr std::string_view kMapped = "::ffff:";
-  if (ip.size() <= kMapped.size() || !iequals(ip.substr(0, kMapped.size()), kMapped)) return std::string(ip);
+  if (ip.size() <= kMapped.size() || !equals_ignoring_case(ip.substr(0, kMapped.size()), kMapped))
+    return std::string(ip);
   std::string_view v4 = ip.substr(kMapped.size());
   if (v4.find(':') != std::string_view::npos || v4.find('.') == std::string_view::npos)
     return std::string(ip);
@@ -96,7 +87,8 @@ bool accepts_gzip(std::string_view accept_encoding) {
       params = coding.substr(semi + 1);
       coding = trim(coding.substr(0, semi));
     }
-    if (!iequals(coding, "gzip") && !iequals(coding, "x-gzip") && coding != "*") continue;
+    if (!equals_ignoring_case(coding, "gzip") && !equals_ignoring_case(coding, "x-gzip") && coding != "*")
+      continue;
     bool zero = false;
     for (std::string_view p : split(params, ';')) {
       p = trim(p);

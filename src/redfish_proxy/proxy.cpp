@@ -8,15 +8,6 @@
 namespace ceems::redfish_proxy {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 // Comma-separated tokens of every value of a header (Connection, Te).
 std::vector<std::string> header_tokens(const std::vector<std::string_view>& values) {
   std::vector<std::string> out;
@@ -39,7 +30,7 @@ std::vector<std::string_view> values_of(const Map& headers, const std::string& n
 
 bool listed(const std::vector<std::string>& tokens, std::string_view name) {
   for (const auto& t : tokens) {
-    if (iequals(t, name)) return true;
+    if (equals_ignoring_case(t, name)) return true;
   }
   return false;
 }
@@ -56,7 +47,7 @@ bool is_redfish_path(std::string_view path) { return path == "/redfish" || start
 bool contains_ci(std::string_view s, std::string_view needle) {
   if (needle.size() > s.size()) return false;
   for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
-    if (iequals(s.substr(i, needle.size()), needle)) return true;
+    if (equals_ignoring_case(s.substr(i, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -150,7 +141,7 @@ bool is_hop_by_hop(std::string_view name) {
       "Connection", "Proxy-Connection",  "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te",
       "Trailer",    "Transfer-Encoding", "Upgrade"};
   for (auto n : kNames) {
-    if (iequals(n, name)) return true;
+    if (equals_ignoring_case(n, name)) return true;
   }
   return false;
 }
@@ -162,9 +153,10 @@ http::HeaderMap outgoing_headers(const http::Headers& in, const std::string& pee
   std::string forwarded_for;
   for (const auto& [name, value] : in) {
     if (is_hop_by_hop(name) || listed(connection, name)) continue;
-    if (iequals(name, "X-Redfish-Url") || iequals(name, "Content-Length") || iequals(name, "Expect"))
+    if (equals_ignoring_case(name, "X-Redfish-Url") || equals_ignoring_case(name, "Content-Length") ||
+        equals_ignoring_case(name, "Expect"))
       continue;
-    if (iequals(name, "X-Forwarded-For")) {
+    if (equals_ignoring_case(name, "X-Forwarded-For")) {
       if (!forwarded_for.empty()) forwarded_for += ", ";
       forwarded_for += value;
       continue;
@@ -185,7 +177,7 @@ http::Headers relayed_headers(const http::HeaderMap& in, bool keep_content_lengt
   http::Headers out;
   for (const auto& [name, value] : in) {
     if (is_hop_by_hop(name) || listed(connection, name)) continue;
-    if (!keep_content_length && iequals(name, "Content-Length")) continue;
+    if (!keep_content_length && equals_ignoring_case(name, "Content-Length")) continue;
     out.emplace(name, value);
   }
   return out;

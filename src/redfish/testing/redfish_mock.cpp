@@ -7,11 +7,12 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "core/strings.h"
 
 namespace ceems::redfish::testing {
 namespace {
@@ -19,12 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kChassisPath = "/redfish/v1/Chassis";
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string base64(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
@@ -68,13 +63,14 @@ std::string fixture_power_json(const std::string& chassis_id) {
 
 std::string RecordedRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (iequal(k, name)) return v;
+    if (equals_ignoring_case(k, name)) return v;
   }
   return {};
 }
 
 bool RecordedRequest::has_header(std::string_view name) const {
-  return std::any_of(headers.begin(), headers.end(), [&](const auto& kv) { return iequal(kv.first, name); });
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& kv) { return equals_ignoring_case(kv.first, name); });
 }
 
 RedfishMock::RedfishMock(RedfishMockOptions options) : options_(std::move(options)) {
