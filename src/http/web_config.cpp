@@ -4,7 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
-#include <set>
+#include <optional>
 
 #include "core/filesystem.h"
 #include "core/strings.h"
@@ -86,154 +86,72 @@ std::string resolve_path(const std::string& base_dir, const std::string& path) {
   return base_dir + "/" + path;
 }
 
-// Walks the YAML tree; every error carries the source name, the key path and the line.
-class Parser {
- public:
-  explicit Parser(std::string source) : source_(std::move(source)) {}
-
-  Error error(const std::string& path, const YAML::Node& node, const std::string& msg) const {
-    std::string m = source_ + ": ";
-    if (!path.empty()) m += path + ": ";
-    m += msg;
-    const YAML::Mark mark = node.Mark();
-    if (!mark.is_null()) m += " (line " + std::to_string(mark.line + 1) + ")";
-    return invalid(m);
-  }
-  Error error(const std::string& path, const std::string& msg) const {
-    return invalid(source_ + ": " + (path.empty() ? "" : path + ": ") + msg);
-  }
-
-  // Calls fn(key, value_node, key_path) for every entry of a mapping, rejecting
-  // duplicate and non-scalar keys. A null node is an empty mapping.
-  template <typename Fn>
-  Status for_each_entry(const YAML::Node& node, const std::string& path, Fn&& fn) const {
-    if (node.IsNull()) return Status::Ok();
-    if (!node.IsMap()) return error(path, node, "expected a mapping");
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) return error(path, kv.first, "mapping keys must be strings");
-      const std::string key = kv.first.Scalar();
-      std::string key_path = path;
-      if (!key_path.empty()) key_path += '.';
-      key_path += key;
-      if (!seen.insert(key).second) return error(key_path, kv.first, "duplicate key");
-      Status s = fn(key, kv.second, key_path, kv.first);
-      if (!s.ok()) return s;
-    }
-    return Status::Ok();
-  }
-
-  Result<std::string> string_value(const YAML::Node& node, const std::string& path) const {
-    if (node.IsNull()) return std::string();
-    if (!node.IsScalar()) return error(path, node, "expected a string");
-    return node.Scalar();
-  }
-
-  Result<bool> bool_value(const YAML::Node& node, const std::string& path) const {
-    if (node.IsNull()) return false;
-    bool b = false;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, b)) {
-      return error(
-          path, node,
-          "expected a boolean, got " + (node.IsScalar() ? quote_for_error(node.Scalar()) : "a collection"));
-    }
-    return b;
-  }
-
-  Result<std::vector<std::string>> string_list(const YAML::Node& node, const std::string& path) const {
-    std::vector<std::string> out;
-    if (node.IsNull()) return out;
-    if (!node.IsSequence()) return error(path, node, "expected a list of strings");
-    size_t i = 0;
-    for (const auto& item : node) {
-      const std::string item_path = path + "[" + std::to_string(i++) + "]";
-      if (!item.IsScalar()) return error(item_path, item, "expected a string");
-      out.push_back(item.Scalar());
-    }
-    return out;
-  }
-
-  Status parse_tls(const YAML::Node& node, const std::string& base_dir, WebConfig& cfg) const;
-  Status parse_http(const YAML::Node& node, WebConfig& cfg) const;
-  Status parse_users(const YAML::Node& node, WebConfig& cfg) const;
-
- private:
-  std::string source_;
+// This file's errors have always named an unknown key by its full path (what an operator
+// searches the file for) and a repeated one a "duplicate key"; scripts match on both.
+constexpr YamlErrorStyle kErrorStyle{
+    .layout = YamlErrorStyle::Layout::kPathFirst,
+    .duplicate_key = "duplicate key",
+    .unknown_key_at_key_path = true,
 };
 
-Status Parser::parse_tls(const YAML::Node& node, const std::string& base_dir, WebConfig& cfg) const {
+Status parse_tls(const YamlWalker& w, const YAML::Node& node, const std::string& base_dir, WebConfig& cfg) {
   TlsServerConfig& tls = cfg.tls;
   bool client_auth_set = false;
   std::string min_version = "TLS12";
   std::string max_version = "TLS13";
   YAML::Node min_node, max_node;
 
-  Status s = for_each_entry(
-      node, "tls_server_config",
-      [&](const std::string& key, const YAML::Node& v, const std::string& path,
-          const YAML::Node& key_node) -> Status {
-        auto assign_string = [&](std::string& out) -> Status {
-          auto r = string_value(v, path);
-          if (!r.ok()) return r.error();
-          out = std::move(*r);
-          return Status::Ok();
-        };
-        auto assign_list = [&](std::vector<std::string>& out) -> Status {
-          auto r = string_list(v, path);
-          if (!r.ok()) return r.error();
-          out = std::move(*r);
-          return Status::Ok();
-        };
-        if (key == "cert_file") return assign_string(tls.cert_file);
-        if (key == "key_file") return assign_string(tls.key_file);
-        if (key == "cert") return assign_string(tls.cert);
-        if (key == "key") return assign_string(tls.key);
-        if (key == "client_ca_file") return assign_string(tls.client_ca_file);
-        if (key == "client_ca") return assign_string(tls.client_ca);
-        if (key == "client_allowed_sans") return assign_list(tls.client_allowed_sans);
-        if (key == "cipher_suites") return assign_list(tls.cipher_suites);
-        if (key == "curve_preferences") return assign_list(tls.curve_preferences);
-        if (key == "prefer_server_cipher_suites") {
-          auto r = bool_value(v, path);
-          if (!r.ok()) return r.error();
-          tls.prefer_server_cipher_suites = *r;
+  auto client_auth_type = [&](const YamlEntry& e) -> Status {
+    auto r = w.string_value(e.value, e.path);
+    if (!r.ok()) return r.error();
+    if (r->empty()) return Status::Ok();
+    client_auth_set = true;
+    // "RequireClientCert" is the original's backwards-compatible alias.
+    const std::string name = *r == "RequireClientCert" ? "RequireAnyClientCert" : *r;
+    for (size_t i = 0; i < kClientAuthNames.size(); ++i) {
+      if (name == kClientAuthNames[i]) {
+        tls.client_auth_type = static_cast<ClientAuthType>(i);
+        return Status::Ok();
+      }
+    }
+    return w.error(
+        e.path, e.value,
+        "invalid client auth type " + quote_for_error(*r) + " (valid: " + join_names(kClientAuthNames) + ")");
+  };
+  auto version = [&](TlsVersion& out, YAML::Node& out_node, std::string& out_name) {
+    return [&](const YamlEntry& e) -> Status {
+      auto r = w.string_value(e.value, e.path);
+      if (!r.ok()) return r.error();
+      if (r->empty()) return Status::Ok();
+      for (size_t i = 0; i < kTlsVersionNames.size(); ++i) {
+        if (*r == kTlsVersionNames[i]) {
+          out = static_cast<TlsVersion>(i);
+          out_node.reset(e.value);
+          out_name = *r;
           return Status::Ok();
         }
-        if (key == "client_auth_type") {
-          auto r = string_value(v, path);
-          if (!r.ok()) return r.error();
-          if (r->empty()) return Status::Ok();
-          client_auth_set = true;
-          // "RequireClientCert" is the original's backwards-compatible alias.
-          const std::string name = *r == "RequireClientCert" ? "RequireAnyClientCert" : *r;
-          for (size_t i = 0; i < kClientAuthNames.size(); ++i) {
-            if (name == kClientAuthNames[i]) {
-              tls.client_auth_type = static_cast<ClientAuthType>(i);
-              return Status::Ok();
-            }
-          }
-          return error(path, v,
-                       "invalid client auth type " + quote_for_error(*r) +
-                           " (valid: " + join_names(kClientAuthNames) + ")");
-        }
-        if (key == "min_version" || key == "max_version") {
-          auto r = string_value(v, path);
-          if (!r.ok()) return r.error();
-          if (r->empty()) return Status::Ok();
-          for (size_t i = 0; i < kTlsVersionNames.size(); ++i) {
-            if (*r == kTlsVersionNames[i]) {
-              (key == "min_version" ? tls.min_version : tls.max_version) = static_cast<TlsVersion>(i);
-              (key == "min_version" ? min_node : max_node) = v;
-              (key == "min_version" ? min_version : max_version) = *r;
-              return Status::Ok();
-            }
-          }
-          return error(path, v,
-                       "unknown TLS version " + quote_for_error(*r) +
-                           " (valid: " + join_names(kTlsVersionNames) + ")");
-        }
-        return error(path, key_node, "unknown key (field " + quote_for_error(key) + " not allowed here)");
-      });
+      }
+      return w.error(
+          e.path, e.value,
+          "unknown TLS version " + quote_for_error(*r) + " (valid: " + join_names(kTlsVersionNames) + ")");
+    };
+  };
+  Status s = w.read_mapping(node, "tls_server_config",
+                            {
+                                {"cert_file", w.into(tls.cert_file)},
+                                {"key_file", w.into(tls.key_file)},
+                                {"cert", w.into(tls.cert)},
+                                {"key", w.into(tls.key)},
+                                {"client_ca_file", w.into(tls.client_ca_file)},
+                                {"client_ca", w.into(tls.client_ca)},
+                                {"client_auth_type", client_auth_type},
+                                {"client_allowed_sans", w.into(tls.client_allowed_sans)},
+                                {"min_version", version(tls.min_version, min_node, min_version)},
+                                {"max_version", version(tls.max_version, max_node, max_version)},
+                                {"cipher_suites", w.into(tls.cipher_suites)},
+                                {"prefer_server_cipher_suites", w.into(tls.prefer_server_cipher_suites)},
+                                {"curve_preferences", w.into(tls.curve_preferences)},
+                            });
   if (!s.ok()) return s;
 
   // Ciphers and curves are checked even when TLS ends up disabled: a typo is a typo.
@@ -241,7 +159,8 @@ Status Parser::parse_tls(const YAML::Node& node, const std::string& base_dir, We
     auto name = go_cipher_suite_to_openssl(tls.cipher_suites[i]);
     const std::string path = "tls_server_config.cipher_suites[" + std::to_string(i) + "]";
     if (!name) {
-      return error(path, node["cipher_suites"][i], "unknown cipher " + quote_for_error(tls.cipher_suites[i]));
+      return w.error(path, node["cipher_suites"][i],
+                     "unknown cipher " + quote_for_error(tls.cipher_suites[i]));
     }
     if (name->empty()) continue;
     if (!tls.openssl_cipher_list.empty()) tls.openssl_cipher_list += ':';
@@ -251,9 +170,9 @@ Status Parser::parse_tls(const YAML::Node& node, const std::string& base_dir, We
     auto name = go_curve_to_openssl(tls.curve_preferences[i]);
     const std::string path = "tls_server_config.curve_preferences[" + std::to_string(i) + "]";
     if (!name) {
-      return error(path, node["curve_preferences"][i],
-                   "unknown curve " + quote_for_error(tls.curve_preferences[i]) +
-                       " (valid: CurveP256, CurveP384, CurveP521, X25519)");
+      return w.error(path, node["curve_preferences"][i],
+                     "unknown curve " + quote_for_error(tls.curve_preferences[i]) +
+                         " (valid: CurveP256, CurveP384, CurveP521, X25519)");
     }
     if (!tls.openssl_groups_list.empty()) tls.openssl_groups_list += ':';
     tls.openssl_groups_list += *name;
@@ -263,34 +182,34 @@ Status Parser::parse_tls(const YAML::Node& node, const std::string& base_dir, We
   if (!cfg.tls_enabled) return Status::Ok();
 
   if (!tls.has_cert()) {
-    return error("tls_server_config", node,
-                 tls.has_key() ? "key_file/key is set but cert_file/cert is missing"
-                               : "missing one of cert or cert_file");
+    return w.error("tls_server_config", node,
+                   tls.has_key() ? "key_file/key is set but cert_file/cert is missing"
+                                 : "missing one of cert or cert_file");
   }
   if (!tls.has_key()) {
-    return error("tls_server_config", node, "cert_file/cert is set but key_file/key is missing");
+    return w.error("tls_server_config", node, "cert_file/cert is set but key_file/key is missing");
   }
   if (tls.min_version > tls.max_version) {
-    return error("tls_server_config.min_version", min_node,
-                 "min_version " + min_version + " is greater than max_version " + max_version);
+    return w.error("tls_server_config.min_version", min_node,
+                   "min_version " + min_version + " is greater than max_version " + max_version);
   }
   const auto auth = tls.client_auth_type;
   if (tls.has_client_ca() && auth == ClientAuthType::kNoClientCert) {
-    return error("tls_server_config.client_auth_type", node,
-                 "client CA's have been configured without a Client Auth Policy (client_auth_type is "
-                 "NoClientCert)");
+    return w.error("tls_server_config.client_auth_type", node,
+                   "client CA's have been configured without a Client Auth Policy (client_auth_type is "
+                   "NoClientCert)");
   }
   if (!tls.has_client_ca() && (auth == ClientAuthType::kVerifyClientCertIfGiven ||
                                auth == ClientAuthType::kRequireAndVerifyClientCert)) {
-    return error("tls_server_config.client_auth_type", node,
-                 "client_auth_type " + std::string(client_auth_type_name(auth)) +
-                     " needs client_ca_file or client_ca to verify client certificates");
+    return w.error("tls_server_config.client_auth_type", node,
+                   "client_auth_type " + std::string(client_auth_type_name(auth)) +
+                       " needs client_ca_file or client_ca to verify client certificates");
   }
   if (!tls.client_allowed_sans.empty() && auth != ClientAuthType::kRequireAnyClientCert &&
       auth != ClientAuthType::kRequireAndVerifyClientCert) {
-    return error("tls_server_config.client_allowed_sans", node,
-                 "client_allowed_sans requires client_auth_type to be one of RequireAnyClientCert or "
-                 "RequireAndVerifyClientCert");
+    return w.error("tls_server_config.client_allowed_sans", node,
+                   "client_allowed_sans requires client_auth_type to be one of RequireAnyClientCert or "
+                   "RequireAndVerifyClientCert");
   }
 
   tls.cert_file = resolve_path(base_dir, tls.cert_file);
@@ -299,72 +218,67 @@ Status Parser::parse_tls(const YAML::Node& node, const std::string& base_dir, We
   return Status::Ok();
 }
 
-Status Parser::parse_http(const YAML::Node& node, WebConfig& cfg) const {
-  return for_each_entry(
-      node, "http_server_config",
-      [&](const std::string& key, const YAML::Node& v, const std::string& path,
-          const YAML::Node& key_node) -> Status {
-        if (key == "http2") {
-          auto r = bool_value(v, path);
-          if (!r.ok()) return r.error();
-          cfg.http.http2 = v.IsNull() ? true : *r;
-          return Status::Ok();
-        }
-        if (key != "headers") {
-          return error(path, key_node, "unknown key (field " + quote_for_error(key) + " not allowed here)");
-        }
-        return for_each_entry(v, path,
-                              [&](const std::string& name, const YAML::Node& hv, const std::string& hpath,
-                                  const YAML::Node& name_node) -> Status {
-                                const AllowedHeader* allowed = nullptr;
-                                for (const auto& a : allowed_headers()) {
-                                  if (a.name == name) allowed = &a;
-                                }
-                                if (allowed == nullptr) {
-                                  return error(
-                                      hpath, name_node,
-                                      "HTTP header " + quote_for_error(name) + " can not be configured");
-                                }
-                                auto value = string_value(hv, hpath);
-                                if (!value.ok()) return value.error();
-                                if (value->find_first_of("\r\n") != std::string::npos ||
-                                    value->find('\0') != std::string::npos) {
-                                  return error(hpath, hv, "header value must not contain line breaks");
-                                }
-                                if (value->empty()) return Status::Ok();  // documented as "unset if blank"
-                                if (!allowed->values.empty()) {
-                                  bool ok = false;
-                                  std::string expected;
-                                  for (auto a : allowed->values) {
-                                    ok = ok || equals_ignoring_case(a, *value);
-                                    expected += (expected.empty() ? "" : ", ") + std::string(a);
-                                  }
-                                  if (!ok) {
-                                    return error(hpath, hv,
-                                                 "invalid value " + quote_for_error(*value) + " for " + name +
-                                                     " (expected one of: " + expected + ")");
-                                  }
-                                }
-                                cfg.http.headers.emplace_back(name, std::move(*value));
-                                return Status::Ok();
-                              });
-      });
+// Header names are the operator's keys, checked against allowed_headers() rather than
+// a key table, so that the error can say the header cannot be configured.
+Status parse_headers(const YamlWalker& w, const YamlEntry& headers, WebConfig& cfg) {
+  return w.for_each_entry(headers.value, headers.path, [&](const YamlEntry& e) -> Status {
+    const AllowedHeader* allowed = nullptr;
+    for (const auto& a : allowed_headers()) {
+      if (a.name == e.key) allowed = &a;
+    }
+    if (allowed == nullptr) {
+      return w.error(e.path, e.key_node, "HTTP header " + quote_for_error(e.key) + " can not be configured");
+    }
+    auto value = w.string_value(e.value, e.path);
+    if (!value.ok()) return value.error();
+    if (value->find_first_of("\r\n") != std::string::npos || value->find('\0') != std::string::npos) {
+      return w.error(e.path, e.value, "header value must not contain line breaks");
+    }
+    if (value->empty()) return Status::Ok();  // documented as "unset if blank"
+    if (!allowed->values.empty()) {
+      bool ok = false;
+      std::string expected;
+      for (auto a : allowed->values) {
+        ok = ok || equals_ignoring_case(a, *value);
+        expected += (expected.empty() ? "" : ", ") + std::string(a);
+      }
+      if (!ok) {
+        return w.error(e.path, e.value,
+                       "invalid value " + quote_for_error(*value) + " for " + e.key +
+                           " (expected one of: " + expected + ")");
+      }
+    }
+    cfg.http.headers.emplace_back(e.key, std::move(*value));
+    return Status::Ok();
+  });
 }
 
-Status Parser::parse_users(const YAML::Node& node, WebConfig& cfg) const {
-  return for_each_entry(
-      node, "basic_auth_users",
-      [&](const std::string& user, const YAML::Node& v, const std::string& path,
-          const YAML::Node&) -> Status {
-        if (!v.IsNull() && !v.IsScalar()) return error(path, v, "expected a bcrypt hash string");
-        // The hash is a secret: the message names the user, never the value.
-        const std::string hash = v.IsNull() ? std::string() : v.Scalar();
-        if (!looks_like_bcrypt_hash(hash)) {
-          return error(path, v, "password of user " + quote_for_error(user) + " is not a valid bcrypt hash");
-        }
-        cfg.basic_auth_users.emplace(user, hash);
-        return Status::Ok();
-      });
+Status parse_http(const YamlWalker& w, const YAML::Node& node, WebConfig& cfg) {
+  return w.read_mapping(node, "http_server_config",
+                        {
+                            {"http2",
+                             [&](const YamlEntry& e) -> Status {
+                               auto r = w.bool_value(e.value, e.path);
+                               if (!r.ok()) return r.error();
+                               cfg.http.http2 = e.value.IsNull() ? true : *r;
+                               return Status::Ok();
+                             }},
+                            {"headers", [&](const YamlEntry& e) { return parse_headers(w, e, cfg); }},
+                        });
+}
+
+Status parse_users(const YamlWalker& w, const YAML::Node& node, WebConfig& cfg) {
+  return w.for_each_entry(node, "basic_auth_users", [&](const YamlEntry& e) -> Status {
+    const YAML::Node& v = e.value;
+    if (!v.IsNull() && !v.IsScalar()) return w.error(e.path, v, "expected a bcrypt hash string");
+    // The hash is a secret: the message names the user, never the value.
+    const std::string hash = v.IsNull() ? std::string() : v.Scalar();
+    if (!looks_like_bcrypt_hash(hash)) {
+      return w.error(e.path, v, "password of user " + quote_for_error(e.key) + " is not a valid bcrypt hash");
+    }
+    cfg.basic_auth_users.emplace(e.key, hash);
+    return Status::Ok();
+  });
 }
 
 }  // namespace
@@ -403,37 +317,25 @@ std::optional<std::string_view> go_curve_to_openssl(std::string_view go_name) {
 
 Result<WebConfig> parse_web_config(std::string_view yaml, const std::string& base_dir,
                                    const std::string& source_name) {
-  Parser p(source_name);
   auto loaded = load_yaml(yaml, source_name);
   if (!loaded) return loaded.error();
-  YAML::Node root = *loaded;
+  const YAML::Node root = *loaded;
 
   WebConfig cfg;
   cfg.source = source_name;
-  if (!root.IsDefined() || root.IsNull()) return cfg;  // empty file: plain HTTP, no auth
-  if (!root.IsMap()) return p.error("", root, "top level must be a mapping");
-
+  const YamlWalker w(source_name, kErrorStyle);
   try {
-    YAML::Node tls_node, http_node, users_node;
-    Status s = p.for_each_entry(root, "",
-                                [&](const std::string& key, const YAML::Node& v, const std::string& path,
-                                    const YAML::Node& key_node) -> Status {
-                                  if (key == "tls_server_config") {
-                                    tls_node = v;
-                                  } else if (key == "http_server_config") {
-                                    http_node = v;
-                                  } else if (key == "basic_auth_users") {
-                                    users_node = v;
-                                  } else {
-                                    return p.error(
-                                        path, key_node,
-                                        "unknown key (field " + quote_for_error(key) + " not allowed here)");
-                                  }
-                                  return Status::Ok();
-                                });
-    if (s.ok() && tls_node.IsDefined()) s = p.parse_tls(tls_node, base_dir, cfg);
-    if (s.ok() && http_node.IsDefined()) s = p.parse_http(http_node, cfg);
-    if (s.ok() && users_node.IsDefined()) s = p.parse_users(users_node, cfg);
+    // An empty file reads as an empty mapping: plain HTTP, no auth.
+    std::optional<YamlEntry> tls, http, users;
+    Status s = w.read_mapping(root, "",
+                              {
+                                  {"tls_server_config", YamlWalker::into(tls)},
+                                  {"http_server_config", YamlWalker::into(http)},
+                                  {"basic_auth_users", YamlWalker::into(users)},
+                              });
+    if (s.ok() && tls) s = parse_tls(w, tls->value, base_dir, cfg);
+    if (s.ok() && http) s = parse_http(w, http->value, cfg);
+    if (s.ok() && users) s = parse_users(w, users->value, cfg);
     if (!s.ok()) return s.error();
   } catch (const YAML::Exception& e) {
     // Aliases and odd node shapes can still make yaml-cpp throw while walking.
