@@ -8,7 +8,6 @@
 #include <set>
 #include <system_error>
 
-#include "core/duration.h"
 #include "core/strings.h"
 #include "core/yaml.h"
 
@@ -81,19 +80,6 @@ std::optional<bool> parse_yaml_bool(std::string_view s) {
   return std::nullopt;
 }
 
-std::string node_kind(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    default:
-      return "nothing";
-  }
-}
-
 bool is_scheme(std::string_view s) {
   if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   for (char c : s) {
@@ -109,203 +95,130 @@ bool valid_host_char(char c) {
   return kAllowed.find(c) != std::string_view::npos;
 }
 
-constexpr std::string_view kKeys[] = {
-    "protocol",          "hostname", "port", "external_url", "username", "password", "insecure_skip_verify",
-    "use_session_token", "timeout"};
-
 // Beyond an hour a `timeout` is a typo, and deadline arithmetic must not overflow.
 constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(1);
 
-std::string valid_keys() {
-  std::string out;
-  for (auto k : kKeys) {
-    if (!out.empty()) out += ", ";
-    out += k;
-  }
-  return out;
-}
+// Errors read "invalid redfish web config file <file>: line N, column M: key <path>: ...",
+// the shape operators and the end-to-end tests know from earlier versions.
+constexpr YamlErrorStyle kErrorStyle{.layout = YamlErrorStyle::Layout::kPositionFirst};
 
-class Parser {
- public:
-  explicit Parser(std::string_view source) : source_(source) {}
-
-  Result<RedfishWebConfig> parse(std::string_view yaml) const {
-    auto loaded = load_yaml(yaml, "redfish web config file " + source_);
-    if (!loaded) return loaded.error();
-    YAML::Node root = *loaded;
-    RedfishWebConfig cfg;
-    cfg.source = source_;
-    // An empty file used to load as all defaults and fail later with a URL error that
-    // named neither the file nor the cause.
-    if (!root.IsDefined() || root.IsNull()) {
-      return invalid("invalid redfish web config file " + source_ + ": the file is empty; expected a " +
-                     std::string(kTopKey) + " section");
-    }
-    if (!root.IsMap()) return error(root, "", "expected a mapping at the top level, got " + node_kind(root));
-
-    std::optional<YAML::Node> section;
-    std::set<std::string> seen;
-    for (const auto& kv : root) {
-      if (!kv.first.IsScalar()) return error(kv.first, "", "mapping keys must be strings");
-      const std::string& key = kv.first.Scalar();
-      if (!seen.insert(key).second) return error(kv.first, key, "mapping key defined more than once");
-      if (key == kTopKey) {
-        section = kv.second;
-        continue;
-      }
-      std::string msg =
-          "unknown top-level key " + quote_for_error(key) + " (the only one is " + std::string(kTopKey) + ")";
-      if (key == "redfish_config")
-        msg += "; redfish_config is the top-level key of redfish_proxy's config file";
-      return error(kv.first, "", msg);
-    }
-    if (!section) return error(root, "", "no " + std::string(kTopKey) + " section");
-    if (!section->IsNull() && !section->IsMap()) {
-      return error(*section, std::string(kTopKey), "expected a mapping, got " + node_kind(*section));
-    }
-
-    seen.clear();
-    bool has_protocol = false;
-    if (section->IsMap()) {
-      for (const auto& kv : *section) {
-        if (!kv.first.IsScalar())
-          return error(kv.first, std::string(kTopKey), "mapping keys must be strings");
-        const std::string& key = kv.first.Scalar();
-        const std::string path = std::string(kTopKey) + "." + key;
-        if (!seen.insert(key).second) return error(kv.first, path, "mapping key defined more than once");
-        const YAML::Node& v = kv.second;
-        Status st;
-        if (key == "protocol") {
-          st = protocol_value(v, path, cfg.protocol);
-          has_protocol = true;
-        } else if (key == "hostname") {
-          st = string_value(v, path, cfg.hostname);
-        } else if (key == "port") {
-          st = port_value(v, path, cfg.port);
-        } else if (key == "external_url") {
-          st = string_value(v, path, cfg.external_url);
-        } else if (key == "username") {
-          st = string_value(v, path, cfg.username);
-        } else if (key == "password") {
-          st = string_value(v, path, cfg.password);
-        } else if (key == "insecure_skip_verify") {
-          st = bool_value(v, path, cfg.insecure_skip_verify);
-        } else if (key == "use_session_token") {
-          st = bool_value(v, path, cfg.use_session_token);
-        } else if (key == "timeout") {
-          st = timeout_value(v, path, cfg.timeout);
-        } else if (key == "host") {
-          cfg.warnings.push_back(where(kv.first) + "key " + path +
-                                 " is not a setting and is ignored (the BMC host name key is hostname)");
-        } else {
-          return error(kv.first, "",
-                       "unknown key " + quote_for_error(key) + " in " + std::string(kTopKey) +
-                           " (valid keys: " + valid_keys() + ")");
-        }
-        if (!st) return st.error();
-      }
-    }
-    // Without it the BMC URL has no scheme; the reference failed later with
-    // `parse "://host:port": missing protocol scheme` and no file name.
-    if (!has_protocol || cfg.protocol.empty()) {
-      return error(*section, std::string(kTopKey) + ".protocol", "required (http or https)");
-    }
-    return cfg;
-  }
-
- private:
-  static std::string where(const YAML::Node& node) {
-    const YAML::Mark mark = node.Mark();
-    if (mark.is_null()) return {};
-    return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
-  }
-
-  Error error(const YAML::Node& node, const std::string& path, const std::string& msg) const {
-    std::string key = path.empty() ? std::string() : "key " + path + ": ";
-    return invalid("invalid redfish web config file " + source_ + ": " + where(node) + key + msg);
-  }
-
-  // Never echoes the value: credentials (username, password, external_url's user-info)
-  // go through here. Any scalar is taken verbatim, as the reference does.
-  Status string_value(const YAML::Node& v, const std::string& path, std::string& out) const {
-    if (v.IsNull()) {
-      out.clear();
-      return Status::Ok();
-    }
-    if (!v.IsScalar()) return error(v, path, "expected a string, got " + node_kind(v));
-    out = v.Scalar();
-    return Status::Ok();
-  }
-
-  // Checked here rather than only when the URL is built so that the error has a line.
-  Status protocol_value(const YAML::Node& v, const std::string& path, std::string& out) const {
-    if (auto st = string_value(v, path, out); !st) return st;
-    if (!out.empty() && !is_scheme(out)) {
-      return error(v, path, "invalid protocol scheme " + quote_for_error(out) + " (http or https)");
-    }
-    return Status::Ok();
-  }
-
-  Status int_value(const YAML::Node& v, const std::string& path, int64_t& out) const {
-    if (v.IsNull()) {
-      out = 0;
-      return Status::Ok();
-    }
-    if (!v.IsScalar()) return error(v, path, "expected an integer, got " + node_kind(v));
-    std::optional<int64_t> n;
-    if (is_plain(v)) n = parse_yaml_int(v.Scalar());
-    if (!n) return error(v, path, "expected an integer, got " + quote_for_error(v.Scalar()));
-    out = *n;
-    return Status::Ok();
-  }
-
-  Status port_value(const YAML::Node& v, const std::string& path, int64_t& out) const {
-    if (auto st = int_value(v, path, out); !st) return st;
-    if (out < 0 || out > 65535) return error(v, path, "port " + std::to_string(out) + " outside 0..65535");
-    return Status::Ok();
-  }
-
-  Status bool_value(const YAML::Node& v, const std::string& path, bool& out) const {
-    if (v.IsNull()) {
-      out = false;
-      return Status::Ok();
-    }
-    if (!v.IsScalar()) return error(v, path, "expected a boolean, got " + node_kind(v));
-    std::optional<bool> b;
-    if (is_plain(v)) b = parse_yaml_bool(v.Scalar());
-    if (!b) return error(v, path, "expected a boolean, got " + quote_for_error(v.Scalar()));
+// Booleans and integers in the reference's resolution (is_plain, parse_yaml_bool,
+// parse_yaml_int), where the walker's own readers follow yaml-cpp's.
+YamlEntryFn plain_bool(const YamlWalker& w, bool& out) {
+  return [&w, &out](const YamlEntry& e) -> Status {
+    auto b = w.scalar_value<bool>(e.value, e.path, "a boolean", [](const YAML::Node& n) {
+      return is_plain(n) ? parse_yaml_bool(n.Scalar()) : std::nullopt;
+    });
+    if (!b) return b.error();
     out = *b;
     return Status::Ok();
-  }
+  };
+}
 
-  // Quoted or not, as a duration string decodes either way. A null value keeps the
-  // default; zero, negative and unparsable values are errors, not "no timeout".
-  Status timeout_value(const YAML::Node& v, const std::string& path,
-                       std::optional<std::chrono::milliseconds>& out) const {
-    out.reset();
-    if (v.IsNull()) return Status::Ok();
-    if (!v.IsScalar()) return error(v, path, "expected a duration such as 5s, got " + node_kind(v));
-    const std::string text(trim(v.Scalar()));
-    if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
-      return error(v, path, "must be a positive duration such as 5s, got " + quote_for_error(text));
-    }
-    auto d = parse_duration(text);
-    if (!d) return error(v, path, "expected a duration such as 5s: " + d.error().message());
-    if (d->count() <= 0)
-      return error(v, path, "must be a positive duration such as 5s, got " + quote_for_error(text));
-    if (*d > kMaxTimeout) return error(v, path, "must be at most 1h, got " + quote_for_error(text));
-    // Rounded up so that a sub-millisecond value does not become zero.
-    out = std::chrono::ceil<std::chrono::milliseconds>(*d);
-    return Status::Ok();
+Status read_port(const YamlWalker& w, const YamlEntry& e, int64_t& out) {
+  auto n = w.scalar_value<int64_t>(e.value, e.path, "an integer", [](const YAML::Node& v) {
+    return is_plain(v) ? parse_yaml_int(v.Scalar()) : std::nullopt;
+  });
+  if (!n) return n.error();
+  if (*n < 0 || *n > 65535) {
+    return w.error(e.path, e.value, "port " + std::to_string(*n) + " outside 0..65535");
   }
+  out = *n;
+  return Status::Ok();
+}
 
-  std::string source_;
-};
+// Checked here rather than only when the URL is built so that the error has a line.
+Status read_protocol(const YamlWalker& w, const YamlEntry& e, std::string& out) {
+  auto v = w.string_value(e.value, e.path);
+  if (!v) return v.error();
+  out = std::move(*v);
+  if (!out.empty() && !is_scheme(out)) {
+    return w.error(e.path, e.value, "invalid protocol scheme " + quote_for_error(out) + " (http or https)");
+  }
+  return Status::Ok();
+}
+
+// A null value keeps the default; zero, negative and out-of-range values are errors,
+// not "no timeout".
+Status read_timeout(const YamlWalker& w, const YamlEntry& e, std::optional<std::chrono::milliseconds>& out) {
+  out.reset();
+  auto positive = [&](std::string_view text) {
+    return w.error(e.path, e.value, "must be a positive duration such as 5s, got " + quote_for_error(text));
+  };
+  // parse_duration takes no sign; a signed value gets the message that says what is wrong.
+  if (e.value.IsScalar()) {
+    const std::string_view text = trim(e.value.Scalar());
+    if (!text.empty() && (text[0] == '-' || text[0] == '+')) return positive(text);
+  }
+  auto d = w.duration_value(e.value, e.path);
+  if (!d) return d.error();
+  if (!*d) return Status::Ok();
+  const std::string_view text = trim(e.value.Scalar());
+  if ((*d)->count() <= 0) return positive(text);
+  if (**d > kMaxTimeout) return w.error(e.path, e.value, "must be at most 1h, got " + quote_for_error(text));
+  // Rounded up so that a sub-millisecond value does not become zero.
+  out = std::chrono::ceil<std::chrono::milliseconds>(**d);
+  return Status::Ok();
+}
 
 }  // namespace
 
-Result<RedfishWebConfig> parse_redfish_web_config(std::string_view yaml, std::string_view source) {
-  return Parser(source).parse(yaml);
+Result<RedfishWebConfig> parse_redfish_web_config(std::string_view yaml, std::string_view source_name) {
+  const std::string source(source_name);
+  auto loaded = load_yaml(yaml, "redfish web config file " + source);
+  if (!loaded) return loaded.error();
+  const YAML::Node root = *loaded;
+  const YamlWalker w("invalid redfish web config file " + source, kErrorStyle);
+  RedfishWebConfig cfg;
+  cfg.source = source;
+  // An empty file used to load as all defaults and fail later with a URL error that
+  // named neither the file nor the cause.
+  if (!root.IsDefined() || root.IsNull()) {
+    return invalid(w.source() + ": the file is empty; expected a " + std::string(kTopKey) + " section");
+  }
+  if (!root.IsMap()) {
+    return w.error("", root, "expected a mapping at the top level, got " + yaml_node_kind(root));
+  }
+
+  std::optional<YamlEntry> section;
+  Status st =
+      w.read_mapping(root, "", {{kTopKey, YamlWalker::into(section)}}, [&](const YamlEntry& e) -> Status {
+        std::string msg = "unknown top-level key " + quote_for_error(e.key) + " (the only one is " +
+                          std::string(kTopKey) + ")";
+        if (e.key == "redfish_config")
+          msg += "; redfish_config is the top-level key of redfish_proxy's config file";
+        return w.error("", e.key_node, msg);
+      });
+  if (!st) return st.error();
+  if (!section) return w.error("", root, "no " + std::string(kTopKey) + " section");
+
+  // Credentials (username, password, external_url's user-info) are read as strings,
+  // whose errors never quote the value.
+  const std::vector<YamlKey> keys = {
+      {"protocol", [&](const YamlEntry& e) { return read_protocol(w, e, cfg.protocol); }},
+      {"hostname", w.into(cfg.hostname)},
+      {"port", [&](const YamlEntry& e) { return read_port(w, e, cfg.port); }},
+      {"external_url", w.into(cfg.external_url)},
+      {"username", w.into(cfg.username)},
+      {"password", w.into(cfg.password)},
+      {"insecure_skip_verify", plain_bool(w, cfg.insecure_skip_verify)},
+      {"use_session_token", plain_bool(w, cfg.use_session_token)},
+      {"timeout", [&](const YamlEntry& e) { return read_timeout(w, e, cfg.timeout); }},
+  };
+  st = w.read_mapping(section->value, section->path, keys, [&](const YamlEntry& e) -> Status {
+    if (e.key != "host") return w.unknown_key(e, keys);
+    const std::string where = w.position(e.key_node);
+    cfg.warnings.push_back((where.empty() ? "" : where + ": ") + "key " + e.path +
+                           " is not a setting and is ignored (the BMC host name key is hostname)");
+    return Status::Ok();
+  });
+  if (!st) return st.error();
+  // Without it the BMC URL has no scheme; the reference failed later with
+  // `parse "://host:port": missing protocol scheme` and no file name.
+  if (cfg.protocol.empty()) {
+    return w.error(section->path + ".protocol", section->value, "required (http or https)");
+  }
+  return cfg;
 }
 
 Result<RedfishWebConfig> load_redfish_web_config(const Filesystem& fs, const std::string& flag_value) {
