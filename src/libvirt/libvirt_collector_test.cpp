@@ -12,6 +12,7 @@
 #include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "gpu/gpu.h"
 #include "units/sub_collector_table.h"
@@ -96,21 +97,6 @@ constexpr const char* kVgpuQuery =
     "        MDEV UUID                     : 44444444-aaaa-4bbb-8ccc-000000000004\n"
     "        GPU Instance ID               : 3\n";
 
-// nvidia-smi: the inventory above, and the vGPU report.
-class FakeSmi : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") return CommandOutput{xml, 0, false};
-    if (cmd.argv.size() >= 3 && cmd.argv[1] == "vgpu" && cmd.argv[2] == "--query") {
-      ++vgpu_calls;
-      return CommandOutput{kVgpuQuery, 0, false};
-    }
-    return Error(ErrorKind::kIo, "unexpected command");
-  }
-  std::string xml = kSmiXml;
-  int vgpu_calls = 0;
-};
-
 enum class Layout { kV1Systemd, kV1Libvirt, kV2Systemd, kV2Libvirt };
 
 const std::string kUuid1 = "0a1b2c3d-0000-4000-8000-000000000001";
@@ -157,7 +143,12 @@ class LibvirtCollectorTest : public ::testing::Test {
     std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/qemu", t_.path("qemu"));
     std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/runtime", t_.path("run"));
     fs_.runtime_dir = t_.path("run");
+    // nvidia-smi: the inventory above, and the vGPU report.
+    runner_.answer_prefix("--query", kSmiXml);
+    runner_.answer_prefix("vgpu --query", kVgpuQuery);
   }
+
+  size_t vgpu_calls() const { return runner_.count("vgpu --query"); }
 
   // The root cgroup of VM <qemu id> running instance <name> in the given layout.
   std::string vm_dir(Layout layout, int qemu_id, const std::string& name) const {
@@ -236,7 +227,7 @@ class LibvirtCollectorTest : public ::testing::Test {
 
   TempTree t_;
   CountingFs fs_;
-  FakeSmi runner_;
+  test_support::FakeRunner runner_;
   RecordingPrivileges privileges_;
   std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
   std::unique_ptr<FlagSet> flags_;
@@ -285,7 +276,7 @@ TEST_F(LibvirtCollectorTest, SystemdLayoutV1WithGpus) {
     ++flags;
   }
   EXPECT_EQ(flags, 3U) << text;
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_EQ((*c)->capabilities(), std::vector<std::string>{"cap_dac_read_search"});
   EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
 }
@@ -331,19 +322,19 @@ TEST_F(LibvirtCollectorTest, InstanceXmlIsReadOncePerInstance) {
   (void)scrape(**c);
   EXPECT_EQ(fs_.xml_reads.load(), 2);
   EXPECT_EQ(privileges_.calls, 1);  // one privileged thread for both files
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   std::string text = scrape(**c);
   (void)scrape(**c);
   EXPECT_EQ(fs_.xml_reads.load(), 2);
   EXPECT_EQ(privileges_.calls, 1);
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "0", "GPU-vgpu/", "0.5")));
 
   // A new VM costs one read (and one vGPU refresh).
   add_vm(Layout::kV2Systemd, 3, "instance-0000000a");
   text = scrape(**c);
   EXPECT_EQ(fs_.xml_reads.load(), 3);
-  EXPECT_EQ(runner_.vgpu_calls, 2);
+  EXPECT_EQ(vgpu_calls(), 2U);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
 }
 
@@ -522,15 +513,16 @@ TEST_F(LibvirtCollectorTest, VmStoppingMidScrapeDoesNotFailIt) {
 }
 
 TEST_F(LibvirtCollectorTest, NoVgpuNoRefresh) {
-  runner_.xml =
+  runner_.answer_prefix(
+      "--query",
       "<nvidia_smi_log><gpu id=\"00000000:21:00.0\"><uuid>GPU-whole</uuid><mig_mode><current_mig>Disabled"
-      "</current_mig></mig_mode><mig_devices>None</mig_devices></gpu></nvidia_smi_log>";
+      "</current_mig></mig_mode><mig_devices>None</mig_devices></gpu></nvidia_smi_log>");
   add_vm(Layout::kV2Systemd, 1, "instance-00000001");
   add_vm(Layout::kV2Systemd, 2, "instance-00000002");
   auto c = make(gpu_args());
   ASSERT_TRUE(c.ok());
   std::string text = scrape(**c);
-  EXPECT_EQ(runner_.vgpu_calls, 0);
+  EXPECT_EQ(vgpu_calls(), 0U);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "0", "GPU-whole/", "1")));
   EXPECT_THAT(text, Not(HasSubstr("uuid=\"" + kUuid1 + "\"} 1\nceems_compute_unit_gpu")));
 }

@@ -11,6 +11,7 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {

@@ -15,6 +15,7 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/strings.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "redfish/testing/fake_bmc.h"
 

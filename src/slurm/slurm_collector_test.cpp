@@ -8,6 +8,7 @@
 #include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
@@ -32,27 +33,17 @@ class CountingFs : public Filesystem {
 };
 
 // nvidia-smi with two whole GPUs.
-class FakeSmi : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    ++calls;
-    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") {
-      return CommandOutput{
-          "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
-          "<gpu id=\"00000000:10:00.0\"><uuid>GPU-aaaa</uuid><mig_mode><current_mig>Disabled</current_mig>"
-          "</mig_mode><mig_devices>None</mig_devices></gpu>\n"
-          "<gpu id=\"00000000:11:00.0\"><uuid>GPU-bbbb</uuid><mig_mode><current_mig>Disabled</current_mig>"
-          "</mig_mode><mig_devices>None</mig_devices></gpu>\n</nvidia_smi_log>\n",
-          0, false};
-    }
-    return Error(ErrorKind::kIo, "unexpected command");
-  }
-  int calls = 0;
-};
+constexpr const char* kSmiXml =
+    "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
+    "<gpu id=\"00000000:10:00.0\"><uuid>GPU-aaaa</uuid><mig_mode><current_mig>Disabled</current_mig>"
+    "</mig_mode><mig_devices>None</mig_devices></gpu>\n"
+    "<gpu id=\"00000000:11:00.0\"><uuid>GPU-bbbb</uuid><mig_mode><current_mig>Disabled</current_mig>"
+    "</mig_mode><mig_devices>None</mig_devices></gpu>\n</nvidia_smi_log>\n";
 
 class SlurmCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    runner_.answer_prefix("--query", kSmiXml);
     t_.write("smi/nvidia-smi", "#!/bin/sh\n", 0755);
     add_job("7", 100, "SLURM_JOB_ID=7\0SLURM_JOB_GPUS=1\0"s);
     add_job("8", 200, "SLURM_JOB_ID=8\0PATH=/bin\0"s);  // a CPU-only job
@@ -88,7 +79,7 @@ class SlurmCollectorTest : public ::testing::Test {
 
   TempTree t_;
   CountingFs fs_;
-  FakeSmi runner_;
+  test_support::FakeRunner runner_;
   NoPrivileges privileges_;
   std::unique_ptr<FlagSet> flags_;
   std::unique_ptr<HostFs> host_;

@@ -1,6 +1,7 @@
 // Shared helpers for unit tests of collectors: render a batch as exposition text,
 // overlay in-memory files on the real filesystem, capture log lines, build scratch
-// file trees, refuse external commands. Header-only; tests include it directly.
+// file trees. Header-only; tests include it directly. The command runners for
+// tests are in fake_runner.h.
 #pragma once
 
 #include <sys/stat.h>
@@ -13,7 +14,6 @@
 #include <map>
 #include <string>
 
-#include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/filesystem.h"
 #include "core/log.h"
@@ -38,12 +38,6 @@ class OverlayFs : public Filesystem {
     return Filesystem::read_file(path, max_bytes);
   }
   std::map<std::string, std::string> files;
-};
-
-// A runner for collectors that must not execute anything in a test.
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
 };
 
 // Redirects log output into a temporary file for the lifetime of the object.
