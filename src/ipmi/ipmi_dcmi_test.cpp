@@ -17,7 +17,7 @@
 #include "core/exposition.h"
 #include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
-#include "ipmi/fake_transport.h"
+#include "ipmi/testing/fake_transport.h"
 
 namespace ceems {
 namespace {
