@@ -140,6 +140,12 @@ void FakeFilesystem::add_dir(const std::string& path, mode_t mode) {
     root_->mode = mode;
     return;
   }
+  // As mkdir -p: what is already in the directory stays.
+  Walk w = resolve(path, true);
+  if (w.node != nullptr && w.node->is_dir()) {
+    w.node->mode = mode;
+    return;
+  }
   auto node = std::make_unique<Node>();
   node->mode = mode;
   put(path, std::move(node));

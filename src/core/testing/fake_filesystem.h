@@ -34,7 +34,8 @@ class FakeFilesystem final : public Filesystem, public FsCallLog {
   FakeFilesystem(const FakeFilesystem&) = delete;
   FakeFilesystem& operator=(const FakeFilesystem&) = delete;
 
-  // Each replaces what path named and creates missing parent directories (0755).
+  // Each replaces what path named and creates missing parent directories
+  // (0755), except that add_dir on a directory only sets its mode.
   void add_file(const std::string& path, std::string content, mode_t mode = 0644);
   void add_dir(const std::string& path, mode_t mode = 0755);
   void add_symlink(const std::string& path, std::string target);

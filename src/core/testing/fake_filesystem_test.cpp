@@ -36,6 +36,14 @@ TEST(FakeFilesystem, RelativePathsResolveFromTheRoot) {
   EXPECT_EQ(*fs.read_file("proc/../proc/stat"), "cpu 1\n");
 }
 
+TEST(FakeFilesystem, AddingAnExistingDirectoryKeepsItsContent) {
+  FakeFilesystem fs;
+  fs.add_file("/d/f", "x");
+  fs.add_dir("/d", 0700);
+  EXPECT_EQ(*fs.read_file("/d/f"), "x");
+  EXPECT_EQ(fs.stat("/d")->mode & 07777, 0700U);
+}
+
 TEST(FakeFilesystem, RecreatedDirectoryGetsANewInode) {
   FakeFilesystem fs;
   fs.add_dir("/cg/pool/u1");
