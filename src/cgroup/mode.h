@@ -2,13 +2,11 @@
 // hybrid (v1 paths), and the flags that force or steer it.
 #pragma once
 
-#include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
+#include "core/filesystem.h"
 #include "core/flags.h"
-#include "core/result.h"
 
 namespace ceems::cgroup {
 
@@ -23,14 +21,9 @@ std::string_view mode_name(Mode m);
 void register_cgroup_flags(FlagSet& flags);
 
 // forced: "", "v1" or "v2". Unset: probes the cgroupfs root given on the command
-// line (unlike the original, which always probed /sys/fs/cgroup).
-Mode resolve_mode(std::string_view forced, const std::string& cgroupfs_root);
-
-// The statfs(2) seam of resolve_mode: the filesystem magic (f_type) of a path, or
-// an error. The default probe calls statfs; tests pass a fake.
-using FsTypeProbe = std::function<Result<uint64_t>(const std::string& path)>;
-Result<uint64_t> statfs_type(const std::string& path);
-Mode resolve_mode(std::string_view forced, const std::string& cgroupfs_root, const FsTypeProbe& probe);
+// line (unlike the original, which always probed /sys/fs/cgroup) through fs.
+Mode resolve_mode(std::string_view forced, const std::string& cgroupfs_root,
+                  const Filesystem& fs = real_filesystem());
 
 // The hierarchy as the flags give it: --collector.cgroups.force-version and
 // --collector.cgroup.active-subsystem.
@@ -38,6 +31,7 @@ struct Hierarchy {
   Mode mode = Mode::kLegacy;
   std::string active_subsystem = "cpuacct";  // v1 only
 };
-Hierarchy hierarchy_from_flags(const FlagSet& flags, const std::string& cgroupfs_root);
+// The cgroupfs root and the filesystem are the host's.
+Hierarchy hierarchy_from_flags(const FlagSet& flags, const HostFs& host);
 
 }  // namespace ceems::cgroup

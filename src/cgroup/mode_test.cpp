@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
+#include <cstdint>
 #include <string>
-#include <vector>
+
+#include "core/testing/fake_filesystem.h"
+#include "core/testing/overlay_filesystem.h"
 
 namespace ceems::cgroup {
 namespace {
@@ -35,32 +37,42 @@ TEST(CgroupFlags, Registered) {
 
 TEST(ResolveMode, ForcedAndProbed) {
   constexpr uint64_t kCgroup2 = 0x63677270, kTmpfs = 0x01021994;
-  auto never = [](const std::string&) -> Result<uint64_t> { return Error(ErrorKind::kIo, "must not probe"); };
+  test_support::FakeFilesystem never;
   EXPECT_EQ(resolve_mode("v1", "/x", never), Mode::kLegacy);
   EXPECT_EQ(resolve_mode("v2", "/x", never), Mode::kUnified);
+  EXPECT_TRUE(never.calls().empty());  // forced: nothing is probed
 
-  std::map<std::string, uint64_t> fs_types;
-  std::vector<std::string> probed;
-  auto fake = [&](const std::string& p) -> Result<uint64_t> {
-    probed.push_back(p);
-    auto it = fs_types.find(p);
-    if (it == fs_types.end()) return Error(ErrorKind::kNotFound, "statfs " + p);
-    return it->second;
-  };
-  fs_types = {{"/cg", kCgroup2}};
-  EXPECT_EQ(resolve_mode("", "/cg", fake), Mode::kUnified);
-  EXPECT_EQ(probed.front(), "/cg");  // the given root, not /sys/fs/cgroup
-  fs_types = {{"/cg", kTmpfs}, {"/cg/unified", kCgroup2}};
-  EXPECT_EQ(resolve_mode("", "/cg", fake), Mode::kHybrid);
-  fs_types = {{"/cg", kTmpfs}};
-  EXPECT_EQ(resolve_mode("", "/cg", fake), Mode::kLegacy);
-  fs_types = {};
-  EXPECT_EQ(resolve_mode("", "/cg", fake), Mode::kUnavailable);
+  {
+    test_support::FakeFilesystem fs;
+    fs.add_dir("/cg");
+    fs.set_fs_type("/cg", kCgroup2);
+    EXPECT_EQ(resolve_mode("", "/cg", fs), Mode::kUnified);
+    EXPECT_EQ(fs.paths({test_support::FsOp::kFsType}).front(), "/cg");  // the given root, not /sys/fs/cgroup
+  }
+  {
+    test_support::FakeFilesystem fs;
+    fs.add_dir("/cg/unified");
+    fs.set_fs_type("/cg", kTmpfs);
+    fs.set_fs_type("/cg/unified", kCgroup2);
+    EXPECT_EQ(resolve_mode("", "/cg", fs), Mode::kHybrid);
+  }
+  {
+    test_support::FakeFilesystem fs;
+    fs.add_dir("/cg");
+    fs.set_fs_type("/cg", kTmpfs);
+    EXPECT_EQ(resolve_mode("", "/cg", fs), Mode::kLegacy);
+  }
+  {
+    test_support::FakeFilesystem fs;
+    EXPECT_EQ(resolve_mode("", "/cg", fs), Mode::kUnavailable);
+  }
 
   // A plain directory with cgroup.controllers at its root (a v2 fixture tree).
-  fs_types = {{kData + "/v2", kTmpfs}, {kData + "/v1", kTmpfs}};
-  EXPECT_EQ(resolve_mode("", kData + "/v2", fake), Mode::kUnified);
-  EXPECT_EQ(resolve_mode("", kData + "/v1", fake), Mode::kLegacy);
+  test_support::OverlayFilesystem fixture;
+  fixture.set_fs_type(kData + "/v2", kTmpfs);
+  fixture.set_fs_type(kData + "/v1", kTmpfs);
+  EXPECT_EQ(resolve_mode("", kData + "/v2", fixture), Mode::kUnified);
+  EXPECT_EQ(resolve_mode("", kData + "/v1", fixture), Mode::kLegacy);
   // The real probe on a fixture directory.
   EXPECT_EQ(resolve_mode("", kData + "/v2"), Mode::kUnified);
   EXPECT_EQ(resolve_mode("", kData + "/v1"), Mode::kLegacy);
@@ -76,7 +88,7 @@ TEST(Hierarchy, FromFlags) {
   ASSERT_TRUE(
       flags.parse({"--collector.cgroups.force-version=v1", "--collector.cgroup.active-subsystem=memory"})
           .ok());
-  Hierarchy h = hierarchy_from_flags(flags, kData + "/v2");
+  Hierarchy h = hierarchy_from_flags(flags, HostFs("/proc", "/sys", kData + "/v2"));
   EXPECT_EQ(h.mode, Mode::kLegacy);
   EXPECT_EQ(h.active_subsystem, "memory");
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 
 namespace ceems::cgroup {
@@ -336,19 +337,17 @@ TEST(Stats, CpuCountIsReadAgainForARecreatedDirectory) {
   EXPECT_NE(collect(stats, units).find(cpus + "2"), std::string::npos);
 }
 
-// Records what the readers open and stat.
-class RecordingFs : public Filesystem {
- public:
-  Status read_into(const std::string& path, std::string& buf, size_t max) const override {
-    reads.push_back(path.substr(path.rfind('/') + 1));
-    return Filesystem::read_into(path, buf, max);
-  }
-  bool lexists(const std::string& path) const override {
-    stats.push_back(path);
-    return Filesystem::lexists(path);
-  }
-  mutable std::vector<std::string> reads, stats;
-};
+// The names of the files the readers opened, in order.
+std::vector<std::string> read_names(const test_support::OverlayFilesystem& fs) {
+  std::vector<std::string> out;
+  for (const std::string& path : fs.reads()) out.push_back(path.substr(path.rfind('/') + 1));
+  return out;
+}
+
+// What the readers asked whether it exists.
+std::vector<std::string> probes(const test_support::OverlayFilesystem& fs) {
+  return fs.paths({test_support::FsOp::kLexists});
+}
 
 TEST(Stats, V2ReadsOnlyTheFilesTheOutputNeeds) {
   test_support::TempTree t;
@@ -363,32 +362,32 @@ TEST(Stats, V2ReadsOnlyTheFilesTheOutputNeeds) {
   for (const char* f :
        {"memory.swap.current", "memory.swap.max", "cpu.pressure", "memory.pressure", "io.stat"})
     t.write(job + f, "");
-  RecordingFs fs;
+  test_support::OverlayFilesystem fs;
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"), &fs);
   auto units = units_of({{"1", "system.slice/slurmstepd.scope/job_1"}});
   test_support::LogCapture quiet;
   Stats stats(host, Mode::kUnified, "slurm", "", {}, log::Logger());
-  fs.reads.clear();
-  fs.stats.clear();
+  fs.clear_calls();
   (void)collect(stats, units);
-  EXPECT_EQ(fs.reads, (std::vector<std::string>{"cgroup.controllers", "cpu.stat", "memory.stat",
-                                                "memory.events", "memory.current", "memory.max",
-                                                "rdma.current", "cpuset.cpus.effective"}));
+  EXPECT_EQ(read_names(fs), (std::vector<std::string>{"cgroup.controllers", "cpu.stat", "memory.stat",
+                                                      "memory.events", "memory.current", "memory.max",
+                                                      "rdma.current", "cpuset.cpus.effective"}));
   // All files were there: nothing asks whether the unit vanished.
-  EXPECT_TRUE(fs.stats.empty()) << fs.stats.front();
+  EXPECT_TRUE(probes(fs).empty()) << probes(fs).front();
   // What cannot change while the unit lives is not read again: the CPU count,
   // the controllers, and that there is no rdma.current.
-  fs.reads.clear();
+  fs.clear_calls();
   (void)collect(stats, units);
-  EXPECT_EQ(fs.reads, (std::vector<std::string>{"cpu.stat", "memory.stat", "memory.events", "memory.current",
-                                                "memory.max"}));
+  EXPECT_EQ(read_names(fs), (std::vector<std::string>{"cpu.stat", "memory.stat", "memory.events",
+                                                      "memory.current", "memory.max"}));
 
   Stats all(host, Mode::kUnified, "slurm", "", {.swap = true, .psi = true, .blkio = true}, log::Logger());
-  fs.reads.clear();
+  fs.clear_calls();
   (void)collect(all, units);
+  const std::vector<std::string> names = read_names(fs);
   for (const char* f :
        {"memory.swap.current", "memory.swap.max", "cpu.pressure", "memory.pressure", "io.stat"})
-    EXPECT_NE(std::find(fs.reads.begin(), fs.reads.end(), f), fs.reads.end()) << f;
+    EXPECT_NE(std::find(names.begin(), names.end(), f), names.end()) << f;
 }
 
 TEST(Stats, NoUnits) {

@@ -1,5 +1,7 @@
 // All host access goes through HostFs, rooted at --path.procfs, --path.sysfs and
-// --path.cgroupfs, so that a fixture tree stands in for the host in tests.
+// --path.cgroupfs, and every read of those trees through a Filesystem, so that a
+// test can hand a collector an in-memory tree (core/testing/fake_filesystem.h) or
+// a fixture directory with chosen faults (core/testing/overlay_filesystem.h).
 #pragma once
 
 #include <sys/types.h>
@@ -50,39 +52,51 @@ class DirHandle {
   int fd_ = -1;
 };
 
-// Reads files and lists directories. Virtual so that tests can count or fail reads.
+// Reads files and lists directories. Pure, so that a test double answers every
+// call itself instead of quietly reading the host for what it does not
+// override; the real disk is PosixFilesystem (real_filesystem()). Errors carry
+// the errno of the system call the real disk would fail in, and messages name
+// the path as it would ("open P", "open directory P", "read P", "stat P",
+// "readlink P", "statfs P").
 class Filesystem {
  public:
+  static constexpr size_t kMaxRead = 4 << 20;
+
   virtual ~Filesystem() = default;
 
   // Whole file, at most max_bytes (pseudo-files report size 0, so the size is not trusted).
-  virtual Result<std::string> read_file(const std::string& path, size_t max_bytes = 4 << 20) const;
+  virtual Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxRead) const = 0;
   // Entries sorted by name, without "." and "..".
-  virtual Result<std::vector<DirEntry>> list_dir(const std::string& path) const;
-  virtual Result<FileInfo> stat(const std::string& path) const;
-  virtual Result<std::string> read_link(const std::string& path) const;
-  bool exists(const std::string& path) const { return stat(path).ok(); }
+  virtual Result<std::vector<DirEntry>> list_dir(const std::string& path) const = 0;
+  virtual Result<FileInfo> stat(const std::string& path) const = 0;
+  virtual Result<std::string> read_link(const std::string& path) const = 0;
   // Exists without following a final symlink.
-  virtual bool lexists(const std::string& path) const;
-  bool is_dir(const std::string& path) const;
+  virtual bool lexists(const std::string& path) const = 0;
+  // The f_type of statfs(2): what is mounted at or above path.
+  virtual Result<uint64_t> fs_type(const std::string& path) const = 0;
 
   // Buffer-reusing variants for hot paths (a big node's scrape reads tens of
-  // thousands of cgroup files). The defaults go through read_file and list_dir, so
-  // a test double needs to override nothing; the process-wide real filesystem
-  // reads straight into the caller's buffers.
-  virtual Status read_into(const std::string& path, std::string& buf, size_t max_bytes = 4 << 20) const;
+  // thousands of cgroup files).
+  virtual Status read_into(const std::string& path, std::string& buf, size_t max_bytes = kMaxRead) const = 0;
   // Names of the sub-directories (symlinks excluded), sorted; out is cleared first.
-  virtual Status list_subdirs(const std::string& path, std::vector<std::string>& out) const;
+  virtual Status list_subdirs(const std::string& path, std::vector<std::string>& out) const = 0;
   // Same, with each sub-directory's inode number (is_dir set, is_symlink false).
-  virtual Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const;
+  virtual Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const = 0;
 
-  // Several files of one directory: its path is resolved once. The defaults go
-  // through read_into with the joined path, so a test double sees every read.
-  virtual DirHandle open_dir(std::string path) const;
+  // Several files of one directory: its path is resolved once. Opening never
+  // fails; a directory that cannot be opened fails each read_at instead.
+  virtual DirHandle open_dir(std::string path) const = 0;
   // A directory below one held open (rel may have several components).
-  virtual DirHandle open_dir_at(const DirHandle& parent, std::string_view rel) const;
+  virtual DirHandle open_dir_at(const DirHandle& parent, std::string_view rel) const = 0;
+  // name may have several components.
   virtual Status read_at(const DirHandle& dir, std::string_view name, std::string& buf,
-                         size_t max_bytes = 4 << 20) const;
+                         size_t max_bytes = kMaxRead) const = 0;
+
+  bool exists(const std::string& path) const { return stat(path).ok(); }
+  bool is_dir(const std::string& path) const {
+    auto st = stat(path);
+    return st.ok() && st->is_dir;
+  }
 };
 
 // The roots given on the command line. Paths are joined textually (a relative
@@ -110,7 +124,7 @@ class HostFs {
   const Filesystem* fs_;
 };
 
-// Process-wide real filesystem.
+// Process-wide real filesystem (a PosixFilesystem).
 const Filesystem& real_filesystem();
 
 }  // namespace ceems

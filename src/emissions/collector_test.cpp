@@ -7,7 +7,7 @@
 #include "core/exposition.h"
 #include "core/strings.h"
 #include "emissions/emissions.h"
-#include "emissions/test_util.h"
+#include "emissions/testing/test_util.h"
 
 namespace ceems::emissions {
 namespace {

@@ -17,6 +17,7 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "emissions/emissions.h"
 
 namespace ceems::emissions {
@@ -347,11 +348,6 @@ TEST(UnreachableApi, SilentApisBoundTheScrape) {
 
 // ---- the production factory ----
 
-class NoCommands final : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
-
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) {
@@ -382,7 +378,7 @@ Result<std::unique_ptr<Collector>> make_from_flags(const std::vector<std::string
   register_emissions_flags(flags);
   EXPECT_TRUE(flags.parse(args).ok());
   HostFs host("/proc", "/sys", "/sys/fs/cgroup");
-  NoCommands runner;
+  test_support::NoCommands runner;
   NoPrivileges privileges;
   CollectorContext ctx{flags, host, runner, privileges, "", false, {}};
   return make_emissions_collector(ctx);

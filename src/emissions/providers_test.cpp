@@ -11,7 +11,7 @@
 
 #include "core/strings.h"
 #include "core/testing/test_support.h"
-#include "emissions/test_util.h"
+#include "emissions/testing/test_util.h"
 
 namespace ceems::emissions {
 namespace {

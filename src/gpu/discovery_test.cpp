@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "core/filesystem.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "gpu/gpu.h"
 
 namespace ceems::gpu {
 namespace {
 
+using test_support::FakeRunner;
 using test_support::LogCapture;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -27,20 +29,6 @@ constexpr std::string_view kRocmCsv =
     "card0,20170000800c,0000:C5:00.0,MI50,0x66a1,AMD,D16317\n"
     "card1,20170003580c,0000:C8:00.0,MI50,0x66a1,AMD,D16317";
 
-// Answers by the first argument after the program (the tool's mode), records every call.
-class FakeRunner : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    calls.push_back(cmd);
-    std::string key = cmd.argv.size() > 1 ? cmd.argv[1] : "";
-    auto it = replies.find(key);
-    if (it == replies.end()) return Error(ErrorKind::kIo, "no reply recorded for " + key);
-    return it->second;
-  }
-  std::map<std::string, Result<CommandOutput>> replies;
-  std::vector<Command> calls;
-};
-
 std::string nvidia_xml() {
   auto text = real_filesystem().read_file(kTestData + "/nvidia-smi-3gpu-mig.xml");
   if (!text) ADD_FAILURE() << text.error().message();
@@ -53,14 +41,14 @@ DiscoveryOptions both_fake(std::string type = "") {
 
 TEST(Discover, NvidiaFirstWhenAuto) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs;
   auto devs = discover(both_fake(), runner, log::Logger());
   ASSERT_EQ(devs.size(), 3U);
   EXPECT_EQ(devs[1].mig_instances.size(), 3U);
-  ASSERT_EQ(runner.calls.size(), 1U);
-  const Command& c = runner.calls[0];
+  ASSERT_EQ(runner.calls().size(), 1U);
+  const Command c = runner.calls()[0];
   EXPECT_THAT(c.argv, ElementsAre(kFakeTool, "--query", "--xml-format"));
   EXPECT_EQ(c.timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(c.max_output, size_t{16} << 20);
@@ -72,16 +60,16 @@ TEST(Discover, NvidiaFirstWhenAuto) {
 
 TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
   FakeRunner runner;
-  runner.replies.emplace("--query",
-                         CommandOutput{.output = "Failed to initialize NVML: Driver/library mismatch"});
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query",
+                       CommandOutput{.output = "Failed to initialize NVML: Driver/library mismatch"});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs(log::Level::kDebug);
   auto devs = discover(both_fake(), runner, log::Logger());
   ASSERT_EQ(devs.size(), 2U);
   EXPECT_EQ(devs[0].uuid, "20170000800c");
   EXPECT_EQ(devs[1].global_index, "1");
-  ASSERT_EQ(runner.calls.size(), 2U);
-  EXPECT_THAT(runner.calls[1].argv,
+  ASSERT_EQ(runner.calls().size(), 2U);
+  EXPECT_THAT(runner.calls()[1].argv,
               ElementsAre(kFakeTool, "--showproductname", "--showserial", "--showbus", "--csv"));
   EXPECT_THAT(logs.text(), HasSubstr("Failed to initialize NVML"));
   EXPECT_THAT(logs.text(), HasSubstr("type=amd"));
@@ -90,10 +78,9 @@ TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
 
 TEST(Discover, NvidiaNonZeroExitWarnsWithPathAndFallsThroughToAmd) {
   FakeRunner runner;
-  runner.replies.emplace(
-      "--query",
-      Error(ErrorKind::kIo, "command \"" + kFakeTool + "\" exited with status 9: \"NVML: no driver\""));
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query", Error(ErrorKind::kIo, "command \"" + kFakeTool +
+                                                            "\" exited with status 9: \"NVML: no driver\""));
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs;
   auto devs = discover(both_fake(), runner, log::Logger());
   EXPECT_EQ(devs.size(), 2U);
@@ -116,7 +103,7 @@ TEST(Discover, InstalledToolFailuresWarnInAutoMode) {
   };
   for (const auto& [expected, reply] : cases) {
     FakeRunner runner;
-    runner.replies.emplace("--query", reply);
+    runner.answer_prefix("--query", reply);
     LogCapture logs;
     DiscoveryOptions opts{.nvidia_smi_path = kFakeTool, .rocm_smi_path = kTestData + "/no-such-rocm-smi"};
     EXPECT_TRUE(discover(opts, runner, log::Logger()).empty());
@@ -129,8 +116,8 @@ TEST(Discover, InstalledToolFailuresWarnInAutoMode) {
 
 TEST(Discover, EachFailingVendorWarnsOnce) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = "<oops"});
-  runner.replies.emplace("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
+  runner.answer_prefix("--query", CommandOutput{.output = "<oops"});
+  runner.answer_prefix("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
   LogCapture logs;
   EXPECT_TRUE(discover(both_fake(), runner, log::Logger()).empty());
   std::string text = logs.text();
@@ -154,12 +141,12 @@ TEST(Discover, NotInstalledIsDebugOnlyInAutoMode) {
   EXPECT_TRUE(discover(opts, runner, log::Logger()).empty());
   EXPECT_THAT(logs.text(), HasSubstr("level=DEBUG"));
   EXPECT_THAT(logs.text(), HasSubstr("no-such-nvidia-smi"));
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.calls().empty());
 }
 
 TEST(Discover, RocmSmiMessageInsteadOfTableWarns) {
   FakeRunner runner;
-  runner.replies.emplace(
+  runner.answer_prefix(
       "--showproductname",
       CommandOutput{.output = "ERROR:root:Driver not initialized (amdgpu not found in modules)"});
   LogCapture logs;
@@ -170,29 +157,29 @@ TEST(Discover, RocmSmiMessageInsteadOfTableWarns) {
 
 TEST(Discover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = "<oops"});
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query", CommandOutput{.output = "<oops"});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs;
   auto devs = discover(both_fake("nvidia"), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
-  EXPECT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls().size(), 1U);
   EXPECT_THAT(logs.text(), HasSubstr("level=WARN"));
   EXPECT_THAT(logs.text(), HasSubstr("type=nvidia"));
 }
 
 TEST(Discover, ForcedAmdSkipsNvidia) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   auto devs = discover(both_fake("amd"), runner, log::Logger());
   ASSERT_EQ(devs.size(), 2U);
-  ASSERT_EQ(runner.calls.size(), 1U);
-  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+  ASSERT_EQ(runner.calls().size(), 1U);
+  EXPECT_EQ(runner.calls()[0].argv[1], "--showproductname");
 }
 
 TEST(Discover, AmdEmptyOutputIsSuccessWithNoDevices) {
   FakeRunner runner;
-  runner.replies.emplace("--showproductname", CommandOutput{.output = ""});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = ""});
   LogCapture logs;
   auto devs = discover(both_fake("amd"), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
@@ -204,27 +191,27 @@ TEST(Discover, BothFailIsEmpty) {
   LogCapture logs;
   auto devs = discover(both_fake(), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
-  EXPECT_EQ(runner.calls.size(), 2U);
+  EXPECT_EQ(runner.calls().size(), 2U);
   EXPECT_THAT(logs.text(), Not(HasSubstr("GPU devices found")));
 }
 
 TEST(Discover, TruncatedOutputIsFailure) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml(), .truncated = true});
+  runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml(), .truncated = true});
   auto devs = discover(both_fake("nvidia"), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
 }
 
 TEST(Discover, MissingExplicitPathFailsThatVendorWithoutRunning) {
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   LogCapture logs(log::Level::kDebug);
   DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi", .rocm_smi_path = kFakeTool};
   auto devs = discover(opts, runner, log::Logger());
   EXPECT_EQ(devs.size(), 2U);
-  ASSERT_EQ(runner.calls.size(), 1U);
-  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+  ASSERT_EQ(runner.calls().size(), 1U);
+  EXPECT_EQ(runner.calls()[0].argv[1], "--showproductname");
   EXPECT_THAT(logs.text(), HasSubstr("no-such-nvidia-smi"));
 }
 
@@ -235,13 +222,13 @@ TEST(Discover, ToolLookedUpOnPathWhenNoExplicitPath) {
   std::string saved = old != nullptr ? old : "";
   ::setenv("PATH", bin.root().c_str(), 1);
   FakeRunner runner;
-  runner.replies.emplace("--query", CommandOutput{.output = nvidia_xml()});
+  runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
   auto devs = discover(DiscoveryOptions{}, runner, log::Logger());
   ::setenv("PATH", saved.c_str(), 1);
   EXPECT_EQ(devs.size(), 3U);
   // rocm-smi is not on the temporary PATH, so only nvidia-smi could have run.
-  ASSERT_EQ(runner.calls.size(), 1U);
-  EXPECT_EQ(runner.calls[0].argv[0], bin.path("nvidia-smi"));
+  ASSERT_EQ(runner.calls().size(), 1U);
+  EXPECT_EQ(runner.calls()[0].argv[0], bin.path("nvidia-smi"));
 }
 
 constexpr std::string_view kAmdSmiJson =
@@ -254,13 +241,13 @@ DiscoveryOptions amd_smi_only() {
 
 TEST(Discover, AmdSmiUsedWhenRocmSmiAbsent) {
   FakeRunner runner;
-  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   LogCapture logs(log::Level::kDebug);
   auto devs = discover(amd_smi_only(), runner, log::Logger());
   ASSERT_EQ(devs.size(), 1U);
   EXPECT_EQ(devs[0].uuid, "20170000800c");
-  ASSERT_EQ(runner.calls.size(), 1U);
-  const Command& c = runner.calls[0];
+  ASSERT_EQ(runner.calls().size(), 1U);
+  const Command c = runner.calls()[0];
   EXPECT_THAT(c.argv, ElementsAre(kFakeTool, "static", "--asic", "--bus", "--json"));
   EXPECT_EQ(c.timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(c.max_output, size_t{16} << 20);
@@ -270,43 +257,43 @@ TEST(Discover, AmdSmiUsedWhenRocmSmiAbsent) {
 
 TEST(Discover, AmdSmiFallbackAlsoInAutoModeAfterNvidia) {
   FakeRunner runner;
-  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   DiscoveryOptions opts = amd_smi_only();
   opts.type = "";
   opts.nvidia_smi_path = kTestData + "/no-such-nvidia-smi";
   auto devs = discover(opts, runner, log::Logger());
   ASSERT_EQ(devs.size(), 1U);
-  EXPECT_EQ(runner.calls.size(), 1U);
+  EXPECT_EQ(runner.calls().size(), 1U);
 }
 
 TEST(Discover, AmdSmiNotCalledWhenRocmSmiPresent) {
   FakeRunner runner;
-  runner.replies.emplace("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
-  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
+  runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   DiscoveryOptions opts = both_fake("amd");
   opts.amd_smi_path = kFakeTool;
   auto devs = discover(opts, runner, log::Logger());
   EXPECT_EQ(devs.size(), 2U);
-  ASSERT_EQ(runner.calls.size(), 1U);
-  EXPECT_EQ(runner.calls[0].argv[1], "--showproductname");
+  ASSERT_EQ(runner.calls().size(), 1U);
+  EXPECT_EQ(runner.calls()[0].argv[1], "--showproductname");
 }
 
 TEST(Discover, AmdSmiNotCalledWhenRocmSmiFails) {
   FakeRunner runner;
-  runner.replies.emplace("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
-  runner.replies.emplace("static", CommandOutput{.output = std::string(kAmdSmiJson)});
+  runner.answer_prefix("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
+  runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   DiscoveryOptions opts = both_fake("amd");
   opts.amd_smi_path = kFakeTool;
   LogCapture logs;
   auto devs = discover(opts, runner, log::Logger());
   EXPECT_TRUE(devs.empty());
-  ASSERT_EQ(runner.calls.size(), 1U);
+  ASSERT_EQ(runner.calls().size(), 1U);
   EXPECT_THAT(logs.text(), HasSubstr("rocm-smi exited with status 2"));
 }
 
 TEST(Discover, AmdSmiBadOutputFailsAmd) {
   FakeRunner runner;
-  runner.replies.emplace("static", CommandOutput{.output = "AMDSMI_STATUS_NOT_INIT"});
+  runner.answer_prefix("static", CommandOutput{.output = "AMDSMI_STATUS_NOT_INIT"});
   LogCapture logs;
   auto devs = discover(amd_smi_only(), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
@@ -322,7 +309,7 @@ TEST(Discover, NeitherAmdToolFoundNamesBoth) {
   LogCapture logs;
   auto devs = discover(opts, runner, log::Logger());
   EXPECT_TRUE(devs.empty());
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.calls().empty());
   EXPECT_THAT(logs.text(), HasSubstr("no-such-rocm-smi"));
   EXPECT_THAT(logs.text(), HasSubstr("no-such-amd-smi"));
 }
@@ -344,14 +331,14 @@ std::vector<Device> one_vgpu_device() {
 
 TEST(RefreshVgpu, RunsQueryAndApplies) {
   FakeRunner runner;
-  runner.replies.emplace("vgpu", CommandOutput{.output = std::string(kVgpuReport)});
+  runner.answer_prefix("vgpu", CommandOutput{.output = std::string(kVgpuReport)});
   std::vector<Device> d = one_vgpu_device();
   Status st = refresh_vgpu(d, both_fake(), runner);
   ASSERT_TRUE(st.ok()) << st.error().message();
   EXPECT_THAT(d[0].mdev_uuids, ElementsAre("0f0f0f0f-1111-4222-8333-444444444444"));
-  ASSERT_EQ(runner.calls.size(), 1U);
-  EXPECT_THAT(runner.calls[0].argv, ElementsAre(kFakeTool, "vgpu", "--query"));
-  EXPECT_EQ(runner.calls[0].timeout, std::chrono::milliseconds(10000));
+  ASSERT_EQ(runner.calls().size(), 1U);
+  EXPECT_THAT(runner.calls()[0].argv, ElementsAre(kFakeTool, "vgpu", "--query"));
+  EXPECT_EQ(runner.calls()[0].timeout, std::chrono::milliseconds(10000));
 }
 
 TEST(RefreshVgpu, FailuresLeaveDevicesUnchanged) {
@@ -366,7 +353,7 @@ TEST(RefreshVgpu, FailuresLeaveDevicesUnchanged) {
   };
   for (const Case& c : cases) {
     FakeRunner runner;
-    runner.replies.emplace("vgpu", c.reply);
+    runner.answer_prefix("vgpu", c.reply);
     std::vector<Device> d = one_vgpu_device();
     Status st = refresh_vgpu(d, both_fake(), runner);
     EXPECT_FALSE(st.ok()) << c.name;
@@ -381,7 +368,7 @@ TEST(RefreshVgpu, MissingToolIsNotFound) {
   Status st = refresh_vgpu(d, opts, runner);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind(), ErrorKind::kNotFound);
-  EXPECT_TRUE(runner.calls.empty());
+  EXPECT_TRUE(runner.calls().empty());
   EXPECT_THAT(d[0].mdev_uuids, ElementsAre("previous"));
 }
 

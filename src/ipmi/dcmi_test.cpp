@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "ipmi/fake_transport.h"
+#include "ipmi/testing/fake_transport.h"
 
 namespace ceems::ipmi {
 namespace {

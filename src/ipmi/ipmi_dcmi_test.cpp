@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "core/exposition.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
-#include "ipmi/fake_transport.h"
+#include "ipmi/testing/fake_transport.h"
 
 namespace ceems {
 namespace {
 
+using test_support::FakeRunner;
 using test_support::render;
 struct LogCapture : test_support::LogCapture {
   LogCapture() : test_support::LogCapture(log::Level::kDebug) {}
@@ -45,20 +47,6 @@ constexpr std::string_view kFreeIpmiOutput =
 constexpr std::string_view kCapmcOutput =
     "{\n\"start_time\":\"2015-04-01 17:02:10\",\n\"avg\":5942,\n\"min\":5748,\n\"max\":6132,\n"
     "\"window_len\":600,\n\"e\":0,\n\"err_msg\":\"\"\n}\n";
-
-// Answers commands through a handler and records each one.
-class ScriptedRunner : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    commands.push_back(cmd);
-    if (!handler) return Error(ErrorKind::kIo, "command exited with status 1");
-    return handler(cmd);
-  }
-  static Result<CommandOutput> ok(std::string_view out) { return CommandOutput{std::string(out), 0, false}; }
-
-  std::function<Result<CommandOutput>(const Command&)> handler;
-  std::vector<Command> commands;
-};
 
 class RecordingPrivileges : public Privileges {
  public:
@@ -112,7 +100,7 @@ class Fixture {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
-  ScriptedRunner runner;
+  FakeRunner runner;
   RecordingPrivileges privileges;
   IpmiDcmiHost ipmi_host;
   std::map<std::string, std::string> tools;
@@ -244,7 +232,7 @@ TEST(IpmiDcmiMode, AutoDetectOrderUsesResolvedPath) {
   EXPECT_EQ(c->mode(), IpmiExecMode::kTest);
   EXPECT_THAT(c->command(), ElementsAre("/usr/bin/ipmitool", "dcmi", "power", "reading"));
   EXPECT_THAT(f.looked_up, ElementsAre("ipmi-dcmi", "ipmitool"));
-  EXPECT_TRUE(f.runner.commands.empty());  // test mode runs no probe
+  EXPECT_TRUE(f.runner.calls().empty());  // test mode runs no probe
 }
 
 TEST(IpmiDcmiMode, AutoDetectCandidates) {
@@ -272,7 +260,7 @@ TEST(IpmiDcmiMode, NothingFoundFallsBackToNative) {
   EXPECT_THAT(f.looked_up, ElementsAre("ipmi-dcmi", "ipmitool", "ipmiutil", "capmc"));
   EXPECT_THAT(f.opened, ElementsAre(2));
   EXPECT_THAT(c->capabilities(), ElementsAre("cap_dac_override"));
-  EXPECT_TRUE(f.runner.commands.empty());
+  EXPECT_TRUE(f.runner.calls().empty());
   EXPECT_THAT(logs.text(), HasSubstr("None of ipmitool,ipmiutil,ipmi-dcmi commands found. Using native "
                                      "implementation using OpenIPMI interface"));
   EXPECT_THAT(logs.text(), HasSubstr("execution_mode=native"));
@@ -287,7 +275,7 @@ TEST(IpmiDcmiMode, ForceNativeSkipsDetection) {
   EXPECT_EQ(c->mode(), IpmiExecMode::kNative);
   EXPECT_TRUE(f.looked_up.empty());
   EXPECT_THAT(f.opened, ElementsAre(0));
-  EXPECT_TRUE(f.runner.commands.empty());
+  EXPECT_TRUE(f.runner.calls().empty());
 }
 
 TEST(IpmiDcmiMode, NegativeDeviceNumberIsAConstructorError) {
@@ -342,14 +330,14 @@ TEST(IpmiDcmiMode, NoWarningWithoutDeprecatedFlag) {
 TEST(IpmiDcmiMode, DirectProbeSuccessMeansCapMode) {
   LogCapture logs;
   Fixture f({"--collector.ipmi_dcmi.cmd=ipmitool -I lanplus -P secret dcmi power reading"});
-  f.runner.handler = [](const Command&) { return ScriptedRunner::ok(kFreeIpmiOutput); };
+  f.runner.fallback([](const Command&) { return FakeRunner::ok(kFreeIpmiOutput); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kCap);
   EXPECT_THAT(c->capabilities(), ElementsAre("cap_setuid", "cap_setgid"));
   EXPECT_FALSE(c->runs_set_user_id_programs());
-  ASSERT_EQ(f.runner.commands.size(), 1u);
-  const Command& probe = f.runner.commands[0];
+  ASSERT_EQ(f.runner.calls().size(), 1u);
+  const Command probe = f.runner.calls()[0];
   EXPECT_THAT(probe.argv,
               ElementsAre("ipmitool", "-I", "lanplus", "-P", "secret", "dcmi", "power", "reading"));
   EXPECT_EQ(probe.timeout, kIpmiCommandTimeout);
@@ -365,35 +353,35 @@ TEST(IpmiDcmiMode, DirectProbeSuccessMeansCapMode) {
 
 TEST(IpmiDcmiMode, SudoProbeHasOneSecondTimeout) {
   Fixture f({"--collector.ipmi_dcmi.cmd=/usr/bin/ipmi-dcmi --get-system-power-statistics"});
-  f.runner.handler = [](const Command& cmd) -> Result<CommandOutput> {
-    if (cmd.argv.front() == "sudo") return ScriptedRunner::ok("");
+  f.runner.fallback([](const Command& cmd) -> Result<CommandOutput> {
+    if (cmd.argv.front() == "sudo") return FakeRunner::ok("");
     return Error(ErrorKind::kIo, "exit status 1");
-  };
+  });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kSudo);
   EXPECT_THAT(c->capabilities(), IsEmpty());
   // sudo is set-user-ID: the process must not set NO_NEW_PRIVS.
   EXPECT_TRUE(c->runs_set_user_id_programs());
-  ASSERT_EQ(f.runner.commands.size(), 2u);
-  EXPECT_THAT(f.runner.commands[1].argv,
+  ASSERT_EQ(f.runner.calls().size(), 2u);
+  EXPECT_THAT(f.runner.calls()[1].argv,
               ElementsAre("sudo", "/usr/bin/ipmi-dcmi", "--get-system-power-statistics"));
-  EXPECT_EQ(f.runner.commands[1].timeout, kIpmiSudoTimeout);
-  EXPECT_FALSE(f.runner.commands[1].uid);
+  EXPECT_EQ(f.runner.calls()[1].timeout, kIpmiSudoTimeout);
+  EXPECT_FALSE(f.runner.calls()[1].uid);
 }
 
 TEST(IpmiDcmiMode, RootProbeMeansCapMode) {
   Fixture f({"--collector.ipmi_dcmi.cmd=/usr/bin/ipmitool dcmi power reading"});
-  f.runner.handler = [](const Command& cmd) -> Result<CommandOutput> {
-    if (cmd.uid == 0u && cmd.gid == 0u && cmd.argv.front() != "sudo") return ScriptedRunner::ok("");
+  f.runner.fallback([](const Command& cmd) -> Result<CommandOutput> {
+    if (cmd.uid == 0u && cmd.gid == 0u && cmd.argv.front() != "sudo") return FakeRunner::ok("");
     return Error(ErrorKind::kIo, "exit status 1");
-  };
+  });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kCap);
-  ASSERT_EQ(f.runner.commands.size(), 3u);
-  EXPECT_EQ(f.runner.commands[2].timeout, kIpmiCommandTimeout);
-  EXPECT_THAT(f.runner.commands[2].argv, ElementsAre("/usr/bin/ipmitool", "dcmi", "power", "reading"));
+  ASSERT_EQ(f.runner.calls().size(), 3u);
+  EXPECT_EQ(f.runner.calls()[2].timeout, kIpmiCommandTimeout);
+  EXPECT_THAT(f.runner.calls()[2].argv, ElementsAre("/usr/bin/ipmitool", "dcmi", "power", "reading"));
   // The probe runs before the privilege drop: no privileged context yet.
   EXPECT_TRUE(f.privileges.contexts.empty());
 }
@@ -402,11 +390,11 @@ TEST(IpmiDcmiMode, CommandStartingWithSudoSkipsTheSudoProbe) {
   Fixture f({"--collector.ipmi_dcmi.cmd=sudo ipmitool dcmi power reading"});
   auto c = f.must_create();
   ASSERT_TRUE(c);
-  ASSERT_EQ(f.runner.commands.size(), 2u);
-  EXPECT_THAT(f.runner.commands[0].argv, ElementsAre("sudo", "ipmitool", "dcmi", "power", "reading"));
-  EXPECT_EQ(f.runner.commands[1].uid, 0u);
+  ASSERT_EQ(f.runner.calls().size(), 2u);
+  EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("sudo", "ipmitool", "dcmi", "power", "reading"));
+  EXPECT_EQ(f.runner.calls()[1].uid, 0u);
   EXPECT_TRUE(c->runs_set_user_id_programs());
-  for (const auto& cmd : f.runner.commands) EXPECT_GT(cmd.timeout.count(), 0);
+  for (const auto& cmd : f.runner.calls()) EXPECT_GT(cmd.timeout.count(), 0);
 }
 
 TEST(IpmiDcmiMode, AllProbesFailingLeavesNoModeAndNoData) {
@@ -421,30 +409,30 @@ TEST(IpmiDcmiMode, AllProbesFailingLeavesNoModeAndNoData) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->mode(), IpmiExecMode::kNone);
   EXPECT_THAT(c->capabilities(), IsEmpty());
-  ASSERT_EQ(f.runner.commands.size(), 3u);
-  EXPECT_THAT(f.runner.commands[0].argv, ElementsAre("/bin/false", ""));
-  size_t before = f.runner.commands.size();
+  ASSERT_EQ(f.runner.calls().size(), 3u);
+  EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("/bin/false", ""));
+  size_t before = f.runner.calls().size();
   MetricBatch batch;
   Status st = c->update(batch);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind(), ErrorKind::kNoData);
   EXPECT_EQ(batch.sample_count(), 0u);
-  EXPECT_EQ(f.runner.commands.size(), before);  // nothing runs in that mode
+  EXPECT_EQ(f.runner.calls().size(), before);  // nothing runs in that mode
 }
 
 // ---- per-scrape execution ----
 
 TEST(IpmiDcmiUpdate, TestModeRunsTheCommandPlainly) {
   Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/e2e/ipmi-dcmi-wrapper"});
-  f.runner.handler = [](const Command&) { return ScriptedRunner::ok(kFreeIpmiOutput); };
+  f.runner.fallback([](const Command&) { return FakeRunner::ok(kFreeIpmiOutput); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
-  ASSERT_EQ(f.runner.commands.size(), 1u);
-  EXPECT_THAT(f.runner.commands[0].argv, ElementsAre("/e2e/ipmi-dcmi-wrapper", ""));
-  EXPECT_FALSE(f.runner.commands[0].uid);
-  EXPECT_TRUE(f.runner.commands[0].merge_stderr);
+  ASSERT_EQ(f.runner.calls().size(), 1u);
+  EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("/e2e/ipmi-dcmi-wrapper", ""));
+  EXPECT_FALSE(f.runner.calls()[0].uid);
+  EXPECT_TRUE(f.runner.calls()[0].merge_stderr);
   EXPECT_TRUE(f.privileges.contexts.empty());
   EXPECT_EQ(render(batch),
             "# HELP ceems_ipmi_dcmi_avg_watts Average Power consumption in watts\n"
@@ -465,7 +453,7 @@ TEST(IpmiDcmiUpdate, CapmcFixtureWithEmptyHostname) {
   Fixture f(
       {"--collector.ipmi_dcmi.test-mode", "--collector.ipmi.dcmi.cmd=/e2e/bin/capmc get_system_power -w 600"},
       "node1", /*empty_hostname=*/true);
-  f.runner.handler = [](const Command&) { return ScriptedRunner::ok(kCapmcOutput); };
+  f.runner.fallback([](const Command&) { return FakeRunner::ok(kCapmcOutput); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   MetricBatch batch;
@@ -488,7 +476,7 @@ TEST(IpmiDcmiUpdate, CapmcFixtureWithEmptyHostname) {
 TEST(IpmiDcmiUpdate, CapmcBehindAWrapperIsParsedAsText) {
   Fixture f(
       {"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/usr/bin/env capmc get_system_power"});
-  f.runner.handler = [](const Command&) { return ScriptedRunner::ok(kCapmcOutput); };
+  f.runner.fallback([](const Command&) { return FakeRunner::ok(kCapmcOutput); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   MetricBatch batch;
@@ -501,21 +489,21 @@ TEST(IpmiDcmiUpdate, CapModeRunsAsRootInsideThePrivilegedContext) {
   Fixture f({"--collector.ipmi_dcmi.cmd=/usr/sbin/ipmi-dcmi --get-system-power-statistics"});
   RecordingPrivileges* privileges = &f.privileges;
   int depth_at_run = -1;
-  f.runner.handler = [&](const Command&) {
+  f.runner.fallback([&](const Command&) {
     depth_at_run = privileges->depth;
-    return ScriptedRunner::ok(kFreeIpmiOutput);
-  };
+    return FakeRunner::ok(kFreeIpmiOutput);
+  });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   ASSERT_EQ(c->mode(), IpmiExecMode::kCap);
-  f.runner.commands.clear();
+  f.runner.clear_calls();
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
   EXPECT_EQ(batch.sample_count(), 4u);
   EXPECT_THAT(f.privileges.contexts, ElementsAre("ipmi_exec_cmd"));
   EXPECT_THAT(f.privileges.last_caps, ElementsAre("cap_setuid", "cap_setgid"));
-  ASSERT_EQ(f.runner.commands.size(), 1u);
-  const Command& cmd = f.runner.commands[0];
+  ASSERT_EQ(f.runner.calls().size(), 1u);
+  const Command cmd = f.runner.calls()[0];
   EXPECT_EQ(cmd.uid, 0u);
   EXPECT_EQ(cmd.gid, 0u);
   EXPECT_EQ(cmd.timeout, kIpmiCommandTimeout);
@@ -526,30 +514,29 @@ TEST(IpmiDcmiUpdate, CapModeRunsAsRootInsideThePrivilegedContext) {
 TEST(IpmiDcmiUpdate, SudoModePrefixesSudo) {
   Fixture f({"--collector.ipmi_dcmi.cmd=/usr/bin/ipmitool dcmi power reading"});
   bool probing = true;
-  f.runner.handler = [&](const Command& cmd) -> Result<CommandOutput> {
+  f.runner.fallback([&](const Command& cmd) -> Result<CommandOutput> {
     if (cmd.argv.front() != "sudo") return Error(ErrorKind::kIo, "exit status 1");
-    return ScriptedRunner::ok(probing ? "" : kFreeIpmiOutput);
-  };
+    return FakeRunner::ok(probing ? "" : kFreeIpmiOutput);
+  });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   ASSERT_EQ(c->mode(), IpmiExecMode::kSudo);
   probing = false;
-  f.runner.commands.clear();
+  f.runner.clear_calls();
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
   EXPECT_EQ(batch.sample_count(), 4u);
-  ASSERT_EQ(f.runner.commands.size(), 1u);
-  EXPECT_THAT(f.runner.commands[0].argv,
-              ElementsAre("sudo", "/usr/bin/ipmitool", "dcmi", "power", "reading"));
-  EXPECT_EQ(f.runner.commands[0].timeout, kIpmiSudoTimeout);
+  ASSERT_EQ(f.runner.calls().size(), 1u);
+  EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("sudo", "/usr/bin/ipmitool", "dcmi", "power", "reading"));
+  EXPECT_EQ(f.runner.calls()[0].timeout, kIpmiSudoTimeout);
   EXPECT_TRUE(f.privileges.contexts.empty());
 }
 
 TEST(IpmiDcmiUpdate, ExecutionFailureIsWrapped) {
   Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool"});
-  f.runner.handler = [](const Command&) -> Result<CommandOutput> {
+  f.runner.fallback([](const Command&) -> Result<CommandOutput> {
     return Error(ErrorKind::kTimeout, "command \"/bin/tool\" timed out after 5000 ms");
-  };
+  });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   MetricBatch batch;
@@ -566,7 +553,7 @@ TEST(IpmiDcmiCache, ErrorsReuseTheLastPositiveValues) {
   LogCapture logs;
   Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool"});
   std::string output;
-  f.runner.handler = [&](const Command&) { return ScriptedRunner::ok(output); };
+  f.runner.fallback([&](const Command&) { return FakeRunner::ok(output); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
 
@@ -619,7 +606,7 @@ TEST(IpmiDcmiCache, ErrorsReuseTheLastPositiveValues) {
 TEST(IpmiDcmiCache, SuccessfulZeroReadingEmitsNothingAndIgnoresCache) {
   Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool"});
   std::string output(kFreeIpmiOutput);
-  f.runner.handler = [&](const Command&) { return ScriptedRunner::ok(output); };
+  f.runner.fallback([&](const Command&) { return FakeRunner::ok(output); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
   MetricBatch b1;
@@ -707,7 +694,7 @@ TEST(IpmiDcmiFactory, MakeReturnsACollector) {
   register_ipmi_dcmi_flags(flags);
   ASSERT_TRUE(flags.parse({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/echo"}).ok());
   HostFs host("/proc", "/sys", "/sys/fs/cgroup");
-  ScriptedRunner runner;
+  FakeRunner runner;
   RecordingPrivileges privileges;
   CollectorContext ctx{flags, host, runner, privileges, "h", false, {}};
   auto c = make_ipmi_dcmi_collector(ctx);

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "ipmi/fake_transport.h"
+#include "ipmi/testing/fake_transport.h"
 
 namespace ceems::ipmi {
 namespace {

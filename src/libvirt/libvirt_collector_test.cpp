@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -12,6 +11,8 @@
 #include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 #include "gpu/gpu.h"
 #include "units/sub_collector_table.h"
@@ -23,23 +24,6 @@ using test_support::render;
 using test_support::TempTree;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Counts instance XML reads (attempts included) in the runtime directory and
-// elsewhere, and can run a hook on each (to remove a VM mid-scrape).
-class CountingFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (path.ends_with(".xml")) {
-      ++(!runtime_dir.empty() && path.starts_with(runtime_dir + "/") ? runtime_reads : xml_reads);
-      if (on_xml_read) on_xml_read(path);
-    }
-    return Filesystem::read_file(path, max_bytes);
-  }
-  std::string runtime_dir;
-  mutable std::atomic<int> xml_reads{0};
-  mutable std::atomic<int> runtime_reads{0};
-  std::function<void(const std::string&)> on_xml_read;
-};
 
 // Privileges that record what was asked for.
 class RecordingPrivileges : public Privileges {
@@ -96,21 +80,6 @@ constexpr const char* kVgpuQuery =
     "        MDEV UUID                     : 44444444-aaaa-4bbb-8ccc-000000000004\n"
     "        GPU Instance ID               : 3\n";
 
-// nvidia-smi: the inventory above, and the vGPU report.
-class FakeSmi : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") return CommandOutput{xml, 0, false};
-    if (cmd.argv.size() >= 3 && cmd.argv[1] == "vgpu" && cmd.argv[2] == "--query") {
-      ++vgpu_calls;
-      return CommandOutput{kVgpuQuery, 0, false};
-    }
-    return Error(ErrorKind::kIo, "unexpected command");
-  }
-  std::string xml = kSmiXml;
-  int vgpu_calls = 0;
-};
-
 enum class Layout { kV1Systemd, kV1Libvirt, kV2Systemd, kV2Libvirt };
 
 const std::string kUuid1 = "0a1b2c3d-0000-4000-8000-000000000001";
@@ -156,8 +125,21 @@ class LibvirtCollectorTest : public ::testing::Test {
     t_.write("proc/diskstats", "   8       0 sda 1 0 8 0 1 0 8 0 0 0 0 0 0 0 0 0 0\n");
     std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/qemu", t_.path("qemu"));
     std::filesystem::copy(std::string(CEEMS_TEST_DATA_DIR) + "/runtime", t_.path("run"));
-    fs_.runtime_dir = t_.path("run");
+    // nvidia-smi: the inventory above, and the vGPU report.
+    runner_.answer_prefix("--query", kSmiXml);
+    runner_.answer_prefix("vgpu --query", kVgpuQuery);
   }
+
+  // Instance XML reads (attempts included) in the runtime directory, and elsewhere.
+  size_t runtime_reads() const {
+    const std::string run = t_.path("run") + "/";
+    return fs_.count_reads([&](std::string_view p) { return p.ends_with(".xml") && p.starts_with(run); });
+  }
+  size_t xml_reads() const {
+    const std::string run = t_.path("run") + "/";
+    return fs_.count_reads([&](std::string_view p) { return p.ends_with(".xml") && !p.starts_with(run); });
+  }
+  size_t vgpu_calls() const { return runner_.count("vgpu --query"); }
 
   // The root cgroup of VM <qemu id> running instance <name> in the given layout.
   std::string vm_dir(Layout layout, int qemu_id, const std::string& name) const {
@@ -235,8 +217,8 @@ class LibvirtCollectorTest : public ::testing::Test {
   }
 
   TempTree t_;
-  CountingFs fs_;
-  FakeSmi runner_;
+  test_support::OverlayFilesystem fs_;
+  test_support::FakeRunner runner_;
   RecordingPrivileges privileges_;
   std::chrono::steady_clock::time_point now_{std::chrono::hours(1000)};
   std::unique_ptr<FlagSet> flags_;
@@ -285,7 +267,7 @@ TEST_F(LibvirtCollectorTest, SystemdLayoutV1WithGpus) {
     ++flags;
   }
   EXPECT_EQ(flags, 3U) << text;
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_EQ((*c)->capabilities(), std::vector<std::string>{"cap_dac_read_search"});
   EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
 }
@@ -329,21 +311,21 @@ TEST_F(LibvirtCollectorTest, InstanceXmlIsReadOncePerInstance) {
   auto c = make(gpu_args());
   ASSERT_TRUE(c.ok());
   (void)scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
   EXPECT_EQ(privileges_.calls, 1);  // one privileged thread for both files
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   std::string text = scrape(**c);
   (void)scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
   EXPECT_EQ(privileges_.calls, 1);
-  EXPECT_EQ(runner_.vgpu_calls, 1);
+  EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "0", "GPU-vgpu/", "0.5")));
 
   // A new VM costs one read (and one vGPU refresh).
   add_vm(Layout::kV2Systemd, 3, "instance-0000000a");
   text = scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 3);
-  EXPECT_EQ(runner_.vgpu_calls, 2);
+  EXPECT_EQ(xml_reads(), 3U);
+  EXPECT_EQ(vgpu_calls(), 2U);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
 }
 
@@ -353,7 +335,7 @@ TEST_F(LibvirtCollectorTest, GoneInstancesAreEvicted) {
   auto c = make({});
   ASSERT_TRUE(c.ok());
   (void)scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
   std::filesystem::remove_all(t_.path(vm_dir(Layout::kV2Systemd, 2, "instance-00000002")));
   std::string text = scrape(**c);
   EXPECT_THAT(text, Not(HasSubstr(kUuid2)));
@@ -361,7 +343,7 @@ TEST_F(LibvirtCollectorTest, GoneInstancesAreEvicted) {
   // The same instance started again (after a resize, say) is read afresh.
   add_vm(Layout::kV2Systemd, 5, "instance-00000002");
   text = scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 3);
+  EXPECT_EQ(xml_reads(), 3U);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
 }
 
@@ -372,10 +354,10 @@ TEST_F(LibvirtCollectorTest, CacheIsResetAfterThreeHours) {
   (void)scrape(**c);
   now_ += std::chrono::hours(3);
   (void)scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 1);
+  EXPECT_EQ(xml_reads(), 1U);
   now_ += std::chrono::seconds(1);
   std::string text = scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid1, "2")));
 }
 
@@ -386,10 +368,10 @@ TEST_F(LibvirtCollectorTest, UnreadableOrInvalidXmlGivesEmptyUuidAndIsRetriedLat
   auto c = make({});
   ASSERT_TRUE(c.ok());
   std::string text = scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
   EXPECT_THAT(text, HasSubstr("ceems_compute_units{hostname=\"node1\",manager=\"libvirt\"} 2\n"));
   EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
-  EXPECT_EQ(fs_.runtime_reads.load(), 2);
+  EXPECT_EQ(runtime_reads(), 2U);
   std::string log = logs.text();
   // Both places the instance was looked for.
   EXPECT_THAT(log, HasSubstr(t_.path("qemu/instance-0000000b.xml")));
@@ -399,13 +381,13 @@ TEST_F(LibvirtCollectorTest, UnreadableOrInvalidXmlGivesEmptyUuidAndIsRetriedLat
 
   now_ += std::chrono::minutes(4);
   (void)scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(xml_reads(), 2U);
 
   // The definition shows up: the next retry picks it up.
   t_.write("qemu/instance-0000000b.xml", "<domain><uuid>late-uuid</uuid></domain>\n");
   now_ += std::chrono::minutes(1);
   text = scrape(**c);
-  EXPECT_EQ(fs_.xml_reads.load(), 4);
+  EXPECT_EQ(xml_reads(), 4U);
   EXPECT_THAT(text, HasSubstr(cpu_user_line("late-uuid", "2")));
   EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
 }
@@ -420,8 +402,8 @@ TEST_F(LibvirtCollectorTest, RuntimeStatusXmlAloneLabelsTheInstance) {
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidD, "3")));
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidD, "1", "GPU-whole/", "1")));
   EXPECT_THAT(text, Not(HasSubstr("uuid=\"\"")));
-  EXPECT_EQ(fs_.runtime_reads.load(), 1);
-  EXPECT_EQ(fs_.xml_reads.load(), 0);
+  EXPECT_EQ(runtime_reads(), 1U);
+  EXPECT_EQ(xml_reads(), 0U);
   EXPECT_EQ(privileges_.calls, 1);
   EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
   EXPECT_THAT(logs.text(), Not(HasSubstr("level=ERROR")));
@@ -429,7 +411,7 @@ TEST_F(LibvirtCollectorTest, RuntimeStatusXmlAloneLabelsTheInstance) {
   // Cached like any other instance.
   text = scrape(**c);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidD, "1", "GPU-whole/", "1")));
-  EXPECT_EQ(fs_.runtime_reads.load(), 1);
+  EXPECT_EQ(runtime_reads(), 1U);
   EXPECT_EQ(privileges_.calls, 1);
 }
 
@@ -442,7 +424,7 @@ TEST_F(LibvirtCollectorTest, RuntimeXmlIsPreferredToTheDefinition) {
   std::string text = scrape(**c);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuidA, "2")));
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidA, "1", "GPU-whole/", "1")));
-  EXPECT_EQ(fs_.xml_reads.load(), 0);
+  EXPECT_EQ(xml_reads(), 0U);
 }
 
 TEST_F(LibvirtCollectorTest, MissingRuntimeXmlFallsBackToTheDefinitionQuietly) {
@@ -453,8 +435,8 @@ TEST_F(LibvirtCollectorTest, MissingRuntimeXmlFallsBackToTheDefinitionQuietly) {
   std::string text = scrape(**c);
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "1", "GPU-whole/", "1")));
-  EXPECT_EQ(fs_.runtime_reads.load(), 1);
-  EXPECT_EQ(fs_.xml_reads.load(), 1);
+  EXPECT_EQ(runtime_reads(), 1U);
+  EXPECT_EQ(xml_reads(), 1U);
   std::string log = logs.text();
   EXPECT_THAT(log, HasSubstr("level=DEBUG"));
   EXPECT_THAT(log, HasSubstr("No runtime instance XML"));
@@ -500,17 +482,17 @@ TEST_F(LibvirtCollectorTest, EmptyRuntimeDirFlagReadsOnlyTheDefinition) {
   EXPECT_THAT(text, HasSubstr(cpu_user_line(kUuid2, "2")));
   EXPECT_THAT(text, HasSubstr(cpu_user_line("", "2")));
   EXPECT_THAT(text, Not(HasSubstr(kUuidD)));
-  EXPECT_EQ(fs_.runtime_reads.load(), 0);
-  EXPECT_EQ(fs_.xml_reads.load(), 2);
+  EXPECT_EQ(runtime_reads(), 0U);
+  EXPECT_EQ(xml_reads(), 2U);
 }
 
 TEST_F(LibvirtCollectorTest, VmStoppingMidScrapeDoesNotFailIt) {
   add_vm(Layout::kV2Systemd, 1, "instance-00000001");
   add_vm(Layout::kV2Systemd, 2, "instance-00000002");
   const std::string gone = t_.path(vm_dir(Layout::kV2Systemd, 2, "instance-00000002"));
-  fs_.on_xml_read = [&](const std::string& path) {
+  fs_.on_read([&](const std::string& path) {
     if (path.ends_with("instance-00000002.xml")) std::filesystem::remove_all(gone);
-  };
+  });
   auto c = make(gpu_args());
   ASSERT_TRUE(c.ok());
   std::string text = scrape(**c);
@@ -522,15 +504,16 @@ TEST_F(LibvirtCollectorTest, VmStoppingMidScrapeDoesNotFailIt) {
 }
 
 TEST_F(LibvirtCollectorTest, NoVgpuNoRefresh) {
-  runner_.xml =
+  runner_.answer_prefix(
+      "--query",
       "<nvidia_smi_log><gpu id=\"00000000:21:00.0\"><uuid>GPU-whole</uuid><mig_mode><current_mig>Disabled"
-      "</current_mig></mig_mode><mig_devices>None</mig_devices></gpu></nvidia_smi_log>";
+      "</current_mig></mig_mode><mig_devices>None</mig_devices></gpu></nvidia_smi_log>");
   add_vm(Layout::kV2Systemd, 1, "instance-00000001");
   add_vm(Layout::kV2Systemd, 2, "instance-00000002");
   auto c = make(gpu_args());
   ASSERT_TRUE(c.ok());
   std::string text = scrape(**c);
-  EXPECT_EQ(runner_.vgpu_calls, 0);
+  EXPECT_EQ(vgpu_calls(), 0U);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid2, "0", "GPU-whole/", "1")));
   EXPECT_THAT(text, Not(HasSubstr("uuid=\"" + kUuid1 + "\"} 1\nceems_compute_unit_gpu")));
 }

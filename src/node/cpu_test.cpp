@@ -9,14 +9,16 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
 
-using test_support::render;
-using FakeFs = test_support::OverlayFs;
 using test_support::NoCommands;
+using test_support::OverlayFilesystem;
+using test_support::render;
 
 using ::testing::HasSubstr;
 
@@ -250,8 +252,8 @@ TEST(CpuCollector, ConstructionFailures) {
   ASSERT_FALSE(b.ok());
   EXPECT_THAT(b.error().message(), HasSubstr("not a directory"));
 
-  FakeFs fs;
-  fs.files[kTestData + "/proc/cpuinfo"] = "model name : nothing useful\n";
+  OverlayFilesystem fs;
+  fs.set_file(kTestData + "/proc/cpuinfo", "model name : nothing useful\n");
   HostFs bad_cpuinfo(kTestData + "/proc", "/sys", "/sys/fs/cgroup", &fs);
   auto c = CpuCollector::create(bad_cpuinfo, "n", false, {});
   ASSERT_FALSE(c.ok());
@@ -260,11 +262,11 @@ TEST(CpuCollector, ConstructionFailures) {
 }
 
 TEST(CpuCollector, MalformedStatFailsTheScrapeWithThePath) {
-  FakeFs fs;
+  OverlayFilesystem fs;
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup", &fs);
   auto c = CpuCollector::create(host, "n", false, {});
   ASSERT_TRUE(c.ok()) << c.error().message();
-  fs.files[kTestData + "/proc/stat"] = "cpu 1 2 3\n";
+  fs.set_file(kTestData + "/proc/stat", "cpu 1 2 3\n");
   MetricBatch batch;
   Status st = (*c)->update(batch);
   ASSERT_FALSE(st.ok());
@@ -284,13 +286,13 @@ double seconds(const MetricBatch& batch, std::string_view mode) {
 }
 
 TEST(CpuCollector, CountersNeverDecreaseAcrossScrapes) {
-  FakeFs fs;
+  OverlayFilesystem fs;
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup", &fs);
   auto c = CpuCollector::create(host, "n", false, {});
   ASSERT_TRUE(c.ok()) << c.error().message();
   const std::string stat = kTestData + "/proc/stat";
   auto scrape = [&](const std::string& columns) {
-    fs.files[stat] = stat_with(columns);
+    fs.set_file(stat, stat_with(columns));
     MetricBatch batch;
     EXPECT_TRUE((*c)->update(batch).ok());
     return batch;

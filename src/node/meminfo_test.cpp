@@ -11,15 +11,17 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/fake_filesystem.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {
 namespace {
 
-using test_support::render;
-using FakeFs = test_support::OverlayFs;
+using test_support::FakeFilesystem;
 using test_support::LogCapture;
 using test_support::NoCommands;
+using test_support::render;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -115,8 +117,8 @@ TEST(MeminfoCollector, AllStats) {
 }
 
 TEST(MeminfoCollector, KeysEndingInTotalAreCounters) {
-  FakeFs fs;
-  fs.files["/p/meminfo"] = "Allocs_total: 12\nMemTotal: 1 kB\n";
+  FakeFilesystem fs;
+  fs.add_file("/p/meminfo", "Allocs_total: 12\nMemTotal: 1 kB\n");
   HostFs host("/p", "/sys", "/sys/fs/cgroup", &fs);
   MeminfoCollector c(host, "h", true, {});
   MetricBatch batch;
@@ -126,8 +128,8 @@ TEST(MeminfoCollector, KeysEndingInTotalAreCounters) {
 }
 
 TEST(MeminfoCollector, ErrorsNameTheProblem) {
-  FakeFs fs;
-  fs.files["/p/meminfo"] = "MemTotal: 1 kB\nMemFree: ? kB\n";
+  FakeFilesystem fs;
+  fs.add_file("/p/meminfo", "MemTotal: 1 kB\nMemFree: ? kB\n");
   HostFs host("/p", "/sys", "/sys/fs/cgroup", &fs);
   MeminfoCollector bad(host, "h", false, {});
   MetricBatch batch;

@@ -9,6 +9,8 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/privileges.h"
+#include "core/testing/fake_filesystem.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {
@@ -23,17 +25,11 @@ using ::testing::IsEmpty;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
 
-// Pretends the directory exists but cannot be listed.
-class FailingListFs : public Filesystem {
- public:
-  explicit FailingListFs(int err) : err_(err) {}
-  Result<std::vector<DirEntry>> list_dir(const std::string& path) const override {
-    return Error::from_errno(err_, "open directory " + path);
-  }
-
- private:
-  int err_;
-};
+// The directory exists but cannot be listed.
+void unlistable(test_support::FakeFilesystem& fs, int err) {
+  fs.add_dir("/sys/cray/pm_counters");
+  fs.fail("/sys/cray/pm_counters", err);
+}
 
 // ---- domain discovery ----
 
@@ -152,14 +148,16 @@ TEST(CrayPmCountersCollector, MissingDirectoryIsNoData) {
 }
 
 TEST(CrayPmCountersCollector, ListingErrors) {
-  FailingListFs denied(EACCES);
+  test_support::FakeFilesystem denied;
+  unlistable(denied, EACCES);
   CrayPmCountersCollector a(HostFs("/proc", "/sys", "/c", &denied), "", {});
   MetricBatch batch;
   Status st = a.update(batch);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind(), ErrorKind::kNoData);
 
-  FailingListFs broken(EIO);
+  test_support::FakeFilesystem broken;
+  unlistable(broken, EIO);
   CrayPmCountersCollector b(HostFs("/proc", "/sys", "/c", &broken), "", {});
   st = b.update(batch);
   ASSERT_FALSE(st.ok());

@@ -15,6 +15,8 @@
 #include "core/command_runner.h"
 #include "core/exposition.h"
 #include "core/strings.h"
+#include "core/testing/fake_runner.h"
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {
@@ -55,13 +57,9 @@ class RecordingPrivileges : public Privileges {
 };
 
 // Energy counters readable by root only, as on kernels >= 5.10 seen by an unprivileged process.
-class DeniedEnergyFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (ends_with(path, "/energy_uj")) return Error::from_errno(EACCES, "open " + path);
-    return Filesystem::read_file(path, max_bytes);
-  }
-};
+void deny_energy(test_support::OverlayFilesystem& fs) {
+  fs.fail_where([](std::string_view path) { return ends_with(path, "/energy_uj"); }, EACCES);
+}
 
 std::unique_ptr<RaplCollector> make(const HostFs& host, Privileges& privileges, bool zone_label) {
   auto c = RaplCollector::create(host, privileges, "", zone_label, {});
@@ -360,7 +358,8 @@ TEST(RaplCollector, WorldReadableEnergyFilesNeedNoPrivilege) {
 }
 
 TEST(RaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {
-  DeniedEnergyFs fs;
+  test_support::OverlayFilesystem fs;
+  deny_energy(fs);
   HostFs host("/proc", kSys, "/c", &fs);
   NoPrivileges privileges;
   auto c = make(host, privileges, false);

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "rdma/rdma.h"
 
 namespace ceems::rdma {
 namespace {
 
+using test_support::FakeRunner;
 using test_support::LogCapture;
 using test_support::render;
 using ::testing::ElementsAre;
@@ -22,50 +24,6 @@ using ::testing::Not;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
 constexpr const char* kRdma = "/opt/iproute2/sbin/rdma";
-
-// Replays recorded `rdma` output by argument list (argv without the program) and
-// records every call. Thread-safe: the collector runs its commands concurrently.
-class FakeRunner : public CommandRunner {
- public:
-  struct Call {
-    std::string args;
-    std::optional<uid_t> uid;
-    std::optional<gid_t> gid;
-    std::chrono::milliseconds timeout;
-  };
-
-  Result<CommandOutput> run(const Command& cmd) override {
-    std::string args;
-    for (size_t i = 1; i < cmd.argv.size(); ++i) args += (i > 1 ? " " : "") + cmd.argv[i];
-    std::lock_guard lock(mu_);
-    calls_.push_back({args, cmd.uid, cmd.gid, cmd.timeout});
-    if (cmd.argv.empty() || cmd.argv[0] != program) return Error(ErrorKind::kNotFound, "unexpected program");
-    auto it = outputs.find(args);
-    if (it == outputs.end()) return Error(ErrorKind::kIo, "rdma exited with status 1");
-    return CommandOutput{it->second, 0, false};
-  }
-
-  std::vector<Call> calls() const {
-    std::lock_guard lock(mu_);
-    return calls_;
-  }
-  std::vector<std::string> call_args() const {
-    std::vector<std::string> out;
-    for (const Call& c : calls()) out.push_back(c.args);
-    return out;
-  }
-  void clear_calls() {
-    std::lock_guard lock(mu_);
-    calls_.clear();
-  }
-
-  std::string program = kRdma;
-  std::map<std::string, std::string> outputs;  // set before the collector runs
-
- private:
-  mutable std::mutex mu_;
-  std::vector<Call> calls_;
-};
 
 // Records the privileged contexts and runs fn in place.
 class RecordingPrivileges : public Privileges {
@@ -121,14 +79,16 @@ const char* const kQpStats =
     "rx_atomic_requests 0\n"
     "    LQPN: <20>\n";
 
+// Recorded `rdma` output by argument list; other programs are not run.
 void record_all(FakeRunner& runner) {
-  runner.outputs["statistic qp mode"] = kQpMode;
-  runner.outputs["statistic qp set link mlx5_0/1 auto type,pid on"] = "";
-  runner.outputs["statistic qp set link mlx5_0/1 auto off"] = "";
-  runner.outputs["resource show mr"] = kMr;
-  runner.outputs["resource show cq"] = kCq;
-  runner.outputs["resource show qp"] = kQp;
-  runner.outputs["statistic qp show"] = kQpStats;
+  runner.only_program(kRdma);
+  runner.answer("statistic qp mode", kQpMode);
+  runner.answer("statistic qp set link mlx5_0/1 auto type,pid on", "");
+  runner.answer("statistic qp set link mlx5_0/1 auto off", "");
+  runner.answer("resource show mr", kMr);
+  runner.answer("resource show cq", kCq);
+  runner.answer("resource show qp", kQp);
+  runner.answer("statistic qp show", kQpStats);
 }
 
 std::vector<ComputeUnit> two_units() {
@@ -235,15 +195,16 @@ ceems_rdma_rx_write_requests{device="mlx5_0",hostname="node1",manager="slurm",po
 
   // Only the link that was off is switched on, as root inside the privileged context.
   bool saw_set = false;
-  for (const FakeRunner::Call& call : runner.calls()) {
-    EXPECT_EQ(call.timeout, std::chrono::milliseconds(5000)) << call.args;
-    if (call.args.starts_with("statistic qp set")) {
-      EXPECT_EQ(call.args, "statistic qp set link mlx5_0/1 auto type,pid on");
+  for (const Command& call : runner.calls()) {
+    const std::string args = FakeRunner::args(call);
+    EXPECT_EQ(call.timeout, std::chrono::milliseconds(5000)) << args;
+    if (args.starts_with("statistic qp set")) {
+      EXPECT_EQ(args, "statistic qp set link mlx5_0/1 auto type,pid on");
       EXPECT_EQ(call.uid, 0U);
       EXPECT_EQ(call.gid, 0U);
       saw_set = true;
     } else {
-      EXPECT_FALSE(call.uid.has_value()) << call.args;
+      EXPECT_FALSE(call.uid.has_value()) << args;
     }
   }
   EXPECT_TRUE(saw_set);
@@ -276,7 +237,7 @@ TEST(RdmaCollector, StopSwitchesOffOnlyWhatItSwitchedOn) {
   c->stop();
   auto calls = runner.calls();
   ASSERT_EQ(calls.size(), 1U);
-  EXPECT_EQ(calls[0].args, "statistic qp set link mlx5_0/1 auto off");
+  EXPECT_EQ(FakeRunner::args(calls[0]), "statistic qp set link mlx5_0/1 auto off");
   EXPECT_EQ(calls[0].uid, 0U);
   EXPECT_EQ(calls[0].gid, 0U);
   EXPECT_THAT(privileges.contexts, ElementsAre("rdma_exec_cmd"));
@@ -300,7 +261,7 @@ TEST(RdmaCollector, StopWithoutScrapeDoesNothing) {
 TEST(RdmaCollector, FailedSwitchIsLoggedAndRetried) {
   FakeRunner runner;
   record_all(runner);
-  runner.outputs.erase("statistic qp set link mlx5_0/1 auto type,pid on");
+  runner.forget("statistic qp set link mlx5_0/1 auto type,pid on");
   NoPrivileges privileges;
   LogCapture logs;
   auto c = make(fixture_host(), runner, privileges);
@@ -346,6 +307,7 @@ TEST(RdmaCollector, NoInfinibandDirectoryMeansNoData) {
 
 TEST(RdmaCollector, FailingRdmaCommandKeepsSysfsCounters) {
   FakeRunner runner;  // no recorded output: every command exits with status 1
+  runner.only_program(kRdma);
   NoPrivileges privileges;
   LogCapture logs;
   auto c = make(fixture_host(), runner, privileges);
@@ -367,8 +329,8 @@ TEST(RdmaCollector, FailingRdmaCommandKeepsSysfsCounters) {
 TEST(RdmaCollector, OneFailingGroupDoesNotHideTheOthers) {
   FakeRunner runner;
   record_all(runner);
-  runner.outputs.erase("resource show mr");
-  runner.outputs.erase("statistic qp show");
+  runner.forget("resource show mr");
+  runner.forget("statistic qp show");
   NoPrivileges privileges;
   LogCapture logs;
   auto c = make(fixture_host(), runner, privileges);
@@ -390,7 +352,7 @@ TEST(RdmaCollector, OneFailingGroupDoesNotHideTheOthers) {
 TEST(RdmaCollector, NonMellanoxLinksNeedNoPrivileges) {
   FakeRunner runner;
   record_all(runner);
-  runner.outputs["statistic qp mode"] = "link rxe0/1 auto off\nlink hfi1_0/1 auto type,pid on\n";
+  runner.answer("statistic qp mode", "link rxe0/1 auto off\nlink hfi1_0/1 auto type,pid on\n");
   RecordingPrivileges privileges;
   LogCapture logs;
   auto c = make(fixture_host(), runner, privileges);

@@ -306,7 +306,7 @@ TEST(RedfishConfig, PasswordNeverInErrors) {
 TEST(RedfishConfig, LoadFromFile) {
   test_support::TempTree dir("redfish_config");
   dir.write("redfish.yml", kProxySample, 0600);
-  Filesystem fs;
+  const Filesystem& fs = real_filesystem();
   auto c = load_redfish_web_config(fs, dir.path("redfish.yml"));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->external_url, "http://mgmt-0:5000");
@@ -318,7 +318,7 @@ TEST(RedfishConfig, LoadFromFile) {
 }
 
 TEST(RedfishConfig, LoadErrorsNameTheFile) {
-  Filesystem fs;
+  const Filesystem& fs = real_filesystem();
   auto missing = load_redfish_web_config(fs, "/nonexistent/redfish.yml");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.error().message(), HasSubstr("/nonexistent/redfish.yml"));

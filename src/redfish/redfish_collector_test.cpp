@@ -7,6 +7,8 @@
 #include <map>
 
 #include "core/privileges.h"
+#include "core/testing/fake_filesystem.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "redfish/testing/fake_bmc.h"
 
@@ -45,7 +47,7 @@ class CollectorTest : public ::testing::Test {
     EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + std::string(kConfigPath)}).ok());
   }
 
-  void write_config(const std::string& yaml) { fs_.files[kConfigPath] = yaml; }
+  void write_config(const std::string& yaml) { fs_.add_file(kConfigPath, yaml); }
 
   Result<std::unique_ptr<RedfishCollector>> create(const std::string& yaml) {
     write_config(yaml);
@@ -87,7 +89,7 @@ class CollectorTest : public ::testing::Test {
 
  private:
   FlagSet flags_;
-  test_support::OverlayFs fs_;
+  test_support::FakeFilesystem fs_;
   HostFs host_;
   test_support::NoCommands runner_;
   NoPrivileges privileges_;

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "redfish/redfish_collector.h"
 

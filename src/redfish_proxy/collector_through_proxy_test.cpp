@@ -7,6 +7,7 @@
 
 #include "core/flags.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 #include "http/client.h"
 #include "http/server.h"

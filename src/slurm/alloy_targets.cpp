@@ -75,7 +75,7 @@ Result<std::unique_ptr<AlloyTargets>> AlloyTargets::create(const FlagSet& flags,
                                                            Privileges& privileges, log::Logger logger) {
   if (flags.get_string("discoverer.alloy-targets.resource-manager").empty())
     return std::unique_ptr<AlloyTargets>();
-  cgroup::Hierarchy h = cgroup::hierarchy_from_flags(flags, host.cgroupfs_root());
+  cgroup::Hierarchy h = cgroup::hierarchy_from_flags(flags, host);
   units::Discovery discovery(host, slurm_layout(h.mode), h, logger);
   logger.info("Grafana Alloy targets discoverer", {{"manager", discovery.description()}});
   return std::make_unique<AlloyTargets>(

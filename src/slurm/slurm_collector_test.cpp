@@ -2,12 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <string>
 
 #include "cgroup/mode.h"
 #include "core/command_runner.h"
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 #include "ebpf/ebpf.h"
 #include "gpu/gpu.h"
@@ -21,38 +22,18 @@ using namespace std::string_literals;
 using test_support::render;
 using test_support::TempTree;
 
-// Counts environ reads so the test can prove each process is read once.
-class CountingFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (path.ends_with("/environ")) ++environ_reads;
-    return Filesystem::read_file(path, max_bytes);
-  }
-  mutable std::atomic<int> environ_reads{0};
-};
-
 // nvidia-smi with two whole GPUs.
-class FakeSmi : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command& cmd) override {
-    ++calls;
-    if (cmd.argv.size() >= 2 && cmd.argv[1] == "--query") {
-      return CommandOutput{
-          "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
-          "<gpu id=\"00000000:10:00.0\"><uuid>GPU-aaaa</uuid><mig_mode><current_mig>Disabled</current_mig>"
-          "</mig_mode><mig_devices>None</mig_devices></gpu>\n"
-          "<gpu id=\"00000000:11:00.0\"><uuid>GPU-bbbb</uuid><mig_mode><current_mig>Disabled</current_mig>"
-          "</mig_mode><mig_devices>None</mig_devices></gpu>\n</nvidia_smi_log>\n",
-          0, false};
-    }
-    return Error(ErrorKind::kIo, "unexpected command");
-  }
-  int calls = 0;
-};
+constexpr const char* kSmiXml =
+    "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
+    "<gpu id=\"00000000:10:00.0\"><uuid>GPU-aaaa</uuid><mig_mode><current_mig>Disabled</current_mig>"
+    "</mig_mode><mig_devices>None</mig_devices></gpu>\n"
+    "<gpu id=\"00000000:11:00.0\"><uuid>GPU-bbbb</uuid><mig_mode><current_mig>Disabled</current_mig>"
+    "</mig_mode><mig_devices>None</mig_devices></gpu>\n</nvidia_smi_log>\n";
 
 class SlurmCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    runner_.answer_prefix("--query", kSmiXml);
     t_.write("smi/nvidia-smi", "#!/bin/sh\n", 0755);
     add_job("7", 100, "SLURM_JOB_ID=7\0SLURM_JOB_GPUS=1\0"s);
     add_job("8", 200, "SLURM_JOB_ID=8\0PATH=/bin\0"s);  // a CPU-only job
@@ -86,9 +67,14 @@ class SlurmCollectorTest : public ::testing::Test {
     return {"--collector.gpu.type=nvidia", "--collector.gpu.nvidia-smi-path=" + t_.path("smi/nvidia-smi")};
   }
 
+  // Environ reads are counted: each process is read once.
+  size_t environ_reads() const {
+    return fs_.count_reads([](std::string_view path) { return path.ends_with("/environ"); });
+  }
+
   TempTree t_;
-  CountingFs fs_;
-  FakeSmi runner_;
+  test_support::OverlayFilesystem fs_;
+  test_support::FakeRunner runner_;
   NoPrivileges privileges_;
   std::unique_ptr<FlagSet> flags_;
   std::unique_ptr<HostFs> host_;
@@ -119,23 +105,23 @@ TEST_F(SlurmCollectorTest, ReadsEachProcessEnvironmentOnce) {
   ASSERT_TRUE(c.ok());
   MetricBatch out;
   ASSERT_TRUE((*c)->update(out).ok());
-  EXPECT_EQ(fs_.environ_reads.load(), 2);
+  EXPECT_EQ(environ_reads(), 2U);
   out.clear();
   ASSERT_TRUE((*c)->update(out).ok());
-  EXPECT_EQ(fs_.environ_reads.load(), 2);  // GPU job done, CPU-only job has no new process
+  EXPECT_EQ(environ_reads(), 2U);  // GPU job done, CPU-only job has no new process
 
   // A new process in the CPU-only job is read, once.
   t_.write("cg/system.slice/slurmstepd.scope/job_8/step_0/cgroup.procs", "200\n201\n");
   t_.write("proc/201/environ", "SLURM_JOB_ID=8\0SLURM_STEP_GPUS=0\0"s);
   out.clear();
   ASSERT_TRUE((*c)->update(out).ok());
-  EXPECT_EQ(fs_.environ_reads.load(), 3);
+  EXPECT_EQ(environ_reads(), 3U);
   EXPECT_NE(render(out).find("gpuuuid=\"GPU-aaaa/\",hindex=\"node1/gpu-0\",hostname=\"node1\",index=\"0\","
                              "manager=\"slurm\",uuid=\"8\"} 1"),
             std::string::npos);
   out.clear();
   ASSERT_TRUE((*c)->update(out).ok());
-  EXPECT_EQ(fs_.environ_reads.load(), 3);
+  EXPECT_EQ(environ_reads(), 3U);
 }
 
 TEST_F(SlurmCollectorTest, EndedJobIsForgotten) {
@@ -161,7 +147,7 @@ TEST_F(SlurmCollectorTest, GpuJobMapReplacesEnvironReading) {
   EXPECT_TRUE((*c)->capabilities().empty());
   MetricBatch out;
   ASSERT_TRUE((*c)->update(out).ok());
-  EXPECT_EQ(fs_.environ_reads.load(), 0);
+  EXPECT_EQ(environ_reads(), 0U);
   std::string text = render(out);
   EXPECT_NE(text.find("index=\"0\",manager=\"slurm\",uuid=\"8\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("index=\"1\",manager=\"slurm\",uuid=\"7\"} 1"), std::string::npos) << text;
@@ -174,7 +160,7 @@ TEST_F(SlurmCollectorTest, NoGpusNoFlagsNoCapabilities) {
   MetricBatch out;
   ASSERT_TRUE((*c)->update(out).ok());
   EXPECT_EQ(render(out).find("gpu_index_flag"), std::string::npos);
-  EXPECT_EQ(fs_.environ_reads.load(), 0);
+  EXPECT_EQ(environ_reads(), 0U);
 }
 
 TEST_F(SlurmCollectorTest, MissingHierarchyFailsTheScrapeOnly) {

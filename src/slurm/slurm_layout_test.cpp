@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 #include "units/discovery.h"
 #include "units/testing/discover.h"
@@ -161,32 +162,17 @@ TEST(SlurmLayout, V2BothScopeNames) {
 TEST(SlurmLayout, DiscoveryListsNothingBelowUnits) {
   // Without a consumer of processes or child cgroups, no step directory is
   // listed and no cgroup.procs is read.
-  class CountingFs : public Filesystem {
-   public:
-    Status list_subdir_entries(const std::string& path, std::vector<DirEntry>& out) const override {
-      listed.push_back(path);
-      return Filesystem::list_subdir_entries(path, out);
-    }
-    Status list_subdirs(const std::string& path, std::vector<std::string>& out) const override {
-      listed.push_back(path);
-      return Filesystem::list_subdirs(path, out);
-    }
-    Status read_into(const std::string& path, std::string& buf, size_t max) const override {
-      read.push_back(path);
-      return Filesystem::read_into(path, buf, max);
-    }
-    mutable std::vector<std::string> listed, read;
-  } fs;
+  test_support::OverlayFilesystem fs;
   HostFs host(kTrees + "/proc", kTrees + "/sys", kTrees + "/v2", &fs);
   auto d = discovery(host, cgroup::Mode::kUnified);
   auto units = d.discover();
   ASSERT_TRUE(units.ok());
   EXPECT_EQ(units->size(), 3U);
-  EXPECT_EQ(fs.listed, (std::vector<std::string>{kTrees + "/v2/system.slice",
-                                                 kTrees + "/v2/system.slice/node1_slurmstepd.scope",
-                                                 kTrees + "/v2/system.slice/slurmstepd.scope"}));
-  for (const auto& p : fs.read) EXPECT_TRUE(p.ends_with("/cgroup.events")) << p;
-  EXPECT_EQ(fs.read.size(), 3U);
+  EXPECT_EQ(fs.listings(), (std::vector<std::string>{kTrees + "/v2/system.slice",
+                                                     kTrees + "/v2/system.slice/node1_slurmstepd.scope",
+                                                     kTrees + "/v2/system.slice/slurmstepd.scope"}));
+  for (const auto& p : fs.reads()) EXPECT_TRUE(p.ends_with("/cgroup.events")) << p;
+  EXPECT_EQ(fs.reads().size(), 3U);
 }
 
 TEST(SlurmLayout, NoRootIsAnError) {

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/strings.h"
+#include "core/testing/overlay_filesystem.h"
 #include "core/testing/test_support.h"
 
 namespace ceems::units {
@@ -87,32 +89,24 @@ TEST(Discovery, WalkFillsOnlyWhatIsAskedAndKeepsLivePids) {
   EXPECT_EQ((*units)[0].procs, (std::vector<pid_t>{10, 11}));  // untouched
 }
 
-// A filesystem on which one directory vanishes between the parent's listing and
-// its own (a job ending during the walk).
-class VanishingFs : public Filesystem {
- public:
-  Result<std::vector<DirEntry>> list_dir(const std::string& path) const override {
-    if (path.find(gone) != std::string::npos) return Error::from_errno(ENOENT, "open directory " + path);
-    return Filesystem::list_dir(path);
-  }
-  std::string gone;
-};
-
 TEST(Discovery, VanishedCgroupIsSkipped) {
   test_support::TempTree t;
   t.write("proc/10/comm", "a");
   t.write("cg/pool/u1/cgroup.procs", "10\n");
   t.write("cg/pool/u1/sub/cgroup.procs", "10\n");
   t.write("cg/pool/group_g/u2/cgroup.procs", "10\n");
-  VanishingFs fs;
+  // One directory vanishes between the parent's listing and its own (a job
+  // ending during the walk).
+  test_support::OverlayFilesystem fs;
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"), &fs);
   auto d = make(host);
   test_support::LogCapture logs(log::Level::kDebug);
-  fs.gone = "group_g";
+  fs.fail(t.path("cg/pool/group_g"), ENOENT);
   auto units = d.discover();
   ASSERT_TRUE(units.ok());
   EXPECT_EQ(ids(*units), (std::vector<std::string>{"1"}));
-  fs.gone = "u1/sub";
+  fs.clear_failures();
+  fs.fail(t.path("cg/pool/u1/sub"), ENOENT);
   d.walk(*units, UnitNeeds{.procs = true, .children = true});
   EXPECT_EQ((*units)[0].procs, (std::vector<pid_t>{10}));
   EXPECT_EQ((*units)[0].children.size(), 1U);

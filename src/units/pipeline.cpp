@@ -26,7 +26,7 @@ void UnitPipeline::report(std::span<const ComputeUnit> units, MetricBatch& out,
 
 Result<UnitPipeline> make_unit_pipeline(const CollectorContext& ctx, LayoutFactory layout,
                                         cgroup::StatsOptions sopts, SteadyClock clock) {
-  cgroup::Hierarchy h = cgroup::hierarchy_from_flags(ctx.flags, ctx.host.cgroupfs_root());
+  cgroup::Hierarchy h = cgroup::hierarchy_from_flags(ctx.flags, ctx.host);
   Discovery discovery(ctx.host, layout(h.mode), h, ctx.logger, std::move(clock));
   ctx.logger.info("cgroup manager", {{"manager", discovery.description()}});
   const std::string name(discovery.name());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/privileges.h"
+#include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
 
 namespace ceems::units {

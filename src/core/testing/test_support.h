@@ -1,6 +1,7 @@
 // Shared helpers for unit tests of collectors: render a batch as exposition text,
-// overlay in-memory files on the real filesystem, capture log lines, build scratch
-// file trees, refuse external commands. Header-only; tests include it directly.
+// capture log lines, build scratch file trees. Header-only; tests include it
+// directly. The test doubles for the host are beside it: fake_filesystem.h,
+// overlay_filesystem.h, fake_runner.h.
 #pragma once
 
 #include <sys/stat.h>
@@ -10,12 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <string>
 
-#include "core/command_runner.h"
 #include "core/exposition.h"
-#include "core/filesystem.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -28,23 +26,6 @@ inline std::string render(const MetricBatch& batch) {
   write_text(batches, out);
   return out;
 }
-
-// Serves the files in `files` from memory (a test can change them between scrapes)
-// and everything else from disk.
-class OverlayFs : public Filesystem {
- public:
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) const override {
-    if (auto it = files.find(path); it != files.end()) return it->second;
-    return Filesystem::read_file(path, max_bytes);
-  }
-  std::map<std::string, std::string> files;
-};
-
-// A runner for collectors that must not execute anything in a test.
-class NoCommands : public CommandRunner {
- public:
-  Result<CommandOutput> run(const Command&) override { return Error(ErrorKind::kIo, "no commands in tests"); }
-};
 
 // Redirects log output into a temporary file for the lifetime of the object.
 class LogCapture {
