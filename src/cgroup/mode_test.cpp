@@ -35,7 +35,7 @@ TEST(CgroupFlags, Registered) {
   EXPECT_FALSE(f3.parse({"--collector.cgroups.force-version=v3"}).ok());
 }
 
-TEST(ResolveMode, ForcedAndProbed) {
+TEST(CgroupResolveMode, ForcedAndProbed) {
   constexpr uint64_t kCgroup2 = 0x63677270, kTmpfs = 0x01021994;
   test_support::FakeFilesystem never;
   EXPECT_EQ(resolve_mode("v1", "/x", never), Mode::kLegacy);
@@ -82,7 +82,7 @@ TEST(ResolveMode, ForcedAndProbed) {
   EXPECT_FALSE(is_v2(Mode::kHybrid));
 }
 
-TEST(Hierarchy, FromFlags) {
+TEST(CgroupHierarchy, FromFlags) {
   FlagSet flags("test");
   register_cgroup_flags(flags);
   ASSERT_TRUE(

@@ -42,7 +42,7 @@ TEST(CgroupUint, SingleValueFiles) {
   EXPECT_FALSE(parse_v2_value("junk").ok());
 }
 
-TEST(FlatKeyed, ParsesAndLooksUp) {
+TEST(CgroupFlatKeyed, ParsesAndLooksUp) {
   auto kvs = parse_flat_keyed("cache 100\nrss 200\ntotal_rss -5\nrss 300\n");
   ASSERT_TRUE(kvs.ok()) << kvs.error().message();
   EXPECT_EQ(kvs->size(), 4U);
@@ -54,7 +54,7 @@ TEST(FlatKeyed, ParsesAndLooksUp) {
   EXPECT_TRUE(parse_flat_keyed("a 1\r\nb 2").ok());  // CRLF and no final newline
 }
 
-TEST(FlatKeyed, MalformedLines) {
+TEST(CgroupFlatKeyed, MalformedLines) {
   for (const char* text : {"a\n", "a 1 2\n", "a 1\n\nb 2\n", "\n", "a 1\nb x\n"}) {
     auto r = parse_flat_keyed(text, true);
     EXPECT_FALSE(r.ok()) << text;
@@ -84,7 +84,7 @@ void expect_scan_matches(std::string_view text, bool strict) {
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(got[i], find_key(*kvs, keys[i])) << text << " " << keys[i];
 }
 
-TEST(FlatKeyed, ScanEqualsParseAndFind) {
+TEST(CgroupFlatKeyed, ScanEqualsParseAndFind) {
   for (bool strict : {false, true}) {
     expect_scan_matches("anon 1\nfile 2\n", strict);
     expect_scan_matches("anon 1\nanon 3\nshmem x\n", strict);
@@ -96,7 +96,7 @@ TEST(FlatKeyed, ScanEqualsParseAndFind) {
   }
 }
 
-TEST(Cpuacct, StatAndPercpu) {
+TEST(CgroupCpuacct, StatAndPercpu) {
   auto t = parse_cpuacct_stat("user 39\nsystem 45\n");
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->user, 39U);
@@ -111,7 +111,7 @@ TEST(Cpuacct, StatAndPercpu) {
   EXPECT_FALSE(parse_percpu("1 -2\n").ok());  // plain ParseUint there
 }
 
-TEST(Psi, FullTotal) {
+TEST(CgroupPsi, FullTotal) {
   const char* ok =
       "some avg10=0.00 avg60=0.00 avg300=0.00 total=2000000\n"
       "full avg10=1.50 avg60=0.00 avg300=0.00 total=1500000\n";
@@ -127,7 +127,7 @@ TEST(Psi, FullTotal) {
   EXPECT_EQ(*parse_psi_full_total("\nfull unknown=zz total=7\n"), 7U);
 }
 
-TEST(IoStat, Entries) {
+TEST(CgroupIoStat, Entries) {
   auto e = parse_io_stat(
       "8:0 rbytes=1024 wbytes=2048 rios=3 wios=4 dbytes=0 dios=0\n"
       "junk line\n"
@@ -147,7 +147,7 @@ TEST(IoStat, Entries) {
   EXPECT_TRUE(parse_io_stat("").empty());
 }
 
-TEST(Blkio, Lines) {
+TEST(CgroupBlkio, Lines) {
   auto e = parse_blkio("8:0 Read 10957\n8:0 Write 4803\n8:16 99\nTotal 15760");
   ASSERT_TRUE(e.ok()) << e.error().message();
   ASSERT_EQ(e->size(), 3U);
@@ -162,7 +162,7 @@ TEST(Blkio, Lines) {
   }
 }
 
-TEST(Rdma, Entries) {
+TEST(CgroupRdma, Entries) {
   auto e =
       parse_rdma("hfi1_0 hca_handle=479 hca_object=340\nmlx5_0 hca_handle=max hca_object=-1\nbad line\n");
   ASSERT_EQ(e.size(), 2U);
@@ -179,7 +179,7 @@ TEST(Rdma, Entries) {
   EXPECT_EQ(rdma_line_count(""), 1U);
 }
 
-TEST(Cpus, Counting) {
+TEST(CgroupCpus, Counting) {
   EXPECT_EQ(*count_cpus("0-3,8,10-11"), 7U);
   EXPECT_EQ(*count_cpus("0-3,8,10-11\n"), 7U);
   EXPECT_EQ(*count_cpus("1,41\n"), 2U);
@@ -190,7 +190,7 @@ TEST(Cpus, Counting) {
   }
 }
 
-TEST(Procs, StrictAndLenient) {
+TEST(CgroupProcs, StrictAndLenient) {
   auto p = parse_cgroup_procs("1\n22\n333\n");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(*p, (std::vector<pid_t>{1, 22, 333}));
@@ -202,7 +202,7 @@ TEST(Procs, StrictAndLenient) {
   EXPECT_EQ(out, (std::vector<pid_t>{7, 1, 3}));
 }
 
-TEST(Diskstats, Names) {
+TEST(CgroupDiskstats, Names) {
   auto m = parse_diskstats(
       "   8       0 sda 1 2 3 4 5 6 7 8 9 10 11\n"
       "   8      32 sdc 1 2 3 4 5 6 7 8 9 10 11\n"
@@ -214,7 +214,7 @@ TEST(Diskstats, Names) {
   EXPECT_FALSE(parse_diskstats("8 0\n").ok());
 }
 
-TEST(Meminfo, Totals) {
+TEST(CgroupMeminfo, Totals) {
   auto m = parse_host_memory(
       "MemTotal:       15666184 kB\nMemFree: 1 kB\nSwapTotal:  2 kB\nHugePages_Total:  0\n");
   ASSERT_TRUE(m.ok());
@@ -224,7 +224,7 @@ TEST(Meminfo, Totals) {
   EXPECT_FALSE(parse_host_memory("MemTotal: x kB\n").ok());
 }
 
-TEST(Unescape, GoStringLiteralRules) {
+TEST(CgroupUnescape, GoStringLiteralRules) {
   EXPECT_EQ(*unescape_path("/a/b"), "/a/b");
   EXPECT_EQ(*unescape_path(R"(machine-qemu\x2d2\x2dinstance\x2d00000001.scope)"),
             "machine-qemu-2-instance-00000001.scope");
@@ -251,7 +251,7 @@ TEST(Unescape, GoStringLiteralRules) {
   EXPECT_EQ(buf, "xA");
 }
 
-TEST(Parsers, BinaryJunkNeverCrashes) {
+TEST(CgroupParsers, BinaryJunkNeverCrashes) {
   std::string junk;
   for (int i = 0; i < 512; ++i) junk.push_back(static_cast<char>((i * 131) & 0xff));
   (void)parse_flat_keyed(junk);

@@ -69,7 +69,7 @@ std::string compute_lines(const std::string& text) {
   return out;
 }
 
-class Conformance : public ::testing::Test {
+class CgroupConformance : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = std::filesystem::path(kData) / "../../../../shared/conformance";
@@ -110,17 +110,17 @@ class Conformance : public ::testing::Test {
   std::string fixtures_;
 };
 
-TEST_F(Conformance, SlurmV1) {
+TEST_F(CgroupConformance, SlurmV1) {
   EXPECT_EQ(run("slurm", Mode::kLegacy, "cpuacct", {}, jobs("slurm/uid_1000")),
             expected("exporter-cgroups-v1.txt"));
 }
 
-TEST_F(Conformance, SlurmV1MemorySubsystem) {
+TEST_F(CgroupConformance, SlurmV1MemorySubsystem) {
   EXPECT_EQ(run("slurm", Mode::kLegacy, "memory", {}, jobs("slurm/uid_1000")),
             expected("exporter-cgroups-v1-memory-subsystem.txt"));
 }
 
-TEST_F(Conformance, LibvirtV1SwapPsiBlkio) {
+TEST_F(CgroupConformance, LibvirtV1SwapPsiBlkio) {
   const std::map<std::string, std::string> uuids = {
       {"instance-00000001", "b674a0a2-c300-4dc6-8c9c-65df16da6d69"},
       {"instance-00000002", "57f2d45e-8ddf-4338-91df-62d0044ff1b5"},
@@ -137,7 +137,7 @@ TEST_F(Conformance, LibvirtV1SwapPsiBlkio) {
             expected("exporter-cgroups-v1-libvirt.txt"));
 }
 
-TEST_F(Conformance, SlurmV2) {
+TEST_F(CgroupConformance, SlurmV2) {
   EXPECT_EQ(run("slurm", Mode::kUnified, "cpuacct", {}, jobs("system.slice/slurmstepd.scope")),
             expected("exporter-cgroups-v2-nogpu.txt"));
   EXPECT_EQ(run("slurm", Mode::kUnified, "cpuacct", {.threads = 1}, jobs("system.slice/slurmstepd.scope")),
@@ -165,7 +165,7 @@ struct Trees {
   HostFs v2{kData + "/proc", kData + "/sys", kData + "/v2"};
 };
 
-TEST(Stats, V1SlurmEveryFamily) {
+TEST(CgroupStats, V1SlurmEveryFamily) {
   // job_10: every file; job_30: malformed cpuacct.stat (errored: zeros, cpus kept,
   // collect_error 1); job_20 (slurm_node1): no memory.oom_control, no cpuset.
   Trees t;
@@ -177,7 +177,7 @@ TEST(Stats, V1SlurmEveryFamily) {
   EXPECT_NE(logs.text().find("job_30/cpuacct.stat: invalid value"), std::string::npos) << logs.text();
 }
 
-TEST(Stats, V1ReadValues) {
+TEST(CgroupStats, V1ReadValues) {
   Trees t;
   auto units = slurm_units(Mode::kLegacy);
   ASSERT_FALSE(units.empty());
@@ -202,7 +202,7 @@ TEST(Stats, V1ReadValues) {
   EXPECT_TRUE(s.blkio.empty());
 }
 
-TEST(Stats, V1LibvirtBlkio) {
+TEST(CgroupStats, V1LibvirtBlkio) {
   // Read bytes only for sda: sdb (only Write lines) emits nothing; zero values are not emitted.
   Trees t;
   auto units = libvirt_v1_units();
@@ -213,7 +213,7 @@ TEST(Stats, V1LibvirtBlkio) {
   EXPECT_EQ(collect(without, units).find("blkio"), std::string::npos);
 }
 
-TEST(Stats, V2SlurmEveryFamily) {
+TEST(CgroupStats, V2SlurmEveryFamily) {
   // job_1: every file; job_2: no cpu controller listed, memory.max numeric, no
   // memory.events; job_3: no cgroup.controllers (errored, cpus kept).
   Trees t;
@@ -224,7 +224,7 @@ TEST(Stats, V2SlurmEveryFamily) {
   expect_golden(collect(stats, units), "v2-slurm.txt");
 }
 
-TEST(Stats, OptionalFamiliesOff) {
+TEST(CgroupStats, OptionalFamiliesOff) {
   Trees t;
   auto units = slurm_units(Mode::kUnified);
   test_support::LogCapture quiet;
@@ -236,7 +236,7 @@ TEST(Stats, OptionalFamiliesOff) {
   EXPECT_NE(text.find("ceems_compute_units{hostname=\"\",manager=\"slurm\"} 3"), std::string::npos);
 }
 
-TEST(Stats, ThreadsGiveTheSameResult) {
+TEST(CgroupStats, ThreadsGiveTheSameResult) {
   Trees t;
   for (Mode mode : {Mode::kLegacy, Mode::kUnified}) {
     const HostFs& host = mode == Mode::kLegacy ? t.v1 : t.v2;
@@ -260,7 +260,7 @@ TEST(Stats, ThreadsGiveTheSameResult) {
   }
 }
 
-TEST(Stats, VanishedUnitIsDropped) {
+TEST(CgroupStats, VanishedUnitIsDropped) {
   Trees t;
   for (Mode mode : {Mode::kLegacy, Mode::kUnified}) {
     const HostFs& host = mode == Mode::kLegacy ? t.v1 : t.v2;
@@ -278,7 +278,7 @@ TEST(Stats, VanishedUnitIsDropped) {
   }
 }
 
-TEST(Stats, ErroredUnitThatStillExistsIsReported) {
+TEST(CgroupStats, ErroredUnitThatStillExistsIsReported) {
   // v1 with an active subsystem no stats controller covers: the unit exists, so it
   // is reported as errored rather than dropped.
   test_support::TempTree t;
@@ -295,7 +295,7 @@ TEST(Stats, ErroredUnitThatStillExistsIsReported) {
   EXPECT_NE(text.find("ceems_compute_units{hostname=\"\",manager=\"slurm\"} 1"), std::string::npos);
 }
 
-TEST(Stats, CpuCountsAreCachedWhileTheUnitLives) {
+TEST(CgroupStats, CpuCountsAreCachedWhileTheUnitLives) {
   test_support::TempTree t;
   t.write("cg/system.slice/slurmstepd.scope/job_1/cgroup.controllers", "cpuset cpu memory\n");
   t.write("cg/system.slice/slurmstepd.scope/job_1/cpuset.cpus.effective", "0-3\n");
@@ -319,7 +319,7 @@ TEST(Stats, CpuCountsAreCachedWhileTheUnitLives) {
   EXPECT_NE(collect(stats, units).find(cpus1 + "2"), std::string::npos);
 }
 
-TEST(Stats, CpuCountIsReadAgainForARecreatedDirectory) {
+TEST(CgroupStats, CpuCountIsReadAgainForARecreatedDirectory) {
   test_support::TempTree t;
   t.write("cg/system.slice/slurmstepd.scope/job_1/cgroup.controllers", "cpuset cpu memory\n");
   t.write("cg/system.slice/slurmstepd.scope/job_1/cpuset.cpus.effective", "0-3\n");
@@ -349,7 +349,7 @@ std::vector<std::string> probes(const test_support::OverlayFilesystem& fs) {
   return fs.paths({test_support::FsOp::kLexists});
 }
 
-TEST(Stats, V2ReadsOnlyTheFilesTheOutputNeeds) {
+TEST(CgroupStats, V2ReadsOnlyTheFilesTheOutputNeeds) {
   test_support::TempTree t;
   const std::string job = "cg/system.slice/slurmstepd.scope/job_1/";
   t.write(job + "cgroup.controllers", "cpuset cpu io memory pids\n");
@@ -390,7 +390,7 @@ TEST(Stats, V2ReadsOnlyTheFilesTheOutputNeeds) {
     EXPECT_NE(std::find(names.begin(), names.end(), f), names.end()) << f;
 }
 
-TEST(Stats, NoUnits) {
+TEST(CgroupStats, NoUnits) {
   Trees t;
   Stats stats(t.v2, Mode::kUnified, "libvirt", "h", {}, log::Logger());
   EXPECT_EQ(collect(stats, {}),
@@ -398,7 +398,7 @@ TEST(Stats, NoUnits) {
             "ceems_compute_units{hostname=\"h\",manager=\"libvirt\"} 0\n");
 }
 
-TEST(Stats, MissingHostFilesAreLogged) {
+TEST(CgroupStats, MissingHostFilesAreLogged) {
   test_support::TempTree t;
   test_support::LogCapture logs;
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));

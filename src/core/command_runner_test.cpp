@@ -7,21 +7,21 @@
 namespace ceems {
 namespace {
 
-TEST(ProcessRunner, CapturesOutputOfArgv) {
+TEST(CoreProcessRunner, CapturesOutputOfArgv) {
   ProcessRunner r;
   auto out = r.run({.argv = {"echo", "a b", "$HOME"}});
   ASSERT_TRUE(out.ok()) << out.error().message();
   EXPECT_EQ(out->output, "a b $HOME\n");  // no shell: nothing expanded
 }
 
-TEST(ProcessRunner, MergesStderr) {
+TEST(CoreProcessRunner, MergesStderr) {
   ProcessRunner r;
   auto out = r.run({.argv = {"sh", "-c", "echo out; echo err >&2"}});
   ASSERT_TRUE(out.ok());
   EXPECT_NE(out->output.find("err"), std::string::npos);
 }
 
-TEST(ProcessRunner, NonZeroExitIsAnError) {
+TEST(CoreProcessRunner, NonZeroExitIsAnError) {
   ProcessRunner r;
   auto out = r.run({.argv = {"sh", "-c", "echo broken; exit 3"}});
   ASSERT_FALSE(out.ok());
@@ -29,14 +29,14 @@ TEST(ProcessRunner, NonZeroExitIsAnError) {
   EXPECT_NE(out.error().message().find("broken"), std::string::npos);
 }
 
-TEST(ProcessRunner, MissingProgram) {
+TEST(CoreProcessRunner, MissingProgram) {
   ProcessRunner r;
   auto out = r.run({.argv = {"definitely-not-a-program-ceems"}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().kind(), ErrorKind::kNotFound);
 }
 
-TEST(ProcessRunner, TimeoutKillsTheWholeGroup) {
+TEST(CoreProcessRunner, TimeoutKillsTheWholeGroup) {
   ProcessRunner r;
   auto start = std::chrono::steady_clock::now();
   // The grandchild keeps the pipe open; only killing the group ends the wait.
@@ -47,7 +47,7 @@ TEST(ProcessRunner, TimeoutKillsTheWholeGroup) {
   EXPECT_LT(took, std::chrono::seconds(5));
 }
 
-TEST(ProcessRunner, OutputIsBounded) {
+TEST(CoreProcessRunner, OutputIsBounded) {
   ProcessRunner r;
   auto out = r.run({.argv = {"head", "-c", "100000", "/dev/zero"}, .max_output = 1000});
   ASSERT_TRUE(out.ok());
@@ -55,14 +55,14 @@ TEST(ProcessRunner, OutputIsBounded) {
   EXPECT_TRUE(out->truncated);
 }
 
-TEST(ProcessRunner, ExtraEnvironment) {
+TEST(CoreProcessRunner, ExtraEnvironment) {
   ProcessRunner r;
   auto out = r.run({.argv = {"sh", "-c", "echo $CEEMS_RUNNER_TEST"}, .extra_env = {"CEEMS_RUNNER_TEST=42"}});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->output, "42\n");
 }
 
-TEST(FindExecutable, PathAndAbsolute) {
+TEST(CoreFindExecutable, PathAndAbsolute) {
   EXPECT_FALSE(find_executable("sh").empty());
   EXPECT_EQ(find_executable("/bin/sh"), "/bin/sh");
   EXPECT_TRUE(find_executable("/nonexistent/tool").empty());

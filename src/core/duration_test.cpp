@@ -13,7 +13,7 @@ nanoseconds ok(std::string_view s) {
   return r.ok() ? *r : nanoseconds(-1);
 }
 
-TEST(Duration, GoForms) {
+TEST(CoreDuration, GoForms) {
   EXPECT_EQ(ok("0"), nanoseconds(0));
   EXPECT_EQ(ok("2s"), std::chrono::seconds(2));
   EXPECT_EQ(ok("500ms"), std::chrono::milliseconds(500));
@@ -25,7 +25,7 @@ TEST(Duration, GoForms) {
   EXPECT_EQ(ok(".5s"), std::chrono::milliseconds(500));
 }
 
-TEST(Duration, ErrorsQuoteTheInput) {
+TEST(CoreDuration, ErrorsQuoteTheInput) {
   for (std::string_view bad : {"", "2", "s", "-1s", "2x", "1..2s", ".s", "1e3s", "99999999999h", "2s "}) {
     auto r = parse_duration(bad);
     ASSERT_FALSE(r.ok()) << bad;

@@ -8,7 +8,7 @@
 namespace ceems {
 namespace {
 
-TEST(FormatValue, MatchesGoShortestG) {
+TEST(CoreFormatValue, MatchesGoShortestG) {
   EXPECT_EQ(format_value(479), "479");
   EXPECT_EQ(format_value(0.45), "0.45");
   EXPECT_EQ(format_value(0.1), "0.1");
@@ -40,7 +40,7 @@ std::string render(std::initializer_list<const MetricBatch*> batches, Exposition
   return out;
 }
 
-TEST(WriteText, SortsFamiliesLabelsAndSamples) {
+TEST(CoreWriteText, SortsFamiliesLabelsAndSamples) {
   MetricBatch b;
   MetricDesc d{"z_metric", "Z help.", MetricType::kGauge, {"hostname", "domain"}};
   b.add(d, {"", "node"}, 873);
@@ -53,7 +53,7 @@ TEST(WriteText, SortsFamiliesLabelsAndSamples) {
             "z_metric{domain=\"node\",hostname=\"\"} 873\n");
 }
 
-TEST(MetricBatch, AbsorbMovesNewFamiliesAndAppendsToExistingOnes) {
+TEST(CoreMetricBatch, AbsorbMovesNewFamiliesAndAppendsToExistingOnes) {
   MetricDesc d{"m", "M.", MetricType::kGauge, {"uuid"}};
   MetricBatch a;
   a.add(d, {"1"}, 1);
@@ -66,13 +66,13 @@ TEST(MetricBatch, AbsorbMovesNewFamiliesAndAppendsToExistingOnes) {
             "# HELP n N.\n# TYPE n gauge\nn 3\n");
 }
 
-TEST(WriteText, EscapesHelpAndLabelValues) {
+TEST(CoreWriteText, EscapesHelpAndLabelValues) {
   MetricBatch b;
   b.add({"m", "a\\b\nc", MetricType::kUntyped, {"l"}}, {"q\"\\\n"}, 1);
   EXPECT_EQ(render({&b}), "# HELP m a\\\\b\\nc\n# TYPE m untyped\nm{l=\"q\\\"\\\\\\n\"} 1\n");
 }
 
-TEST(WriteText, MergesBatchesAndDropsConflicts) {
+TEST(CoreWriteText, MergesBatchesAndDropsConflicts) {
   MetricBatch a;
   MetricBatch b;
   MetricDesc d{"m", "help", MetricType::kGauge, {"x"}};
@@ -86,7 +86,7 @@ TEST(WriteText, MergesBatchesAndDropsConflicts) {
   EXPECT_EQ(p.messages.size(), 2u);
 }
 
-TEST(WriteText, DropsInvalidUtf8AndWrongLabelCounts) {
+TEST(CoreWriteText, DropsInvalidUtf8AndWrongLabelCounts) {
   MetricBatch b;
   MetricDesc d{"m", "h", MetricType::kGauge, {"x"}};
   b.add(d, {"ok"}, 1);
@@ -97,13 +97,13 @@ TEST(WriteText, DropsInvalidUtf8AndWrongLabelCounts) {
   EXPECT_EQ(p.messages.size(), 2u);
 }
 
-TEST(WriteText, EmptyFamiliesAreNotPrinted) {
+TEST(CoreWriteText, EmptyFamiliesAreNotPrinted) {
   MetricBatch b;
   b.family({"m", "h", MetricType::kGauge, {}});
   EXPECT_EQ(render({&b}), "");
 }
 
-TEST(WriteText, SameFamilyWithDifferentLabelSets) {
+TEST(CoreWriteText, SameFamilyWithDifferentLabelSets) {
   MetricBatch a;
   MetricBatch b;
   a.add({"m", "h", MetricType::kGauge, {"host", "uuid"}}, {"n1", "2"}, 2);
@@ -119,7 +119,7 @@ TEST(WriteText, SameFamilyWithDifferentLabelSets) {
             "m{gpu=\"0\",host=\"n1\",uuid=\"1\"} 3\n");
 }
 
-TEST(WriteText, ConstantColumnsAreStillEscapedAndValidated) {
+TEST(CoreWriteText, ConstantColumnsAreStillEscapedAndValidated) {
   MetricBatch b;
   MetricDesc d{"m", "h", MetricType::kGauge, {"host", "id"}};
   b.add(d, {"a\"b", "1"}, 1);

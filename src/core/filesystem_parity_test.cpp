@@ -168,7 +168,7 @@ void expect_inodes_consistent(const Filesystem& fs, const std::string& dir) {
   }
 }
 
-class FilesystemParity : public ::testing::Test {
+class CoreFilesystemParity : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string& root = t_.root();
@@ -213,7 +213,7 @@ class FilesystemParity : public ::testing::Test {
   FakeFilesystem fake_;
 };
 
-TEST_F(FilesystemParity, EveryCallAnswersAsTheDiskDoes) {
+TEST_F(CoreFilesystemParity, EveryCallAnswersAsTheDiskDoes) {
   for (const std::string& path : paths()) {
     SCOPED_TRACE(path);
     const std::vector<std::string> want = answers(disk_, path);
@@ -223,14 +223,14 @@ TEST_F(FilesystemParity, EveryCallAnswersAsTheDiskDoes) {
   }
 }
 
-TEST_F(FilesystemParity, RealFilesystemIsPosix) {
+TEST_F(CoreFilesystemParity, RealFilesystemIsPosix) {
   for (const std::string& path : paths()) {
     SCOPED_TRACE(path);
     EXPECT_EQ(answers(real_filesystem(), path), answers(disk_, path));
   }
 }
 
-TEST_F(FilesystemParity, InodesAgreeWithinEach) {
+TEST_F(CoreFilesystemParity, InodesAgreeWithinEach) {
   for (const char* rel : {"", "a", "a/b", "a/to_dir"}) {
     SCOPED_TRACE(rel);
     const std::string dir = *rel == '\0' ? t_.root() : t_.path(rel);
@@ -240,7 +240,7 @@ TEST_F(FilesystemParity, InodesAgreeWithinEach) {
 }
 
 // What was true of the tree stays true after it changes the same way on both.
-TEST_F(FilesystemParity, ChangesAnswerAlike) {
+TEST_F(CoreFilesystemParity, ChangesAnswerAlike) {
   std::filesystem::remove_all(t_.path("a/b"));
   fake_.remove(t_.path("a/b"));
   t_.write("a/new/file", "fresh", 0644);

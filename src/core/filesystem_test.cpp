@@ -10,7 +10,7 @@
 namespace ceems {
 namespace {
 
-class FilesystemTest : public ::testing::Test {
+class CoreFilesystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = ::testing::TempDir() + "/fs_test_" + std::to_string(::getpid());
@@ -23,7 +23,7 @@ class FilesystemTest : public ::testing::Test {
   std::string root_;
 };
 
-TEST_F(FilesystemTest, ReadListStat) {
+TEST_F(CoreFilesystemTest, ReadListStat) {
   const Filesystem& fs = real_filesystem();
   EXPECT_EQ(*fs.read_file(root_ + "/sub/b.txt"), "bee");
   EXPECT_EQ(*fs.read_file(root_ + "/sub/b.txt", 2), "be");
@@ -38,7 +38,7 @@ TEST_F(FilesystemTest, ReadListStat) {
   EXPECT_FALSE(fs.is_dir(root_ + "/sub/a.txt"));
 }
 
-TEST_F(FilesystemTest, ErrorsAreTyped) {
+TEST_F(CoreFilesystemTest, ErrorsAreTyped) {
   const Filesystem& fs = real_filesystem();
   auto missing = fs.read_file(root_ + "/nope");
   ASSERT_FALSE(missing.ok());
@@ -50,7 +50,7 @@ TEST_F(FilesystemTest, ErrorsAreTyped) {
   }
 }
 
-TEST(HostFs, JoinsTextually) {
+TEST(CoreHostFs, JoinsTextually) {
   HostFs h("proc", "pkg/testdata/sys", "/sys/fs/cgroup");
   EXPECT_EQ(h.sys("class/powercap"), "pkg/testdata/sys/class/powercap");
   EXPECT_EQ(h.proc("/stat"), "proc/stat");

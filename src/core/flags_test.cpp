@@ -39,7 +39,7 @@ FlagSet make() {
   return f;
 }
 
-TEST(Flags, Defaults) {
+TEST(CoreFlags, Defaults) {
   auto f = make();
   ASSERT_TRUE(f.parse({}).ok());
   EXPECT_TRUE(f.get_bool("collector.cpu"));
@@ -50,7 +50,7 @@ TEST(Flags, Defaults) {
   EXPECT_FALSE(f.explicitly_set("collector.cpu"));
 }
 
-TEST(Flags, BothValueFormsAndNegation) {
+TEST(CoreFlags, BothValueFormsAndNegation) {
   auto f = make();
   auto r = f.parse(
       {"--no-collector.cpu", "--collector.slurm", "--web.telemetry-path", "/m", "--web.max-requests=3"});
@@ -62,13 +62,13 @@ TEST(Flags, BothValueFormsAndNegation) {
   EXPECT_EQ(f.get_int("web.max-requests"), 3);
 }
 
-TEST(Flags, ListsReplaceDefaultAndAccumulate) {
+TEST(CoreFlags, ListsReplaceDefaultAndAccumulate) {
   auto f = make();
   ASSERT_TRUE(f.parse({"--web.listen-address=:1", "--web.listen-address", ":2"}).ok());
   EXPECT_EQ(f.get_list("web.listen-address"), (std::vector<std::string>{":1", ":2"}));
 }
 
-TEST(Flags, Errors) {
+TEST(CoreFlags, Errors) {
   struct Case {
     std::vector<std::string> args;
     std::string expect;
@@ -93,7 +93,7 @@ TEST(Flags, Errors) {
   }
 }
 
-TEST(Flags, DeprecatedAliasIsOred) {
+TEST(CoreFlags, DeprecatedAliasIsOred) {
   auto f = make();
   auto r = f.parse({"--collector.meminfo.all.stats"});
   ASSERT_TRUE(r.ok());
@@ -102,7 +102,7 @@ TEST(Flags, DeprecatedAliasIsOred) {
   EXPECT_EQ(r->deprecated_used[0], "collector.meminfo.all.stats");
 }
 
-TEST(Flags, HelpAndVersion) {
+TEST(CoreFlags, HelpAndVersion) {
   auto f = make();
   auto r = f.parse({"-h"});
   ASSERT_TRUE(r.ok());
@@ -116,7 +116,7 @@ TEST(Flags, HelpAndVersion) {
   EXPECT_TRUE(g.parse({"--version"})->version);
 }
 
-TEST(Flags, EnvironmentDefault) {
+TEST(CoreFlags, EnvironmentDefault) {
   ::setenv("CEEMS_TEST_FLAGS_ENV", "/etc/web.yml", 1);
   auto f = make();
   ASSERT_TRUE(f.parse({}).ok());
@@ -127,7 +127,7 @@ TEST(Flags, EnvironmentDefault) {
   ::unsetenv("CEEMS_TEST_FLAGS_ENV");
 }
 
-TEST(Flags, ArgumentFile) {
+TEST(CoreFlags, ArgumentFile) {
   std::string path = ::testing::TempDir() + "/flags_args.txt";
   {
     std::ofstream out(path);
@@ -143,13 +143,13 @@ TEST(Flags, ArgumentFile) {
   std::remove(path.c_str());
 }
 
-TEST(Flags, UnknownQueryIsAProgrammingError) {
+TEST(CoreFlags, UnknownQueryIsAProgrammingError) {
   auto f = make();
   EXPECT_THROW((void)f.get_bool("nope"), std::logic_error);
   EXPECT_THROW(f.add_bool("collector.cpu", "again"), std::logic_error);
 }
 
-TEST(Flags, HelpLongAndManPage) {
+TEST(CoreFlags, HelpLongAndManPage) {
   FlagSet f("prog", "Does things.");
   f.add_string("web.telemetry-path", "Path under which to expose metrics.", "/metrics");
   f.add_bool("collector.cpu", "Enable the cpu collector (default: enabled).", true);

@@ -10,7 +10,7 @@
 namespace ceems::log {
 namespace {
 
-TEST(Log, LogfmtQuotesAndEscapes) {
+TEST(CoreLog, LogfmtQuotesAndEscapes) {
   auto line = format_line(Level::kInfo, "hello world", {{"k", "v"}, {"q", "a \"b\""}, {"n", 42}},
                           SourceLocation::current(), Format::kLogfmt);
   EXPECT_NE(line.find("level=INFO"), std::string::npos);
@@ -22,7 +22,7 @@ TEST(Log, LogfmtQuotesAndEscapes) {
   EXPECT_EQ(line.back(), '\n');
 }
 
-TEST(Log, Json) {
+TEST(CoreLog, Json) {
   auto line = format_line(Level::kError, "x\ny", {{"err", "bad"}}, SourceLocation::current(), Format::kJson);
   EXPECT_EQ(line.front(), '{');
   EXPECT_NE(line.find("\"level\":\"ERROR\""), std::string::npos);
@@ -30,7 +30,7 @@ TEST(Log, Json) {
   EXPECT_NE(line.find("\"err\":\"bad\"}"), std::string::npos);
 }
 
-TEST(Log, LevelsAndParsing) {
+TEST(CoreLog, LevelsAndParsing) {
   EXPECT_EQ(*parse_level("warn"), Level::kWarn);
   EXPECT_FALSE(parse_level("verbose").ok());
   EXPECT_EQ(*parse_format("json"), Format::kJson);
@@ -41,7 +41,7 @@ TEST(Log, LevelsAndParsing) {
   configure(Level::kInfo, Format::kLogfmt);
 }
 
-TEST(Log, RawBytesAreEscaped) {
+TEST(CoreLog, RawBytesAreEscaped) {
   const std::string raw = std::string("bad \xff\xfe byte, caf\xc3\xa9, del \x7f, nul ") + '\0';
   auto logfmt = format_line(Level::kError, "m", {{"value", raw}}, SourceLocation::current(), Format::kLogfmt);
   EXPECT_NE(logfmt.find(R"(value="bad \xff\xfe byte, caf)"
@@ -76,7 +76,7 @@ void fail_from_one_place(const Logger& logger, std::string_view name, int i) {
       {{"name", name}, {"duration_seconds", 0.001 * i}, {"err", "corrupt file " + std::to_string(i)}});
 }
 
-TEST(Log, RepeatedErrorsFromOneSourceAreCounted) {
+TEST(CoreLog, RepeatedErrorsFromOneSourceAreCounted) {
   test_support::LogCapture cap(Level::kDebug);
   Logger logger("collector", "cgroup");
   for (int i = 0; i < 1000; ++i) fail_from_one_place(logger, "a", i);
@@ -91,7 +91,7 @@ TEST(Log, RepeatedErrorsFromOneSourceAreCounted) {
   EXPECT_EQ(text.find("suppressed="), std::string::npos) << text;
 }
 
-TEST(Log, FirstRepeatAfterTheWindowCarriesTheCount) {
+TEST(CoreLog, FirstRepeatAfterTheWindowCarriesTheCount) {
   test_support::LogCapture cap;
   set_repeat_window(std::chrono::milliseconds(30));
   Logger logger;
@@ -104,7 +104,7 @@ TEST(Log, FirstRepeatAfterTheWindowCarriesTheCount) {
   EXPECT_NE(text.find("corrupt file 5\" suppressed=4\n"), std::string::npos) << text;
 }
 
-TEST(Log, ZeroWindowTurnsTheLimitOff) {
+TEST(CoreLog, ZeroWindowTurnsTheLimitOff) {
   test_support::LogCapture cap;
   set_repeat_window(std::chrono::milliseconds(0));
   Logger logger;

@@ -9,7 +9,7 @@ namespace {
 
 const MetricDesc kDesc{"x_total", "X.", MetricType::kCounter, {"manager", "uuid"}};
 
-TEST(MetricFamily, LabelValuesOutliveTheCallersStrings) {
+TEST(CoreMetricFamily, LabelValuesOutliveTheCallersStrings) {
   MetricFamily f(kDesc);
   for (int i = 0; i < 3000; ++i) {
     std::string manager = "slurm";
@@ -25,7 +25,7 @@ TEST(MetricFamily, LabelValuesOutliveTheCallersStrings) {
   EXPECT_EQ(f.value(2999), 2999);
 }
 
-TEST(MetricFamily, ValuesLongerThanABlock) {
+TEST(CoreMetricFamily, ValuesLongerThanABlock) {
   MetricFamily f(kDesc);
   const std::string big(40000, 'u');
   f.add({"a", big}, 1);
@@ -35,14 +35,14 @@ TEST(MetricFamily, ValuesLongerThanABlock) {
   EXPECT_EQ(f.label_value(1, 0), "b");
 }
 
-TEST(MetricFamily, WrongLabelCountIsCountedAndDropped) {
+TEST(CoreMetricFamily, WrongLabelCountIsCountedAndDropped) {
   MetricFamily f(kDesc);
   f.add({"only-one"}, 1);
   EXPECT_EQ(f.size(), 0U);
   EXPECT_EQ(f.mismatched(), 1U);
 }
 
-TEST(MetricBatch, AbsorbedSamplesSurviveTheOtherBatch) {
+TEST(CoreMetricBatch, AbsorbedSamplesSurviveTheOtherBatch) {
   MetricBatch into;
   into.add(kDesc, {"slurm", "1"}, 1);
   {

@@ -51,16 +51,18 @@ void parallel_for(size_t n, const std::function<void(size_t)>& fn, const Paralle
     return;
   }
 
+  // Helpers share the indices before the last, which is the caller's.
+  const size_t shared = n - 1;
   auto run = std::make_shared<Run>();
   // fn is the caller's: a helper touches it only between registering as active
   // (refused once the run is closed) and deregistering, both under the lock.
-  auto helper = [run, n, block, &fn] {
+  auto helper = [run, shared, block, &fn] {
     {
       std::lock_guard<std::mutex> lock(run->mu);
       if (run->closed) return;
       ++run->active;
     }
-    work(*run, n, block, fn);
+    work(*run, shared, block, fn);
     std::lock_guard<std::mutex> lock(run->mu);
     if (--run->active == 0) run->idle.notify_all();
   };
@@ -77,7 +79,13 @@ void parallel_for(size_t n, const std::function<void(size_t)>& fn, const Paralle
       break;  // the thread limit: the same
     }
   }
-  work(*run, n, block, fn);
+  try {
+    fn(n - 1);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(run->mu);
+    if (!run->error) run->error = std::current_exception();
+  }
+  work(*run, shared, block, fn);
   {
     std::unique_lock<std::mutex> lock(run->mu);
     run->closed = true;

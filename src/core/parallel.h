@@ -23,7 +23,10 @@ struct ParallelOptions {
 };
 
 // Calls fn(i) once for every i in [0, n) and returns when all calls have returned.
-// The first exception thrown by a call is rethrown here after the others finished.
+// The last index runs on the calling thread, before it helps with the others: work
+// that belongs there (a scrape's last collector, a pipeline's own reading) stays
+// there. The first exception thrown by a call is rethrown here after the others
+// finished.
 void parallel_for(size_t n, const std::function<void(size_t)>& fn, const ParallelOptions& options = {});
 
 }  // namespace ceems

@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/task_pool.h"
@@ -41,6 +42,23 @@ TEST(CoreParallelFor, RunsCallsConcurrently) {
     if (cv.wait_for(lock, 10s, [&] { return arrived == 3; })) met.fetch_add(1);
   });
   EXPECT_EQ(met.load(), 3);
+}
+
+TEST(CoreParallelFor, TheLastIndexRunsOnTheCallingThreadFirst) {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> before_last{0};
+  std::atomic<bool> last_on_caller{false};
+  std::atomic<int> seen_before_last{-1};
+  parallel_for(64, [&](size_t i) {
+    if (i == 63) {
+      last_on_caller = std::this_thread::get_id() == caller;
+      seen_before_last = before_last.load();
+    } else if (std::this_thread::get_id() == caller) {
+      before_last.fetch_add(1);  // the caller helps with the rest only after its own index
+    }
+  });
+  EXPECT_TRUE(last_on_caller.load());
+  EXPECT_EQ(seen_before_last.load(), 0);
 }
 
 TEST(CoreParallelFor, RethrowsAfterTheOtherCallsFinished) {

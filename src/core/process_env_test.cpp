@@ -10,13 +10,13 @@ namespace {
 
 using namespace std::string_literals;
 
-TEST(JoinCmdline, JoinsArgumentsWithSpaces) {
+TEST(CoreJoinCmdline, JoinsArgumentsWithSpaces) {
   EXPECT_EQ(join_cmdline("python3\0-c\0print(1)\0"s), "python3 -c print(1)");
   EXPECT_EQ(join_cmdline(""), "");
   EXPECT_EQ(join_cmdline("\0"s), "");
 }
 
-TEST(IsSlurmHelper, MatchesTheReferencePattern) {
+TEST(CoreIsSlurmHelper, MatchesTheReferencePattern) {
   EXPECT_TRUE(is_slurm_helper("slurmstepd: [1009248.batch]"));
   EXPECT_TRUE(is_slurm_helper("sleep 100000000"));
   EXPECT_TRUE(is_slurm_helper("/usr/bin/sleep 5"));
@@ -29,7 +29,7 @@ TEST(IsSlurmHelper, MatchesTheReferencePattern) {
   EXPECT_FALSE(is_slurm_helper("slurmstepd"));
 }
 
-TEST(HasEnvPrefix, PrefixOfTheWholeEntry) {
+TEST(CoreHasEnvPrefix, PrefixOfTheWholeEntry) {
   std::vector<std::string> names = {"ENABLE_PROFILING", "CEEMS_ENABLE_PERF"};
   EXPECT_TRUE(has_env_prefix("A=1\0CEEMS_ENABLE_PERF=false\0"s, names));
   EXPECT_TRUE(has_env_prefix("ENABLE_PROFILINGX=1\0"s, names));
@@ -37,14 +37,14 @@ TEST(HasEnvPrefix, PrefixOfTheWholeEntry) {
   EXPECT_FALSE(has_env_prefix("", names));
 }
 
-TEST(JoinCmdlinePerfCases, JoinsArgumentsWithSingleSpaces) {
+TEST(CoreJoinCmdlinePerfCases, JoinsArgumentsWithSingleSpaces) {
   EXPECT_EQ(join_cmdline("/usr/bin/app\0--flag\0value\0"s), "/usr/bin/app --flag value");
   EXPECT_EQ(join_cmdline("a\0\0b"s), "a b");
   EXPECT_EQ(join_cmdline(""), "");
   EXPECT_EQ(join_cmdline("\0\0"s), "");
 }
 
-TEST(IsSlurmHelperPerfCases, MatchesTheIgnorePattern) {
+TEST(CoreIsSlurmHelperPerfCases, MatchesTheIgnorePattern) {
   EXPECT_TRUE(is_slurm_helper("slurmstepd: [1234.batch]"));
   EXPECT_TRUE(is_slurm_helper("/usr/sbin/slurmstepd:"));
   EXPECT_TRUE(is_slurm_helper("sleep 100000000"));
@@ -54,7 +54,7 @@ TEST(IsSlurmHelperPerfCases, MatchesTheIgnorePattern) {
   EXPECT_TRUE(is_slurm_helper("x sleep y sleep 3"));
 }
 
-TEST(IsSlurmHelperPerfCases, LeavesUserProcessesAlone) {
+TEST(CoreIsSlurmHelperPerfCases, LeavesUserProcessesAlone) {
   EXPECT_FALSE(is_slurm_helper("/home/user/a.out --steps 10"));
   EXPECT_FALSE(is_slurm_helper("slurmstepd [1234.batch]"));
   EXPECT_FALSE(is_slurm_helper("sleep infinity"));
@@ -65,7 +65,7 @@ TEST(IsSlurmHelperPerfCases, LeavesUserProcessesAlone) {
   EXPECT_FALSE(is_slurm_helper(""));
 }
 
-TEST(HasEnvPrefixPerfCases, PresenceDecidesNotTheValue) {
+TEST(CoreHasEnvPrefixPerfCases, PresenceDecidesNotTheValue) {
   std::vector<std::string> names = {"CEEMS_ENABLE_PERF", "ENABLE_PERF"};
   EXPECT_TRUE(has_env_prefix("PATH=/bin\0CEEMS_ENABLE_PERF=0\0"s, names));
   EXPECT_TRUE(has_env_prefix("ENABLE_PERF=false\0"s, names));

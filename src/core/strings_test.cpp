@@ -5,7 +5,7 @@
 namespace ceems {
 namespace {
 
-TEST(Strings, TrimAndFields) {
+TEST(CoreStrings, TrimAndFields) {
   EXPECT_EQ(trim("  a b \n"), "a b");
   EXPECT_EQ(trim(""), "");
   auto f = fields("  cpu  1 2\t3\n");
@@ -15,14 +15,14 @@ TEST(Strings, TrimAndFields) {
   EXPECT_TRUE(fields("   ").empty());
 }
 
-TEST(Strings, SplitKeepsEmptyFields) {
+TEST(CoreStrings, SplitKeepsEmptyFields) {
   auto s = split("a,,b,", ',');
   ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[1], "");
   EXPECT_EQ(s[3], "");
 }
 
-TEST(Strings, StrictNumbers) {
+TEST(CoreStrings, StrictNumbers) {
   EXPECT_EQ(parse_u64(" 42\n"), 42u);
   EXPECT_FALSE(parse_u64("42x"));
   EXPECT_FALSE(parse_u64("-1"));
@@ -35,7 +35,7 @@ TEST(Strings, StrictNumbers) {
   EXPECT_FALSE(parse_double("abc"));
 }
 
-TEST(Strings, SanitizeMetricName) {
+TEST(CoreStrings, SanitizeMetricName) {
   EXPECT_EQ(sanitize_metric_name("package"), "package");
   EXPECT_EQ(sanitize_metric_name("a-b"), "a_b");
   EXPECT_EQ(sanitize_metric_name("a_-_b"), "a_b");
@@ -43,12 +43,12 @@ TEST(Strings, SanitizeMetricName) {
   EXPECT_EQ(sanitize_metric_name("x.y z"), "x_y_z");
 }
 
-TEST(Strings, QuoteForError) {
+TEST(CoreStrings, QuoteForError) {
   EXPECT_EQ(quote_for_error("a\"b\n"), "\"a\\\"b\\n\"");
   EXPECT_EQ(quote_for_error("abcdef", 3), "\"abc...\"");
 }
 
-TEST(PrintableExcerpt, OneLineOfAsciiCut) {
+TEST(CorePrintableExcerpt, OneLineOfAsciiCut) {
   EXPECT_EQ(printable_excerpt("", 10), "");
   EXPECT_EQ(printable_excerpt("  \r\n", 10), "");
   EXPECT_EQ(printable_excerpt("TLS handshake failed\n", 100), "TLS handshake failed");
@@ -60,7 +60,7 @@ TEST(PrintableExcerpt, OneLineOfAsciiCut) {
   EXPECT_EQ(printable_excerpt(std::string(10000, 'x'), 256), std::string(256, 'x') + "...");
 }
 
-TEST(Strings, EqualsIgnoringCaseIsAsciiOnly) {
+TEST(CoreStrings, EqualsIgnoringCaseIsAsciiOnly) {
   EXPECT_TRUE(equals_ignoring_case("Content-Length", "content-LENGTH"));
   EXPECT_TRUE(equals_ignoring_case("", ""));
   EXPECT_FALSE(equals_ignoring_case("gzip", "gzi"));

@@ -9,7 +9,7 @@
 namespace ceems {
 namespace {
 
-TEST(TaskPool, RunsEveryTaskAndReusesThreads) {
+TEST(CoreTaskPool, RunsEveryTaskAndReusesThreads) {
   TaskPool pool(TaskPool::Options{2, 100, std::chrono::seconds(5)});
   std::atomic<int> ran{0};
   for (int round = 0; round < 3; ++round) {
@@ -27,7 +27,7 @@ TEST(TaskPool, RunsEveryTaskAndReusesThreads) {
   EXPECT_LE(pool.threads(), 2u);
 }
 
-TEST(TaskPool, FullQueueRefuses) {
+TEST(CoreTaskPool, FullQueueRefuses) {
   TaskPool pool(TaskPool::Options{1, 1, std::chrono::seconds(5)});
   std::promise<void> gate;
   auto open = gate.get_future().share();
@@ -44,7 +44,7 @@ TEST(TaskPool, FullQueueRefuses) {
   EXPECT_FALSE(pool.submit([] {}));  // stopping
 }
 
-TEST(TaskPool, IdleThreadsEnd) {
+TEST(CoreTaskPool, IdleThreadsEnd) {
   TaskPool pool(TaskPool::Options{4, 10, std::chrono::milliseconds(50)});
   std::promise<void> done;
   ASSERT_TRUE(pool.submit([&] { done.set_value(); }));
@@ -54,7 +54,7 @@ TEST(TaskPool, IdleThreadsEnd) {
   EXPECT_EQ(pool.threads(), 0u);
 }
 
-TEST(TaskPool, StopWaitsWithADeadline) {
+TEST(CoreTaskPool, StopWaitsWithADeadline) {
   TaskPool pool(TaskPool::Options{1, 10, std::chrono::seconds(5)});
   auto gate = std::make_shared<std::promise<void>>();
   auto open = gate->get_future().share();

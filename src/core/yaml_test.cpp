@@ -38,13 +38,13 @@ std::vector<std::string> walk(const YamlWalker& w, const YAML::Node& node, const
   return seen;
 }
 
-TEST(YamlLoad, SyntaxErrorNamesSourceAndPosition) {
+TEST(CoreYamlLoad, SyntaxErrorNamesSourceAndPosition) {
   auto r = load_yaml("a: [1\nb: 2\n", "conf.yml");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("conf.yml: invalid YAML at line "));
 }
 
-TEST(YamlWalker, EntriesInFileOrderWithTheirPaths) {
+TEST(CoreYamlWalker, EntriesInFileOrderWithTheirPaths) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("zeta: 1\nalpha:\n  beta: 2\n");
   EXPECT_THAT(walk(w, doc, ""), ElementsAre("zeta@zeta<", "alpha@alpha<"));
@@ -52,14 +52,14 @@ TEST(YamlWalker, EntriesInFileOrderWithTheirPaths) {
   EXPECT_THAT(walk(w, load("- {x: 1}\n")[0], "list[0]"), ElementsAre("x@list[0].x<list[0]"));
 }
 
-TEST(YamlWalker, NullAndAbsentAreEmptyMappings) {
+TEST(CoreYamlWalker, NullAndAbsentAreEmptyMappings) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("section:\n");
   EXPECT_TRUE(walk(w, doc["section"], "section").empty());
   EXPECT_TRUE(walk(w, doc["missing"], "missing").empty());
 }
 
-TEST(YamlWalker, RejectsWhatIsNotAMappingByItsShape) {
+TEST(CoreYamlWalker, RejectsWhatIsNotAMappingByItsShape) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("list: [1]\nsecret: hunter2\n");
   auto fn = [](const YamlEntry&) { return Status::Ok(); };
@@ -72,7 +72,7 @@ TEST(YamlWalker, RejectsWhatIsNotAMappingByItsShape) {
             "t.yml: (top level): expected a mapping, got a sequence (line 1)");
 }
 
-TEST(YamlWalker, RejectsNonStringAndRepeatedKeys) {
+TEST(CoreYamlWalker, RejectsNonStringAndRepeatedKeys) {
   const YamlWalker w("t.yml");
   auto fn = [](const YamlEntry&) { return Status::Ok(); };
   EXPECT_EQ(message(w.for_each_entry(load("a:\n  ? [x]\n  : 1\n")["a"], "a", fn)),
@@ -85,7 +85,7 @@ TEST(YamlWalker, RejectsNonStringAndRepeatedKeys) {
             "t.yml: s.k: duplicate key (line 3)");
 }
 
-TEST(YamlWalker, StopsAtTheFirstFailingEntry) {
+TEST(CoreYamlWalker, StopsAtTheFirstFailingEntry) {
   const YamlWalker w("t.yml");
   int calls = 0;
   Status st = w.for_each_entry(load("a: 1\nb: 2\nc: 3\n"), "", [&](const YamlEntry& e) -> Status {
@@ -97,7 +97,7 @@ TEST(YamlWalker, StopsAtTheFirstFailingEntry) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(YamlWalker, ErrorLayouts) {
+TEST(CoreYamlWalker, ErrorLayouts) {
   const YAML::Node doc = load("a:\n  b: 1\n");
   EXPECT_EQ(YamlWalker("t.yml").error("a.b", doc["a"]["b"], "bad").message(), "t.yml: a.b: bad (line 2)");
   EXPECT_EQ(YamlWalker("t.yml").error("", doc, "bad").message(), "t.yml: (top level): bad (line 1)");
@@ -114,7 +114,7 @@ TEST(YamlWalker, ErrorLayouts) {
   EXPECT_EQ(p.position(doc["missing"]), "");
 }
 
-TEST(YamlWalker, ReadMappingDispatchesKnownKeys) {
+TEST(CoreYamlWalker, ReadMappingDispatchesKnownKeys) {
   const YamlWalker w("t.yml");
   std::string name;
   bool on = false;
@@ -127,7 +127,7 @@ TEST(YamlWalker, ReadMappingDispatchesKnownKeys) {
   EXPECT_THAT(list, ElementsAre("a", "b"));
 }
 
-TEST(YamlWalker, UnknownKeyWordings) {
+TEST(CoreYamlWalker, UnknownKeyWordings) {
   const YAML::Node doc = load("s:\n  name: x\n  nmae: y\n");
   auto keys = [](std::string& out, const YamlWalker& w) {
     return std::vector<YamlKey>{{"name", w.into(out)}, {"size", w.into(out)}};
@@ -151,7 +151,7 @@ TEST(YamlWalker, UnknownKeyWordings) {
             "t.yml: line 1, column 1: unknown key \"x\" (valid keys: name, size)");
 }
 
-TEST(YamlWalker, UnknownKeyHandlerDecides) {
+TEST(CoreYamlWalker, UnknownKeyHandlerDecides) {
   const YamlWalker w("t.yml");
   std::string name;
   std::vector<std::string> ignored;
@@ -170,7 +170,7 @@ TEST(YamlWalker, UnknownKeyHandlerDecides) {
             "t.yml: (top level): unknown key \"nmae\" (valid: name); did you mean name? (line 1)");
 }
 
-TEST(YamlWalker, KeptEntriesAreReadAfterEveryKeyIsChecked) {
+TEST(CoreYamlWalker, KeptEntriesAreReadAfterEveryKeyIsChecked) {
   const YamlWalker w("t.yml");
   std::optional<YamlEntry> section;
   // The section is not even a mapping, but the misspelt key after it is what is reported.
@@ -184,7 +184,7 @@ TEST(YamlWalker, KeptEntriesAreReadAfterEveryKeyIsChecked) {
   EXPECT_EQ(section->value["a"].as<int>(), 1);
 }
 
-TEST(YamlWalker, StringValues) {
+TEST(CoreYamlWalker, StringValues) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("n: 10\nb: true\nq: 'x y'\nempty:\nsecret: [hunter2]\n");
   EXPECT_EQ(*w.string_value(doc["n"], "n"), "10");
@@ -197,7 +197,7 @@ TEST(YamlWalker, StringValues) {
   EXPECT_THAT(message(bad), Not(HasSubstr("hunter2")));
 }
 
-TEST(YamlWalker, StringLists) {
+TEST(CoreYamlWalker, StringLists) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("l: [a, 2]\nnone:\none: a\nnested:\n  - a\n  - [hunter2]\nholes: [a, ~]\n");
   EXPECT_THAT(*w.string_list(doc["l"], "l"), ElementsAre("a", "2"));
@@ -211,7 +211,7 @@ TEST(YamlWalker, StringLists) {
             "t.yml: holes[1]: expected a string, got null (line 7)");
 }
 
-TEST(YamlWalker, BooleanValues) {
+TEST(CoreYamlWalker, BooleanValues) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("a: yes\nb: Off\nc: TRUE\nd:\ne: maybe\nf: {x: 1}\n");
   EXPECT_TRUE(*w.bool_value(doc["a"], "a"));
@@ -222,7 +222,7 @@ TEST(YamlWalker, BooleanValues) {
   EXPECT_EQ(message(w.bool_value(doc["f"], "f")), "t.yml: f: expected a boolean, got a mapping (line 6)");
 }
 
-TEST(YamlWalker, ScalarValuesWithTheCallersRules) {
+TEST(CoreYamlWalker, ScalarValuesWithTheCallersRules) {
   const YamlWalker w("t.yml", kPositionFirst);
   // An integer that must be written plain: a quoted number is text.
   auto plain_int = [](const YAML::Node& n) -> std::optional<int64_t> {
@@ -240,7 +240,7 @@ TEST(YamlWalker, ScalarValuesWithTheCallersRules) {
             "t.yml: line 5, column 7: key list: expected an integer, got a sequence");
 }
 
-TEST(YamlWalker, DurationValues) {
+TEST(CoreYamlWalker, DurationValues) {
   const YamlWalker w("t.yml");
   const YAML::Node doc = load("a: 5s\nb: '1m30s'\nc:\nd: five\ne: [1s]\nf: ' 250ms '\n");
   EXPECT_EQ(**w.duration_value(doc["a"], "a"), std::chrono::seconds(5));
@@ -253,7 +253,7 @@ TEST(YamlWalker, DurationValues) {
             "t.yml: e: expected a duration such as 5s, got a sequence (line 5)");
 }
 
-TEST(YamlWalker, NodeKinds) {
+TEST(CoreYamlWalker, NodeKinds) {
   const YAML::Node doc = load("m: {}\ns: []\nv: 1\nn:\n");
   EXPECT_EQ(yaml_node_kind(doc["m"]), "a mapping");
   EXPECT_EQ(yaml_node_kind(doc["s"]), "a sequence");

@@ -32,7 +32,7 @@ MapSnapshot sample_snapshot() {
 const IdIndex kIo = {{100, "42"}, {101, "42"}, {200, "43"}};
 const IdIndex kNet = {{500, "42"}, {501, "42"}};
 
-TEST(Aggregate, SumsPerUnitMountAndProtocol) {
+TEST(EbpfAggregate, SumsPerUnitMountAndProtocol) {
   const Aggregates a = aggregate(sample_snapshot(), kIo, kNet, {});
   ASSERT_EQ(a.read.size(), 3U);
   const auto& home = a.read.at({"42", "/home"});
@@ -49,14 +49,14 @@ TEST(Aggregate, SumsPerUnitMountAndProtocol) {
   EXPECT_EQ(a.egress.at({"42", "", ""}).packets, 1U);
 }
 
-TEST(Aggregate, IdSpacesAreSeparate) {
+TEST(EbpfAggregate, IdSpacesAreSeparate) {
   // The VFS index does not resolve network ids and vice versa.
   const Aggregates a = aggregate(sample_snapshot(), kNet, kIo, {});
   EXPECT_TRUE(a.read.empty());
   EXPECT_TRUE(a.ingress.empty());
 }
 
-TEST(Aggregate, MountFilterIsASubstringMatch) {
+TEST(EbpfAggregate, MountFilterIsASubstringMatch) {
   const Aggregates a = aggregate(sample_snapshot(), kIo, kNet, {"scr", "nothing"});
   ASSERT_EQ(a.read.size(), 1U);
   EXPECT_EQ(a.read.begin()->first.second, "/scratch");
@@ -65,7 +65,7 @@ TEST(Aggregate, MountFilterIsASubstringMatch) {
   EXPECT_EQ(a.open.size(), 1U);
 }
 
-TEST(MountLabel, StopsAtNulOrTakesAllBytes) {
+TEST(EbpfMountLabel, StopsAtNulOrTakesAllBytes) {
   const unsigned char with_nul[8] = {'/', 'h', 'o', 'm', 'e', 0, 'x', 'y'};
   EXPECT_EQ(mount_label(with_nul, sizeof with_nul), "/home");
   const unsigned char full[4] = {'/', 'a', 'b', 'c'};
@@ -78,7 +78,7 @@ TEST(MountLabel, StopsAtNulOrTakesAllBytes) {
   EXPECT_EQ(family_label(1), "");
 }
 
-TEST(Emit, NamesHelpAndLabelsOfSpec15) {
+TEST(EbpfEmit, NamesHelpAndLabelsOfSpec15) {
   MapSnapshot s;
   s.read = {{100, "/home", 1000, 10, 1}};
   s.write = {{100, "/home", 20, 2, 0}};
@@ -128,7 +128,7 @@ TEST(Emit, NamesHelpAndLabelsOfSpec15) {
   for (const auto& e : expected) EXPECT_NE(text.find(e), std::string::npos) << e << "\n---\n" << text;
 }
 
-TEST(Emit, OnlyEnabledGroupsAndZeroValuesKept) {
+TEST(EbpfEmit, OnlyEnabledGroupsAndZeroValuesKept) {
   MapSnapshot s;
   s.read = {{100, "/home", 0, 0, 0}};
   s.egress = {{500, 6, 2, 4, 400}};

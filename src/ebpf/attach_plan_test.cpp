@@ -35,7 +35,7 @@ Method first_of(const Features& f, const std::vector<std::pair<Field, Method>>& 
 }
 
 // Every one of the 2^11 feature combinations.
-TEST(ChooseAttach, AllCombinations) {
+TEST(EbpfChooseAttach, AllCombinations) {
   std::vector<Field> all;
   for (const auto* list : {&kVfs, &kNet, &kRetrans}) {
     for (const auto& [field, m] : *list) all.push_back(field);
@@ -58,7 +58,7 @@ TEST(ChooseAttach, AllCombinations) {
   }
 }
 
-TEST(ChooseAttach, ThisProjectMachine) {
+TEST(EbpfChooseAttach, ThisProjectMachine) {
   // Kernel 6.18 without kprobes, fentry refused, tracefs unmounted.
   Features f;
   f.vfs_tp_btf = f.vfs_raw_tp = true;
@@ -66,19 +66,19 @@ TEST(ChooseAttach, ThisProjectMachine) {
   EXPECT_EQ(choose_attach(f), (Plan{Method::kTpBtf, Method::kCgroupSkb, Method::kTpBtf}));
 }
 
-TEST(ChooseAttach, FullFeaturedKernelUsesFunctionHooks) {
+TEST(EbpfChooseAttach, FullFeaturedKernelUsesFunctionHooks) {
   Features f{true, true, true, true, true, true, true, true, true, true, true};
   EXPECT_EQ(choose_attach(f), (Plan{Method::kFentry, Method::kFentry, Method::kSocketCounters}));
   f.vfs_fentry = f.net_fentry = false;
   EXPECT_EQ(choose_attach(f), (Plan{Method::kKprobe, Method::kKprobe, Method::kSocketCounters}));
 }
 
-TEST(ChooseAttach, NothingWorks) {
+TEST(EbpfChooseAttach, NothingWorks) {
   EXPECT_EQ(choose_attach(Features{}), Plan{});
   EXPECT_EQ(describe(Features{}), "none");
 }
 
-TEST(PlanCovers, RequestedHooksOnly) {
+TEST(EbpfPlanCovers, RequestedHooksOnly) {
   const Plan io_only{Method::kRawTp, Method::kNone, Method::kNone};
   EXPECT_TRUE(plan_covers(io_only, true, false));
   EXPECT_FALSE(plan_covers(io_only, true, true));
@@ -86,7 +86,7 @@ TEST(PlanCovers, RequestedHooksOnly) {
   EXPECT_TRUE(plan_covers(Plan{}, false, false));
 }
 
-TEST(MethodName, Names) {
+TEST(EbpfMethodName, Names) {
   EXPECT_EQ(method_name(Method::kRawTp), "raw_tracepoint");
   EXPECT_EQ(method_name(Method::kCgroupSkb), "cgroup_skb");
   EXPECT_EQ(method_name(Method::kSocketCounters), "socket_counters");
@@ -105,7 +105,7 @@ class FakeProbe final : public FeatureProbe {
   Features f_;
 };
 
-TEST(BuildPlan, LogsTheMethodOfEachProgram) {
+TEST(EbpfBuildPlan, LogsTheMethodOfEachProgram) {
   test_support::LogCapture logs;
   Features f;
   f.vfs_raw_tp = f.net_cgroup_skb = true;
@@ -123,7 +123,7 @@ TEST(BuildPlan, LogsTheMethodOfEachProgram) {
   EXPECT_NE(text.find("program=tcp_retransmit method=none"), std::string::npos) << text;
 }
 
-TEST(BuildPlan, KeepsTheWorkingPartAndFailsClearlyWhenNothingWorks) {
+TEST(EbpfBuildPlan, KeepsTheWorkingPartAndFailsClearlyWhenNothingWorks) {
   test_support::LogCapture logs;
   Features f;
   f.vfs_tp_btf = true;

@@ -20,7 +20,7 @@ constexpr const char* kHybridHost =
     "hugetlb\t0\t1\t1\n"
     "pids\t8\t1\t1\n";
 
-TEST(ProcCgroups, IndexIsTheLineOrder) {
+TEST(EbpfProcCgroups, IndexIsTheLineOrder) {
   const ProcCgroups p = parse_proc_cgroups(kHybridHost);
   ASSERT_EQ(p.controllers.size(), 12U);
   EXPECT_FALSE(p.truncated);
@@ -31,12 +31,12 @@ TEST(ProcCgroups, IndexIsTheLineOrder) {
   EXPECT_EQ(subsystem_index(p, " pids\n"), 11U);
 }
 
-TEST(ProcCgroups, UnknownSubsystemFallsBackToZero) {
+TEST(EbpfProcCgroups, UnknownSubsystemFallsBackToZero) {
   EXPECT_EQ(subsystem_index(parse_proc_cgroups(kHybridHost), "rdma"), 0U);
   EXPECT_EQ(subsystem_index(parse_proc_cgroups(""), "cpuacct"), 0U);
 }
 
-TEST(ProcCgroups, BadHierarchyKeepsTheIndexRunning) {
+TEST(EbpfProcCgroups, BadHierarchyKeepsTheIndexRunning) {
   const ProcCgroups p = parse_proc_cgroups(
       "#subsys_name hierarchy num_cgroups enabled\n"
       "cpuset x 1 1\n"
@@ -48,7 +48,7 @@ TEST(ProcCgroups, BadHierarchyKeepsTheIndexRunning) {
   EXPECT_EQ(subsystem_index(p, "cpuset"), 0U);
 }
 
-TEST(ProcCgroups, StopsAtFifteenControllers) {
+TEST(EbpfProcCgroups, StopsAtFifteenControllers) {
   std::string text = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n";
   for (int i = 0; i < 17; ++i) text += "c" + std::to_string(i) + "\t0\t1\t1\n";
   const ProcCgroups p = parse_proc_cgroups(text);
@@ -58,7 +58,7 @@ TEST(ProcCgroups, StopsAtFifteenControllers) {
   EXPECT_EQ(subsystem_index(p, "c15"), 0U);
 }
 
-TEST(ProcCgroups, HeaderOnly) {
+TEST(EbpfProcCgroups, HeaderOnly) {
   const ProcCgroups p = parse_proc_cgroups("#subsys_name\thierarchy\tnum_cgroups\tenabled\n");
   EXPECT_TRUE(p.controllers.empty());
   EXPECT_FALSE(p.truncated);

@@ -198,7 +198,7 @@ ProviderOptions curl_options() {
 
 // ---- against the mocks ----
 
-TEST(EmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
+TEST(EmissionsEmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
   EmapsMock api;
   ProviderOptions o = curl_options();
   o.emaps_base_url = o.emaps_zones_base_url = api.base();
@@ -218,7 +218,7 @@ TEST(EmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
                           {"/v3/carbon-intensity/latest?zone=US-CAL-CISO", kToken}}));
 }
 
-TEST(EmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
+TEST(EmissionsEmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
   EmapsMock api;
   ProviderOptions o = curl_options();
   o.emaps_token = "wrong";
@@ -230,7 +230,7 @@ TEST(EmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
   EXPECT_TRUE(f->empty());
 }
 
-TEST(RteMockApi, QueryParametersAndResult) {
+TEST(EmissionsRteMockApi, QueryParametersAndResult) {
   RteMock api;
   ProviderOptions o = curl_options();
   o.rte_url = api.url();
@@ -250,7 +250,7 @@ TEST(RteMockApi, QueryParametersAndResult) {
                 {"where", "date_heure in [date'2025-01-15' TO now()] and taux_co2 is not null"}}));
 }
 
-TEST(RteMockApi, EmptyResultsBeforeTheFirstSuccess) {
+TEST(EmissionsRteMockApi, EmptyResultsBeforeTheFirstSuccess) {
   RteMock api;
   api.set_body(R"({"total_count": 0, "results": []})");
   ProviderOptions o = curl_options();
@@ -287,7 +287,7 @@ TEST(EmissionsMockApi, CollectorPageFromBothMocks) {
 
 // ---- unreachable APIs: bounded time, clear errors ----
 
-TEST(UnreachableApi, RefusedApisDoNotStopTheCollector) {
+TEST(EmissionsUnreachableApi, RefusedApisDoNotStopTheCollector) {
   ProviderOptions o = curl_options();
   o.emaps_zones_base_url = closed_port_url("/v3");
   o.rte_url = closed_port_url("/records");
@@ -303,7 +303,7 @@ TEST(UnreachableApi, RefusedApisDoNotStopTheCollector) {
 
 // The zones endpoint accepts connections and never answers: construction makes no
 // request, a scrape waits zone_wait for it, stop() waits for the request's timeout.
-TEST(UnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
+TEST(EmissionsUnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
   BlackHole hole;
   ProviderOptions o = curl_options();
   o.emaps_zones_base_url = hole.url("/v3");
@@ -326,7 +326,7 @@ TEST(UnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms) << "bounded by the request timeout";
 }
 
-TEST(UnreachableApi, SilentApisBoundTheScrape) {
+TEST(EmissionsUnreachableApi, SilentApisBoundTheScrape) {
   EmapsMock zones_only;  // zones come from the mock, the intensities from a black hole
   BlackHole hole;
   ProviderOptions o = curl_options();

@@ -15,7 +15,7 @@ std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::
 
 // ---- Electricity Maps zones ----
 
-TEST(EmapsZones, DisplayNameJoinsCountryAndZoneName) {
+TEST(EmissionsEmapsZones, DisplayNameJoinsCountryAndZoneName) {
   auto zones = parse_emaps_zones(R"({
     "FR": {"zoneName": "France"},
     "US-CAL-CISO": {"countryName": "USA", "zoneName": "CAISO"},
@@ -29,7 +29,7 @@ TEST(EmapsZones, DisplayNameJoinsCountryAndZoneName) {
                 {"FR", "France"}, {"US-CAL-CISO", "USA CAISO"}, {"XX", "Nowhere"}, {"YY", ""}, {"ZZ", ""}}));
 }
 
-TEST(EmapsZones, NamesAreTrimmedLikeGoTrimSpace) {
+TEST(EmissionsEmapsZones, NamesAreTrimmedLikeGoTrimSpace) {
   // Leading/trailing Unicode spaces go, inner ones stay.
   auto zones = parse_emaps_zones(R"({"A": {"countryName": "", "zoneName": "Zone\u00a0 "},)"
                                  R"( "B": {"countryName": " X ", "zoneName": "Y"}})");
@@ -38,7 +38,7 @@ TEST(EmapsZones, NamesAreTrimmedLikeGoTrimSpace) {
   EXPECT_EQ(zones->at("B"), "X  Y");
 }
 
-TEST(EmapsZones, NullsAreEmpty) {
+TEST(EmissionsEmapsZones, NullsAreEmpty) {
   auto zones = parse_emaps_zones(R"({"A": null, "B": {"countryName": null, "zoneName": "Z"}})");
   ASSERT_TRUE(zones.ok()) << zones.error().message();
   EXPECT_EQ(zones->at("A"), "");
@@ -51,7 +51,7 @@ TEST(EmapsZones, NullsAreEmpty) {
   EXPECT_TRUE(empty_object->empty());
 }
 
-TEST(EmapsZones, AnyNonStringInnerValueFailsTheWholeResponse) {
+TEST(EmissionsEmapsZones, AnyNonStringInnerValueFailsTheWholeResponse) {
   for (const char* body :
        {R"({"FR": {"zoneName": "France"}, "DE": {"zoneName": 1}})", R"({"FR": {"zoneName": true}})",
         R"({"FR": {"zoneName": ["a"]}})", R"({"FR": {"zoneName": {"x": "y"}}})", R"({"FR": "France"})",
@@ -60,20 +60,20 @@ TEST(EmapsZones, AnyNonStringInnerValueFailsTheWholeResponse) {
   }
 }
 
-TEST(EmapsZones, MalformedJsonFails) {
+TEST(EmissionsEmapsZones, MalformedJsonFails) {
   for (const char* body : {"", "{", R"({"FR": {"zoneName": "France"})", R"({"FR": {}} trailing)", "<html>",
                            R"({"FR": {"zoneName": "Fr)", "{'FR': {}}", "\xEF\xBB\xBF{}"}) {
     EXPECT_FALSE(parse_emaps_zones(body).ok()) << body;
   }
 }
 
-TEST(EmapsZones, DuplicateKeysLastWins) {
+TEST(EmissionsEmapsZones, DuplicateKeysLastWins) {
   auto zones = parse_emaps_zones(R"({"FR": {"zoneName": "A"}, "FR": {"countryName": "B"}})");
   ASSERT_TRUE(zones.ok());
   EXPECT_EQ(zones->at("FR"), "B");
 }
 
-TEST(EmapsZones, InvalidUtf8BecomesReplacementCharacter) {
+TEST(EmissionsEmapsZones, InvalidUtf8BecomesReplacementCharacter) {
   auto zones = parse_emaps_zones(
       "{\"FR\": {\"zoneName\": \"Fr\xFF"
       "ance\"}}");
@@ -87,7 +87,7 @@ TEST(EmapsZones, InvalidUtf8BecomesReplacementCharacter) {
 
 // ---- Electricity Maps carbon intensity ----
 
-TEST(EmapsCarbonIntensity, ParsesTheDocumentedFields) {
+TEST(EmissionsEmapsCarbonIntensity, ParsesTheDocumentedFields) {
   auto r = parse_emaps_carbon_intensity(R"({
     "zone": "DE", "carbonIntensity": 302, "datetime": "2024-05-01T10:00:00.000Z",
     "updatedAt": "2024-05-01T09:50:12.123Z", "emissionFactorType": "lifecycle",
@@ -103,7 +103,7 @@ TEST(EmapsCarbonIntensity, ParsesTheDocumentedFields) {
   EXPECT_EQ(r->estimation_method, "TIME_SLICER_AVERAGE");
 }
 
-TEST(EmapsCarbonIntensity, MissingOrNullFieldsKeepZero) {
+TEST(EmissionsEmapsCarbonIntensity, MissingOrNullFieldsKeepZero) {
   for (const char* body : {R"({"zone": "DE"})", R"({"carbonIntensity": null})", "{}", "null",
                            R"({"error": "Zone 'DE' is not available with your plan"})"}) {
     auto r = parse_emaps_carbon_intensity(body);
@@ -112,7 +112,7 @@ TEST(EmapsCarbonIntensity, MissingOrNullFieldsKeepZero) {
   }
 }
 
-TEST(EmapsCarbonIntensity, CarbonIntensityMustBeAnInteger) {
+TEST(EmissionsEmapsCarbonIntensity, CarbonIntensityMustBeAnInteger) {
   for (const char* body :
        {R"({"carbonIntensity": 302.5})", R"({"carbonIntensity": 302.0})", R"({"carbonIntensity": 3e2})",
         R"({"carbonIntensity": "302"})", R"({"carbonIntensity": true})", R"({"carbonIntensity": [302]})",
@@ -130,7 +130,7 @@ TEST(EmapsCarbonIntensity, CarbonIntensityMustBeAnInteger) {
   EXPECT_EQ(max->carbon_intensity, INT64_MAX);
 }
 
-TEST(EmapsCarbonIntensity, OtherMistypedFieldsFailTheDecode) {
+TEST(EmissionsEmapsCarbonIntensity, OtherMistypedFieldsFailTheDecode) {
   for (const char* body :
        {R"({"carbonIntensity": 10, "zone": 1})", R"({"carbonIntensity": 10, "isEstimated": "yes"})",
         R"({"carbonIntensity": 10, "datetime": 5})", R"({"carbonIntensity": 10, "updatedAt": {}})",
@@ -140,7 +140,7 @@ TEST(EmapsCarbonIntensity, OtherMistypedFieldsFailTheDecode) {
   }
 }
 
-TEST(EmapsCarbonIntensity, KeysMatchCaseInsensitivelyLikeGo) {
+TEST(EmissionsEmapsCarbonIntensity, KeysMatchCaseInsensitivelyLikeGo) {
   auto upper = parse_emaps_carbon_intensity(R"({"CARBONINTENSITY": 12, "Zone": "FR"})");
   ASSERT_TRUE(upper.ok());
   EXPECT_EQ(upper->carbon_intensity, 12);
@@ -155,7 +155,7 @@ TEST(EmapsCarbonIntensity, KeysMatchCaseInsensitivelyLikeGo) {
   EXPECT_EQ(other->carbon_intensity, 0);
 }
 
-TEST(EmapsCarbonIntensity, MalformedJsonFails) {
+TEST(EmissionsEmapsCarbonIntensity, MalformedJsonFails) {
   for (const char* body :
        {"", "{", R"({"carbonIntensity": })", R"({"carbonIntensity": 1,})", R"({"carbonIntensity": 01})",
         R"({"carbonIntensity": 1} {})", "nul", "{\"zone\": \"a\x01\"}"}) {
@@ -163,7 +163,7 @@ TEST(EmapsCarbonIntensity, MalformedJsonFails) {
   }
 }
 
-TEST(EmapsCarbonIntensity, NumbersBeyondDoubleAreRejectedNotThrown) {
+TEST(EmissionsEmapsCarbonIntensity, NumbersBeyondDoubleAreRejectedNotThrown) {
   // Go would ignore such a number in an unknown field; nlohmann refuses to parse it at all.
   for (const char* body :
        {R"({"x": 1e400, "carbonIntensity": 1})", R"({"carbonIntensity": -1e999})", "6e9666"}) {
@@ -175,7 +175,7 @@ TEST(EmapsCarbonIntensity, NumbersBeyondDoubleAreRejectedNotThrown) {
   EXPECT_FALSE(parse_rte_response(R"({"results": [{"taux_co2": 1e400}]})").ok());
 }
 
-TEST(EmapsCarbonIntensity, NestingDepthIsLimitedLikeGo) {
+TEST(EmissionsEmapsCarbonIntensity, NestingDepthIsLimitedLikeGo) {
   // Go counts the outer object too: 10000 levels in all are fine, 10001 are not.
   auto ok = parse_emaps_carbon_intensity("{\"x\":" + nested_arrays(9999) + ",\"carbonIntensity\":3}");
   ASSERT_TRUE(ok.ok()) << ok.error().message();
@@ -187,7 +187,7 @@ TEST(EmapsCarbonIntensity, NestingDepthIsLimitedLikeGo) {
 
 // ---- RTE eCO2mix ----
 
-TEST(Rte, FirstResultIsTheFrenchFactor) {
+TEST(EmissionsRte, FirstResultIsTheFrenchFactor) {
   auto f = parse_rte_response(R"({"total_count": 2, "results": [
       {"taux_co2": 27, "date_heure": "2025-01-15T10:45:00+01:00"},
       {"taux_co2": 30, "date_heure": "2025-01-15T10:30:00+01:00"}]})");
@@ -195,7 +195,7 @@ TEST(Rte, FirstResultIsTheFrenchFactor) {
   EXPECT_EQ(*f, (EmissionFactors{{"FR", {"France", 27}}}));
 }
 
-TEST(Rte, EmptyResultsIsAnError) {
+TEST(EmissionsRte, EmptyResultsIsAnError) {
   for (const char* body : {R"({"total_count": 0, "results": []})", R"({"total_count": 0})",
                            R"({"results": null})", "{}", "null"}) {
     auto f = parse_rte_response(body);
@@ -205,7 +205,7 @@ TEST(Rte, EmptyResultsIsAnError) {
   }
 }
 
-TEST(Rte, MissingOrNullFieldsGiveZero) {
+TEST(EmissionsRte, MissingOrNullFieldsGiveZero) {
   for (const char* body : {R"({"results": [{}]})", R"({"results": [null]})",
                            R"({"results": [{"taux_co2": null, "date_heure": null}]})"}) {
     auto f = parse_rte_response(body);
@@ -214,7 +214,7 @@ TEST(Rte, MissingOrNullFieldsGiveZero) {
   }
 }
 
-TEST(Rte, WrongTypesFail) {
+TEST(EmissionsRte, WrongTypesFail) {
   for (const char* body :
        {R"({"results": [{"taux_co2": 27.5}]})", R"({"results": [{"taux_co2": "27"}]})",
         R"({"results": [{"taux_co2": 27, "date_heure": 1}]})", R"({"results": {"taux_co2": 27}})",
@@ -229,14 +229,14 @@ TEST(Rte, WrongTypesFail) {
   }
 }
 
-TEST(Rte, MalformedJsonFails) {
+TEST(EmissionsRte, MalformedJsonFails) {
   for (const char* body : {"", "{\"results\": [", "<html><body>502 Bad Gateway</body></html>",
                            "{\"results\": [{\"taux_co2\": 27}]}}"}) {
     EXPECT_FALSE(parse_rte_response(body).ok()) << body;
   }
 }
 
-TEST(Rte, QueryIsEncodedLikeGoUrlValues) {
+TEST(EmissionsRte, QueryIsEncodedLikeGoUrlValues) {
   EXPECT_EQ(rte_query("2025-01-15"),
             "include_app_metas=false&include_links=false&limit=1&offset=0&order_by=date_heure+desc&"
             "select=taux_co2%2Cdate_heure&timezone=Europe%2FParis&"
@@ -245,7 +245,7 @@ TEST(Rte, QueryIsEncodedLikeGoUrlValues) {
 
 // ---- helpers ----
 
-TEST(QueryEscape, KeepsUnreservedAndEncodesTheRest) {
+TEST(EmissionsQueryEscape, KeepsUnreservedAndEncodesTheRest) {
   EXPECT_EQ(query_escape("US-CAL-CISO"), "US-CAL-CISO");
   EXPECT_EQ(query_escape("a_b.c~d"), "a_b.c~d");
   EXPECT_EQ(query_escape("a b/c&d=e?"), "a+b%2Fc%26d%3De%3F");
@@ -269,12 +269,12 @@ std::map<std::string, std::string> iso_codes() {
   return codes.ok() ? *codes : std::map<std::string, std::string>{};
 }
 
-TEST(Iso3166, MapsAlpha3ToAlpha2) {
+TEST(EmissionsIso3166, MapsAlpha3ToAlpha2) {
   EXPECT_EQ(iso_codes(),
             (std::map<std::string, std::string>{{"AFG", "AF"}, {"ALB", "AL"}, {"DZA", "DZ"}, {"FRA", "FR"}}));
 }
 
-TEST(Iso3166, RejectsMistypedEntries) {
+TEST(EmissionsIso3166, RejectsMistypedEntries) {
   EXPECT_FALSE(parse_iso3166_alpha3_to_alpha2(R"({"3166-1": [{"alpha_2": 1}]})").ok());
   EXPECT_FALSE(parse_iso3166_alpha3_to_alpha2(R"({"3166-1": {}})").ok());
   EXPECT_FALSE(parse_iso3166_alpha3_to_alpha2("[").ok());
@@ -299,7 +299,7 @@ constexpr const char* kOwidExcerpt =
     "World,OWID_WRL,2001,495.0\n"
     "Kosovo,OWID_KOS,2001,900.0\n";
 
-TEST(OwidCsv, LastRowPerCountryWins) {
+TEST(EmissionsOwidCsv, LastRowPerCountryWins) {
   auto f = parse_owid_csv(kOwidExcerpt, iso_codes());
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(*f, (EmissionFactors{{"AF", {"Afghanistan", 144.92754}},
@@ -307,7 +307,7 @@ TEST(OwidCsv, LastRowPerCountryWins) {
                                  {"DZ", {"Algeria", 494.60645}}}));
 }
 
-TEST(OwidCsv, UnparsableValueKeepsThePreviousYear) {
+TEST(EmissionsOwidCsv, UnparsableValueKeepsThePreviousYear) {
   auto f = parse_owid_csv(
       "Entity,Code,Year,v\n"
       "France,FRA,2021,58.1\n"
@@ -319,7 +319,7 @@ TEST(OwidCsv, UnparsableValueKeepsThePreviousYear) {
   EXPECT_EQ(f->at("FR"), (EmissionFactor{"France", 58.1}));
 }
 
-TEST(OwidCsv, GoFloatSyntax) {
+TEST(EmissionsOwidCsv, GoFloatSyntax) {
   auto value = [](const std::string& v) -> std::optional<double> {
     auto f = parse_owid_csv("France,FRA,2023," + v + "\n", iso_codes());
     if (!f.ok() || f->empty()) return std::nullopt;
@@ -337,7 +337,7 @@ TEST(OwidCsv, GoFloatSyntax) {
   EXPECT_EQ(value(""), std::nullopt);
 }
 
-TEST(OwidCsv, QuotedFieldsFollowEncodingCsv) {
+TEST(EmissionsOwidCsv, QuotedFieldsFollowEncodingCsv) {
   auto f = parse_owid_csv(
       "Entity,Code,Year,v\r\n"
       "\r\n"
@@ -351,7 +351,7 @@ TEST(OwidCsv, QuotedFieldsFollowEncodingCsv) {
   EXPECT_EQ(f->at("DZ"), (EmissionFactor{"Algeria", 8}));
 }
 
-TEST(OwidCsv, MalformedCsvIsRejected) {
+TEST(EmissionsOwidCsv, MalformedCsvIsRejected) {
   for (const char* csv : {"Entity,Code,Year,v\nFrance,FRA,2023\n",         // ragged
                           "Entity,Code,Year,v\nFrance,FRA,2023,1,2\n",     // ragged
                           "Entity,Code,Year,v\nFr\"ance,FRA,2023,1\n",     // bare quote
@@ -363,7 +363,7 @@ TEST(OwidCsv, MalformedCsvIsRejected) {
   }
 }
 
-TEST(OwidCsv, NarrowOrEmptyFilesGiveNothing) {
+TEST(EmissionsOwidCsv, NarrowOrEmptyFilesGiveNothing) {
   auto narrow = parse_owid_csv("Entity,Code,Year\nFrance,FRA,2023\n", iso_codes());
   ASSERT_TRUE(narrow.ok());
   EXPECT_TRUE(narrow->empty());

@@ -69,14 +69,14 @@ ProviderOptions options_with(std::shared_ptr<http::HttpClient> client, ManualClo
 
 // ---- global and owid ----
 
-TEST(GlobalProvider, WorldAverage) {
+TEST(EmissionsGlobalProvider, WorldAverage) {
   GlobalProvider p;
   auto f = p.update();
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(*f, (EmissionFactors{{"ZZ", {"World", 475}}}));
 }
 
-TEST(OwidProvider, EmbeddedTableIsTheSpecAppendix) {
+TEST(EmissionsOwidProvider, EmbeddedTableIsTheSpecAppendix) {
   OwidProvider p{log::Logger()};
   auto f = p.update();
   ASSERT_TRUE(f.ok());
@@ -91,7 +91,7 @@ TEST(OwidProvider, EmbeddedTableIsTheSpecAppendix) {
 }
 
 // The generated table holds exactly the rows of the committed CSV, sorted and unique.
-TEST(OwidProvider, TableMatchesTheDataFile) {
+TEST(EmissionsOwidProvider, TableMatchesTheDataFile) {
   std::ifstream in(std::string(CEEMS_EMISSIONS_SOURCE_DIR) + "/owid_factors.csv");
   ASSERT_TRUE(in) << "owid_factors.csv not found";
   std::string line;
@@ -116,7 +116,7 @@ TEST(OwidProvider, TableMatchesTheDataFile) {
   EXPECT_EQ(i, table.size());
 }
 
-TEST(OwidProvider, AcceptsAParsedDataSet) {
+TEST(EmissionsOwidProvider, AcceptsAParsedDataSet) {
   OwidProvider p(EmissionFactors{{"FR", {"France", 1.5}}}, log::Logger());
   auto f = p.update();
   ASSERT_TRUE(f.ok());
@@ -125,7 +125,7 @@ TEST(OwidProvider, AcceptsAParsedDataSet) {
 
 // ---- pure helpers ----
 
-TEST(RetryDelay, DoublesFromTheInitialDelayUpToTheMaximum) {
+TEST(EmissionsRetryDelay, DoublesFromTheInitialDelayUpToTheMaximum) {
   EXPECT_EQ(retry_delay(1, 60s, 300s), 60s);
   EXPECT_EQ(retry_delay(2, 60s, 300s), 120s);
   EXPECT_EQ(retry_delay(3, 60s, 300s), 240s);
@@ -134,14 +134,14 @@ TEST(RetryDelay, DoublesFromTheInitialDelayUpToTheMaximum) {
   EXPECT_EQ(retry_delay(1, 0ms, 300s), 1ms) << "never zero: a failure is never retried in the same instant";
 }
 
-TEST(UrlWithoutQuery, DropsQueryAndFragment) {
+TEST(EmissionsUrlWithoutQuery, DropsQueryAndFragment) {
   EXPECT_EQ(url_without_query("https://rte.test/records?where=x&limit=1"), "https://rte.test/records");
   EXPECT_EQ(url_without_query("https://a.test/v3/zones#frag"), "https://a.test/v3/zones");
   EXPECT_EQ(url_without_query("https://a.test/v3/zones"), "https://a.test/v3/zones");
   EXPECT_EQ(url_without_query(""), "");
 }
 
-TEST(CheckEmapsToken, RejectsWhiteSpaceAndControlCharactersWithoutEchoingTheToken) {
+TEST(EmissionsCheckEmapsToken, RejectsWhiteSpaceAndControlCharactersWithoutEchoingTheToken) {
   EXPECT_TRUE(check_emaps_token("").ok());
   EXPECT_TRUE(check_emaps_token("Abc123-_.~+/=").ok());
   const std::vector<std::string> bad_tokens = {"zq3x\r", "zq3x\n", "zq 3x", "\tzq3x", std::string("zq\0x", 5),
@@ -156,7 +156,7 @@ TEST(CheckEmapsToken, RejectsWhiteSpaceAndControlCharactersWithoutEchoingTheToke
   }
 }
 
-TEST(FailureEpisode, WarnsOnceThenDebugUntilTheNextSuccess) {
+TEST(EmissionsFailureEpisode, WarnsOnceThenDebugUntilTheNextSuccess) {
   FailureEpisode e;
   EXPECT_EQ(e.succeeded(), 0) << "a success outside an episode reports nothing";
   EXPECT_EQ(e.failed(), log::Level::kWarn);
@@ -170,7 +170,7 @@ TEST(FailureEpisode, WarnsOnceThenDebugUntilTheNextSuccess) {
 
 // ---- emaps construction and zones ----
 
-TEST(EmapsProvider, MissingTokenFailsWithoutAnyRequest) {
+TEST(EmissionsEmapsProvider, MissingTokenFailsWithoutAnyRequest) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   ProviderOptions o = options_with(client);
   o.emaps_token.reset();
@@ -180,7 +180,7 @@ TEST(EmapsProvider, MissingTokenFailsWithoutAnyRequest) {
   EXPECT_EQ(client->count(), 0u);
 }
 
-TEST(EmapsProvider, MalformedTokenIsAConfigurationError) {
+TEST(EmissionsEmapsProvider, MalformedTokenIsAConfigurationError) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   ProviderOptions o = options_with(client);
   o.emaps_token = "secret-token\r";
@@ -191,7 +191,7 @@ TEST(EmapsProvider, MalformedTokenIsAConfigurationError) {
   EXPECT_EQ(client->count(), 0u);
 }
 
-TEST(EmapsProvider, ConstructionMakesNoRequest) {
+TEST(EmissionsEmapsProvider, ConstructionMakesNoRequest) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   auto p = EmapsProvider::create(options_with(client), log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
@@ -199,7 +199,7 @@ TEST(EmapsProvider, ConstructionMakesNoRequest) {
   EXPECT_FALSE((*p)->zones().has_value());
 }
 
-TEST(EmapsProvider, ZonesAreFetchedWithoutTheTokenOnTheFirstScrape) {
+TEST(EmissionsEmapsProvider, ZonesAreFetchedWithoutTheTokenOnTheFirstScrape) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   auto p = EmapsProvider::create(options_with(client), log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
@@ -218,7 +218,7 @@ TEST(EmapsProvider, ZonesAreFetchedWithoutTheTokenOnTheFirstScrape) {
   EXPECT_EQ(client->count("/zones"), 1u) << "the zone list is fetched once";
 }
 
-TEST(EmapsProvider, EmptyTokenIsEnoughToConstruct) {
+TEST(EmissionsEmapsProvider, EmptyTokenIsEnoughToConstruct) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   ProviderOptions o = options_with(client);
   o.emaps_token = "";
@@ -228,7 +228,7 @@ TEST(EmapsProvider, EmptyTokenIsEnoughToConstruct) {
   for (const auto& r : client->requests()) EXPECT_EQ(r.headers.count("auth-token"), 0u) << r.url;
 }
 
-TEST(EmapsProvider, ZonesAreRetriedWithBackoffUntilTheyDecode) {
+TEST(EmissionsEmapsProvider, ZonesAreRetriedWithBackoffUntilTheyDecode) {
   ManualClock clock;
   std::atomic<int> calls{0};
   auto client =
@@ -263,7 +263,7 @@ TEST(EmapsProvider, ZonesAreRetriedWithBackoffUntilTheyDecode) {
   EXPECT_EQ(served->at("FR"), (EmissionFactor{"France", 56}));
 }
 
-TEST(EmapsProvider, ZoneRequestsBackOffUpToFiveMinutes) {
+TEST(EmissionsEmapsProvider, ZoneRequestsBackOffUpToFiveMinutes) {
   ManualClock clock;
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
@@ -281,7 +281,7 @@ TEST(EmapsProvider, ZoneRequestsBackOffUpToFiveMinutes) {
   EXPECT_EQ(attempts_at, (std::vector<int>{0, 60, 180, 420, 720, 1020}));
 }
 
-TEST(EmapsProvider, ZoneFailuresAreLoggedOncePerEpisode) {
+TEST(EmissionsEmapsProvider, ZoneFailuresAreLoggedOncePerEpisode) {
   test_support::LogCapture capture(log::Level::kDebug);
   ManualClock clock;
   std::atomic<bool> up{false};
@@ -311,7 +311,7 @@ TEST(EmapsProvider, ZoneFailuresAreLoggedOncePerEpisode) {
 
 // A zones endpoint that accepts and never answers: the scrape waits zone_wait at most,
 // the request goes on in the background, and stop() waits for it to end.
-TEST(EmapsProvider, SilentZonesEndpointDoesNotHoldTheScrape) {
+TEST(EmissionsEmapsProvider, SilentZonesEndpointDoesNotHoldTheScrape) {
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
@@ -347,7 +347,7 @@ TEST(EmapsProvider, SilentZonesEndpointDoesNotHoldTheScrape) {
   EXPECT_TRUE((*p)->zones().has_value()) << "stop() waited for the request in flight";
 }
 
-TEST(EmapsProvider, StopDuringASilentZonesRequestIsBoundedByTheRequest) {
+TEST(EmissionsEmapsProvider, StopDuringASilentZonesRequestIsBoundedByTheRequest) {
   auto client = std::make_shared<FakeClient>([](const http::ClientRequest&) -> Result<http::ClientResponse> {
     std::this_thread::sleep_for(300ms);  // stands for a request running into its timeout
     return Error(ErrorKind::kTimeout, "GET https://zones.test/v3/zones: Operation timed out");
@@ -367,7 +367,7 @@ TEST(EmapsProvider, StopDuringASilentZonesRequestIsBoundedByTheRequest) {
 
 // The scrape that waited for the zone list gives its factor requests what is left of
 // one request timeout.
-TEST(EmapsProvider, FactorRequestsGetWhatIsLeftOfTheScrapeBudget) {
+TEST(EmissionsEmapsProvider, FactorRequestsGetWhatIsLeftOfTheScrapeBudget) {
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
         if (ends_with(req.url, "/zones")) {
@@ -388,7 +388,7 @@ TEST(EmapsProvider, FactorRequestsGetWhatIsLeftOfTheScrapeBudget) {
 
 // ---- emaps fetch ----
 
-TEST(EmapsProvider, FetchesEveryZoneWithTheToken) {
+TEST(EmissionsEmapsProvider, FetchesEveryZoneWithTheToken) {
   auto client = std::make_shared<FakeClient>(emaps_api);
   auto p = EmapsProvider::create(options_with(client), log::Logger());
   ASSERT_TRUE(p.ok());
@@ -414,7 +414,7 @@ TEST(EmapsProvider, FetchesEveryZoneWithTheToken) {
                                          "https://emaps.test/v3/carbon-intensity/latest?zone=US-CAL-CISO"}));
 }
 
-TEST(EmapsProvider, ZoneKeysAreQueryEscaped) {
+TEST(EmissionsEmapsProvider, ZoneKeysAreQueryEscaped) {
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
         if (ends_with(req.url, "/zones")) return response(R"({"A B/C": {"zoneName": "odd"}})");
@@ -428,7 +428,7 @@ TEST(EmapsProvider, ZoneKeysAreQueryEscaped) {
   EXPECT_EQ(client->count("zone=A+B%2FC"), 1u);
 }
 
-TEST(EmapsProvider, FailedZonesAreSkipped) {
+TEST(EmissionsEmapsProvider, FailedZonesAreSkipped) {
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
         if (ends_with(req.url, "/zones")) return response(kZones);
@@ -445,7 +445,7 @@ TEST(EmapsProvider, FailedZonesAreSkipped) {
   EXPECT_TRUE(f->empty());
 }
 
-TEST(EmapsProvider, CachesForThirtyMinutes) {
+TEST(EmissionsEmapsProvider, CachesForThirtyMinutes) {
   ManualClock clock;
   auto client = std::make_shared<FakeClient>(emaps_api);
   auto p = EmapsProvider::create(options_with(client, &clock), log::Logger());
@@ -462,7 +462,7 @@ TEST(EmapsProvider, CachesForThirtyMinutes) {
 
 // Error bodies (a token not valid for the zones) decode to 0: the API answered, so the
 // empty round is a result and is cached like the reference does.
-TEST(EmapsProvider, AnAnsweredEmptyRoundIsCached) {
+TEST(EmissionsEmapsProvider, AnAnsweredEmptyRoundIsCached) {
   ManualClock clock;
   auto client =
       std::make_shared<FakeClient>([](const http::ClientRequest& req) -> Result<http::ClientResponse> {
@@ -481,7 +481,7 @@ TEST(EmapsProvider, AnAnsweredEmptyRoundIsCached) {
 
 // When no zone got any HTTP answer the API is unreachable: that is a failed fetch,
 // retried with backoff, not an empty result cached for 30 minutes.
-TEST(EmapsProvider, ARoundWithoutAnyAnswerFailsAndIsRetried) {
+TEST(EmissionsEmapsProvider, ARoundWithoutAnyAnswerFailsAndIsRetried) {
   test_support::LogCapture capture(log::Level::kDebug);
   ManualClock clock;
   std::atomic<bool> up{false};
@@ -521,7 +521,7 @@ TEST(EmapsProvider, ARoundWithoutAnyAnswerFailsAndIsRetried) {
 
 // A free-tier token answers for one zone and fails the others: one summary line per
 // failure episode, not one ERROR per zone per round.
-TEST(EmapsProvider, FailingZonesAreSummarisedOncePerEpisode) {
+TEST(EmissionsEmapsProvider, FailingZonesAreSummarisedOncePerEpisode) {
   test_support::LogCapture capture(log::Level::kInfo);
   ManualClock clock;
   std::atomic<bool> all_fine{false};
@@ -549,7 +549,7 @@ TEST(EmapsProvider, FailingZonesAreSummarisedOncePerEpisode) {
   EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
 }
 
-TEST(EmapsProvider, ConcurrentScrapesShareOneFetch) {
+TEST(EmissionsEmapsProvider, ConcurrentScrapesShareOneFetch) {
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};
   auto client =
@@ -578,7 +578,7 @@ TEST(EmapsProvider, ConcurrentScrapesShareOneFetch) {
 
 // ---- rte ----
 
-TEST(RteProvider, RequestsTodaysLatestValue) {
+TEST(EmissionsRteProvider, RequestsTodaysLatestValue) {
   auto client = std::make_shared<FakeClient>([](const http::ClientRequest&) -> Result<http::ClientResponse> {
     return response(
         R"({"total_count": 1, "results": [{"taux_co2": 27, "date_heure": "2025-01-15T10:45:00+01:00"}]})");
@@ -595,7 +595,7 @@ TEST(RteProvider, RequestsTodaysLatestValue) {
   EXPECT_EQ(reqs[0].timeout, 5000ms);
 }
 
-TEST(RteProvider, NoValueUntilTheFirstSuccessThenTheCachedOne) {
+TEST(EmissionsRteProvider, NoValueUntilTheFirstSuccessThenTheCachedOne) {
   ManualClock clock;
   std::atomic<int> mode{0};
   auto client =
@@ -657,7 +657,7 @@ TEST(RteProvider, NoValueUntilTheFirstSuccessThenTheCachedOne) {
   EXPECT_EQ(client->count(), 5u) << "a success restarts the 30 minutes";
 }
 
-TEST(RteProvider, FailuresAreLoggedOncePerEpisode) {
+TEST(EmissionsRteProvider, FailuresAreLoggedOncePerEpisode) {
   test_support::LogCapture capture(log::Level::kDebug);
   ManualClock clock;
   std::atomic<bool> up{false};
@@ -683,7 +683,7 @@ TEST(RteProvider, FailuresAreLoggedOncePerEpisode) {
   EXPECT_THAT(log, Not(HasSubstr("level=ERROR")));
 }
 
-TEST(RteProvider, ZeroIsCachedButIsAValue) {
+TEST(EmissionsRteProvider, ZeroIsCachedButIsAValue) {
   auto client = std::make_shared<FakeClient>([](const http::ClientRequest&) -> Result<http::ClientResponse> {
     return response(R"({"results": [{"taux_co2": 0}]})");
   });
@@ -695,7 +695,7 @@ TEST(RteProvider, ZeroIsCachedButIsAValue) {
   EXPECT_EQ(client->count(), 1u);
 }
 
-TEST(RteProvider, DateIsTakenPerRequest) {
+TEST(EmissionsRteProvider, DateIsTakenPerRequest) {
   ManualClock clock;
   auto client = std::make_shared<FakeClient>([](const http::ClientRequest&) -> Result<http::ClientResponse> {
     return response(R"({"results": [{"taux_co2": 12}]})");
@@ -714,7 +714,7 @@ TEST(RteProvider, DateIsTakenPerRequest) {
   EXPECT_THAT(reqs[1].url, HasSubstr("%272025-01-16%27"));
 }
 
-TEST(LocalDate, IsIsoFormatted) {
+TEST(EmissionsLocalDate, IsIsoFormatted) {
   const std::string d = local_date_today();
   ASSERT_EQ(d.size(), 10u);
   EXPECT_EQ(d[4], '-');

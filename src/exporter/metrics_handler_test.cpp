@@ -22,7 +22,7 @@ class InFlightProbe : public Collector {
   std::shared_ptr<HandlerMetrics> metrics_;
 };
 
-TEST(MetricsHandler, RouteScrapesAndCountsTheRequest) {
+TEST(ExporterMetricsHandler, RouteScrapesAndCountsTheRequest) {
   const MetricsHandler handler("/metrics");
   auto probe = std::make_unique<InFlightProbe>(handler.metrics());
   InFlightProbe* seen = probe.get();
@@ -48,7 +48,7 @@ TEST(MetricsHandler, RouteScrapesAndCountsTheRequest) {
   EXPECT_EQ(handler.metrics()->code_200.load(), 2U);
 }
 
-TEST(MetricsHandler, CountsServerAnswersOnTheTelemetryPathOnly) {
+TEST(ExporterMetricsHandler, CountsServerAnswersOnTheTelemetryPathOnly) {
   const MetricsHandler handler("/metrics");
   const auto observe = handler.server_status_observer();
   observe("/metrics", 503);

@@ -5,7 +5,7 @@
 namespace ceems {
 namespace {
 
-TEST(ProcessMetrics, ParseSelfStatWithSpacesInName) {
+TEST(ExporterProcessMetrics, ParseSelfStatWithSpacesInName) {
   std::string stat =
       "1234 (ceems (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 1000 104857600 2560 "
       "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
@@ -17,7 +17,7 @@ TEST(ProcessMetrics, ParseSelfStatWithSpacesInName) {
   EXPECT_DOUBLE_EQ(s->start_ticks, 1000);
 }
 
-TEST(ProcessMetrics, ParseSelfStatErrors) {
+TEST(ExporterProcessMetrics, ParseSelfStatErrors) {
   EXPECT_FALSE(parse_self_stat("", 100, 4096).ok());
   EXPECT_FALSE(parse_self_stat("1 (x) S 1 2 3", 100, 4096).ok());
   auto bad = parse_self_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 xx 50 0 0 20 0 9 0 1000 1 1", 100, 4096);
@@ -25,7 +25,7 @@ TEST(ProcessMetrics, ParseSelfStatErrors) {
   EXPECT_NE(bad.error().message().find("non-numeric"), std::string::npos);
 }
 
-TEST(ProcessMetrics, ParseLimits) {
+TEST(ExporterProcessMetrics, ParseLimits) {
   std::string limits =
       "Limit                     Soft Limit           Hard Limit           Units     \n"
       "Max address space         unlimited            unlimited            bytes     \n"
@@ -36,7 +36,7 @@ TEST(ProcessMetrics, ParseLimits) {
   EXPECT_FALSE(parse_limit("Max open files            lots", "Max open files").ok());
 }
 
-TEST(ProcessMetrics, ParseNetDev) {
+TEST(ExporterProcessMetrics, ParseNetDev) {
   std::string dev =
       "Inter-|   Receive                                                |  Transmit\n"
       " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo "
@@ -55,7 +55,7 @@ TEST(ProcessMetrics, ParseNetDev) {
   EXPECT_FALSE(parse_net_dev_totals("eth0: 1 2 3").ok());
 }
 
-TEST(ProcessMetrics, BootTime) {
+TEST(ExporterProcessMetrics, BootTime) {
   EXPECT_DOUBLE_EQ(*parse_boot_time("cpu 1 2\nbtime 1700000000\n"), 1700000000);
   EXPECT_FALSE(parse_boot_time("cpu 1 2\n").ok());
   EXPECT_FALSE(parse_boot_time("btime soon\n").ok());

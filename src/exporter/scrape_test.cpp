@@ -33,7 +33,7 @@ class FakeCollector : public Collector {
   std::chrono::milliseconds delay_;
 };
 
-TEST(ScrapeEngine, EmitsScrapeMetricsPerCollector) {
+TEST(ExporterScrapeEngine, EmitsScrapeMetricsPerCollector) {
   std::vector<NamedCollector> cs;
   cs.push_back({"good", std::make_unique<FakeCollector>("ceems_good", Status::Ok())});
   cs.push_back({"bad", std::make_unique<FakeCollector>("ceems_bad", Error(ErrorKind::kIo, "boom"))});
@@ -50,7 +50,7 @@ TEST(ScrapeEngine, EmitsScrapeMetricsPerCollector) {
   EXPECT_EQ(page.find("process_"), std::string::npos);
 }
 
-TEST(ScrapeEngine, FailuresAreLoggedOncePerSourceAndNoDataOnceAtInfo) {
+TEST(ExporterScrapeEngine, FailuresAreLoggedOncePerSourceAndNoDataOnceAtInfo) {
   test_support::LogCapture capture;
   std::vector<NamedCollector> cs;
   cs.push_back({"bad", std::make_unique<FakeCollector>("ceems_bad", Error(ErrorKind::kIo, "boom"))});
@@ -69,7 +69,7 @@ TEST(ScrapeEngine, FailuresAreLoggedOncePerSourceAndNoDataOnceAtInfo) {
   EXPECT_EQ(count("collector has no data on this host"), 1U) << text;
 }
 
-TEST(ScrapeEngine, CollectorsRunConcurrentlyWithinAScrape) {
+TEST(ExporterScrapeEngine, CollectorsRunConcurrentlyWithinAScrape) {
   std::vector<NamedCollector> cs;
   for (int i = 0; i < 3; ++i) {
     cs.push_back(
@@ -82,7 +82,7 @@ TEST(ScrapeEngine, CollectorsRunConcurrentlyWithinAScrape) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(550));
 }
 
-TEST(ScrapeEngine, ConcurrentScrapesNeverRunOneCollectorTwiceAtOnce) {
+TEST(ExporterScrapeEngine, ConcurrentScrapesNeverRunOneCollectorTwiceAtOnce) {
   auto c = std::make_unique<FakeCollector>("ceems_x", Status::Ok(), std::chrono::milliseconds(20));
   FakeCollector* raw = c.get();
   std::vector<NamedCollector> cs;
@@ -95,7 +95,7 @@ TEST(ScrapeEngine, ConcurrentScrapesNeverRunOneCollectorTwiceAtOnce) {
   EXPECT_EQ(raw->max_active_.load(), 1);
 }
 
-TEST(ScrapeEngine, ExporterMetricsWhenEnabled) {
+TEST(ExporterScrapeEngine, ExporterMetricsWhenEnabled) {
   ScrapeEngine engine({}, log::Logger(), true);
   engine.handler_metrics().code_200 += 2;
   std::string page = engine.scrape();

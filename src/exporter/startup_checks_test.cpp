@@ -22,14 +22,14 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-TEST(StartupChecks, DefaultsAreClean) {
+TEST(ExporterStartupChecks, DefaultsAreClean) {
   auto f = check({});
   EXPECT_TRUE(f.errors.empty()) << joined(f.errors);
   EXPECT_TRUE(f.warnings.empty()) << joined(f.warnings);
   EXPECT_TRUE(f.notes.empty()) << joined(f.notes);
 }
 
-TEST(StartupChecks, WebPathsMustBeRoutable) {
+TEST(ExporterStartupChecks, WebPathsMustBeRoutable) {
   auto f = check({"--web.telemetry-path=metrics"});
   ASSERT_EQ(f.errors.size(), 1U) << joined(f.errors);
   EXPECT_EQ(f.errors[0],
@@ -44,7 +44,7 @@ TEST(StartupChecks, WebPathsMustBeRoutable) {
   EXPECT_TRUE(check({"--web.telemetry-path=/"}).errors.empty());
 }
 
-TEST(StartupChecks, OutOfRangeNumbers) {
+TEST(ExporterStartupChecks, OutOfRangeNumbers) {
   auto f = check({"--web.max-requests=-1", "--runtime.gomaxprocs=-5"});
   EXPECT_EQ(
       joined(f.errors),
@@ -56,7 +56,7 @@ TEST(StartupChecks, OutOfRangeNumbers) {
   EXPECT_NE(f.notes[0].find("no effect"), std::string::npos);
 }
 
-TEST(StartupChecks, UnitFlagsWithoutAResourceManager) {
+TEST(ExporterStartupChecks, UnitFlagsWithoutAResourceManager) {
   auto f =
       check({"--collector.perf.hardware-events", "--collector.ebpf.io-metrics", "--collector.rdma.stats"});
   ASSERT_EQ(f.warnings.size(), 3U) << joined(f.warnings);
@@ -68,7 +68,7 @@ TEST(StartupChecks, UnitFlagsWithoutAResourceManager) {
   EXPECT_TRUE(check({"--collector.libvirt", "--collector.ebpf.io-metrics"}).warnings.empty());
 }
 
-TEST(StartupChecks, DiscovererFlagsWithoutAResourceManager) {
+TEST(ExporterStartupChecks, DiscovererFlagsWithoutAResourceManager) {
   auto f = check({"--discoverer.alloy-targets.env-var=PROFILE"});
   ASSERT_EQ(f.warnings.size(), 1U) << joined(f.warnings);
   EXPECT_NE(f.warnings[0].find("--discoverer.alloy-targets.env-var has no effect"), std::string::npos);
@@ -77,14 +77,14 @@ TEST(StartupChecks, DiscovererFlagsWithoutAResourceManager) {
           .warnings.empty());
 }
 
-TEST(StartupChecks, MalformedGpuOrderMapWithSlurmOff) {
+TEST(ExporterStartupChecks, MalformedGpuOrderMapWithSlurmOff) {
   auto f = check({"--collector.slurm.gpu-order-map=0-1"});
   ASSERT_EQ(f.errors.size(), 1U) << joined(f.errors);
   EXPECT_NE(f.errors[0].find("--collector.slurm.gpu-order-map"), std::string::npos) << f.errors[0];
   EXPECT_TRUE(check({"--collector.slurm.gpu-order-map=0:1,1:0.3"}).errors.empty());
 }
 
-TEST(StartupChecks, DebugServerIsNamed) {
+TEST(ExporterStartupChecks, DebugServerIsNamed) {
   auto f = check({"--web.debug-server"});
   ASSERT_EQ(f.warnings.size(), 1U);
   EXPECT_NE(f.warnings[0].find("--web.debug-server"), std::string::npos);

@@ -22,7 +22,7 @@ constexpr std::string_view kTwoGpus = R"([
    "bus": {"bdf": "0000:C1:00.0"}}
 ])";
 
-TEST(ParseAmdSmiJson, TopLevelArray) {
+TEST(GpuParseAmdSmiJson, TopLevelArray) {
   auto r = parse_amd_smi_json(kTwoGpus);
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->size(), 2U);
@@ -45,7 +45,7 @@ TEST(ParseAmdSmiJson, TopLevelArray) {
   EXPECT_EQ(b.bus_id->bus, 0xC1);
 }
 
-TEST(ParseAmdSmiJson, WrappedInObject) {
+TEST(GpuParseAmdSmiJson, WrappedInObject) {
   auto r = parse_amd_smi_json(R"({"gpu_data": [{"gpu": 3, "asic": {"asic_serial": "0xABC"},
                                   "bus": {"bdf": "0000:41:00.0"}}], "version": "24.6"})");
   ASSERT_TRUE(r.ok()) << r.error().message();
@@ -57,7 +57,7 @@ TEST(ParseAmdSmiJson, WrappedInObject) {
   EXPECT_EQ((*r)[0].bus_id->bus, 0x41);
 }
 
-TEST(ParseAmdSmiJson, OutputOrderKeptNotSortedByGpuNumber) {
+TEST(GpuParseAmdSmiJson, OutputOrderKeptNotSortedByGpuNumber) {
   auto r = parse_amd_smi_json(R"([{"gpu": 5}, {"gpu": 2}])");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2U);
@@ -65,7 +65,7 @@ TEST(ParseAmdSmiJson, OutputOrderKeptNotSortedByGpuNumber) {
   EXPECT_EQ((*r)[1].local_index, "2");
 }
 
-TEST(ParseAmdSmiJson, MissingFieldsDegrade) {
+TEST(GpuParseAmdSmiJson, MissingFieldsDegrade) {
   auto r = parse_amd_smi_json(R"([
     {"asic": {"market_name": "X"}},
     {"gpu": null, "asic": null, "bus": {"bdf": "N/A"}},
@@ -88,7 +88,7 @@ TEST(ParseAmdSmiJson, MissingFieldsDegrade) {
   EXPECT_EQ((*r)[3].uuid, "beef");  // numeric serial written as rocm-smi's hex
 }
 
-TEST(ParseAmdSmiJson, EmptyListIsEmptySuccess) {
+TEST(GpuParseAmdSmiJson, EmptyListIsEmptySuccess) {
   auto a = parse_amd_smi_json("[]");
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(a->empty());
@@ -97,7 +97,7 @@ TEST(ParseAmdSmiJson, EmptyListIsEmptySuccess) {
   EXPECT_TRUE(o->empty());
 }
 
-TEST(ParseAmdSmiJson, BadJsonIsInvalid) {
+TEST(GpuParseAmdSmiJson, BadJsonIsInvalid) {
   for (std::string_view in : {"", "[{\"gpu\": 0,", "AMDSMI error: not found", "[1] trailing"}) {
     auto r = parse_amd_smi_json(in);
     ASSERT_FALSE(r.ok()) << in;
@@ -111,7 +111,7 @@ struct ShapeCase {
   std::string_view message;
 };
 
-TEST(ParseAmdSmiJson, WrongShapeIsInvalidNamingTheProblem) {
+TEST(GpuParseAmdSmiJson, WrongShapeIsInvalidNamingTheProblem) {
   const ShapeCase cases[] = {
       {"42", "top level is a number"},
       {R"("text")", "top level is a string"},

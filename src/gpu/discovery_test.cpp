@@ -39,7 +39,7 @@ DiscoveryOptions both_fake(std::string type = "") {
   return {.type = std::move(type), .nvidia_smi_path = kFakeTool, .rocm_smi_path = kFakeTool};
 }
 
-TEST(Discover, NvidiaFirstWhenAuto) {
+TEST(GpuDiscover, NvidiaFirstWhenAuto) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
   runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
@@ -58,7 +58,7 @@ TEST(Discover, NvidiaFirstWhenAuto) {
   EXPECT_THAT(logs.text(), HasSubstr("num_devs=3"));
 }
 
-TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
+TEST(GpuDiscover, NvidiaGarbageFallsThroughToAmd) {
   FakeRunner runner;
   runner.answer_prefix("--query",
                        CommandOutput{.output = "Failed to initialize NVML: Driver/library mismatch"});
@@ -76,7 +76,7 @@ TEST(Discover, NvidiaGarbageFallsThroughToAmd) {
   EXPECT_THAT(logs.text(), HasSubstr("num_devs=2"));
 }
 
-TEST(Discover, NvidiaNonZeroExitWarnsWithPathAndFallsThroughToAmd) {
+TEST(GpuDiscover, NvidiaNonZeroExitWarnsWithPathAndFallsThroughToAmd) {
   FakeRunner runner;
   runner.answer_prefix("--query", Error(ErrorKind::kIo, "command \"" + kFakeTool +
                                                             "\" exited with status 9: \"NVML: no driver\""));
@@ -95,7 +95,7 @@ TEST(Discover, NvidiaNonZeroExitWarnsWithPathAndFallsThroughToAmd) {
   EXPECT_THAT(text, HasSubstr("NVML: no driver"));
 }
 
-TEST(Discover, InstalledToolFailuresWarnInAutoMode) {
+TEST(GpuDiscover, InstalledToolFailuresWarnInAutoMode) {
   const std::pair<const char*, Result<CommandOutput>> cases[] = {
       {"timed out", Error(ErrorKind::kTimeout, "command \"nvidia-smi\" timed out after 10000 ms")},
       {"not valid XML", CommandOutput{.output = "Unable to determine the device handle for GPU0000:10:00.0"}},
@@ -114,7 +114,7 @@ TEST(Discover, InstalledToolFailuresWarnInAutoMode) {
   }
 }
 
-TEST(Discover, EachFailingVendorWarnsOnce) {
+TEST(GpuDiscover, EachFailingVendorWarnsOnce) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = "<oops"});
   runner.answer_prefix("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
@@ -127,7 +127,7 @@ TEST(Discover, EachFailingVendorWarnsOnce) {
   EXPECT_THAT(text, HasSubstr("rocm-smi exited with status 2"));
 }
 
-TEST(Discover, NotInstalledIsDebugOnlyInAutoMode) {
+TEST(GpuDiscover, NotInstalledIsDebugOnlyInAutoMode) {
   FakeRunner runner;
   DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi",
                         .rocm_smi_path = kTestData + "/no-such-rocm-smi",
@@ -144,7 +144,7 @@ TEST(Discover, NotInstalledIsDebugOnlyInAutoMode) {
   EXPECT_TRUE(runner.calls().empty());
 }
 
-TEST(Discover, RocmSmiMessageInsteadOfTableWarns) {
+TEST(GpuDiscover, RocmSmiMessageInsteadOfTableWarns) {
   FakeRunner runner;
   runner.answer_prefix(
       "--showproductname",
@@ -155,7 +155,7 @@ TEST(Discover, RocmSmiMessageInsteadOfTableWarns) {
   EXPECT_THAT(logs.text(), HasSubstr("amdgpu not found in modules"));
 }
 
-TEST(Discover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {
+TEST(GpuDiscover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = "<oops"});
   runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
@@ -167,7 +167,7 @@ TEST(Discover, ForcedNvidiaFailureDoesNotTryAmdAndWarns) {
   EXPECT_THAT(logs.text(), HasSubstr("type=nvidia"));
 }
 
-TEST(Discover, ForcedAmdSkipsNvidia) {
+TEST(GpuDiscover, ForcedAmdSkipsNvidia) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
   runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
@@ -177,7 +177,7 @@ TEST(Discover, ForcedAmdSkipsNvidia) {
   EXPECT_EQ(runner.calls()[0].argv[1], "--showproductname");
 }
 
-TEST(Discover, AmdEmptyOutputIsSuccessWithNoDevices) {
+TEST(GpuDiscover, AmdEmptyOutputIsSuccessWithNoDevices) {
   FakeRunner runner;
   runner.answer_prefix("--showproductname", CommandOutput{.output = ""});
   LogCapture logs;
@@ -186,7 +186,7 @@ TEST(Discover, AmdEmptyOutputIsSuccessWithNoDevices) {
   EXPECT_THAT(logs.text(), HasSubstr("num_devs=0"));
 }
 
-TEST(Discover, BothFailIsEmpty) {
+TEST(GpuDiscover, BothFailIsEmpty) {
   FakeRunner runner;  // no replies: every run fails
   LogCapture logs;
   auto devs = discover(both_fake(), runner, log::Logger());
@@ -195,14 +195,14 @@ TEST(Discover, BothFailIsEmpty) {
   EXPECT_THAT(logs.text(), Not(HasSubstr("GPU devices found")));
 }
 
-TEST(Discover, TruncatedOutputIsFailure) {
+TEST(GpuDiscover, TruncatedOutputIsFailure) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml(), .truncated = true});
   auto devs = discover(both_fake("nvidia"), runner, log::Logger());
   EXPECT_TRUE(devs.empty());
 }
 
-TEST(Discover, MissingExplicitPathFailsThatVendorWithoutRunning) {
+TEST(GpuDiscover, MissingExplicitPathFailsThatVendorWithoutRunning) {
   FakeRunner runner;
   runner.answer_prefix("--query", CommandOutput{.output = nvidia_xml()});
   runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
@@ -215,7 +215,7 @@ TEST(Discover, MissingExplicitPathFailsThatVendorWithoutRunning) {
   EXPECT_THAT(logs.text(), HasSubstr("no-such-nvidia-smi"));
 }
 
-TEST(Discover, ToolLookedUpOnPathWhenNoExplicitPath) {
+TEST(GpuDiscover, ToolLookedUpOnPathWhenNoExplicitPath) {
   test_support::TempTree bin;
   bin.write("nvidia-smi", "#!/bin/sh\nexit 0\n", 0755);
   const char* old = std::getenv("PATH");
@@ -239,7 +239,7 @@ DiscoveryOptions amd_smi_only() {
   return {.type = "amd", .rocm_smi_path = kTestData + "/no-such-rocm-smi", .amd_smi_path = kFakeTool};
 }
 
-TEST(Discover, AmdSmiUsedWhenRocmSmiAbsent) {
+TEST(GpuDiscover, AmdSmiUsedWhenRocmSmiAbsent) {
   FakeRunner runner;
   runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   LogCapture logs(log::Level::kDebug);
@@ -255,7 +255,7 @@ TEST(Discover, AmdSmiUsedWhenRocmSmiAbsent) {
   EXPECT_THAT(logs.text(), HasSubstr("num_devs=1"));
 }
 
-TEST(Discover, AmdSmiFallbackAlsoInAutoModeAfterNvidia) {
+TEST(GpuDiscover, AmdSmiFallbackAlsoInAutoModeAfterNvidia) {
   FakeRunner runner;
   runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
   DiscoveryOptions opts = amd_smi_only();
@@ -266,7 +266,7 @@ TEST(Discover, AmdSmiFallbackAlsoInAutoModeAfterNvidia) {
   EXPECT_EQ(runner.calls().size(), 1U);
 }
 
-TEST(Discover, AmdSmiNotCalledWhenRocmSmiPresent) {
+TEST(GpuDiscover, AmdSmiNotCalledWhenRocmSmiPresent) {
   FakeRunner runner;
   runner.answer_prefix("--showproductname", CommandOutput{.output = std::string(kRocmCsv)});
   runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
@@ -278,7 +278,7 @@ TEST(Discover, AmdSmiNotCalledWhenRocmSmiPresent) {
   EXPECT_EQ(runner.calls()[0].argv[1], "--showproductname");
 }
 
-TEST(Discover, AmdSmiNotCalledWhenRocmSmiFails) {
+TEST(GpuDiscover, AmdSmiNotCalledWhenRocmSmiFails) {
   FakeRunner runner;
   runner.answer_prefix("--showproductname", Error(ErrorKind::kIo, "rocm-smi exited with status 2"));
   runner.answer_prefix("static", CommandOutput{.output = std::string(kAmdSmiJson)});
@@ -291,7 +291,7 @@ TEST(Discover, AmdSmiNotCalledWhenRocmSmiFails) {
   EXPECT_THAT(logs.text(), HasSubstr("rocm-smi exited with status 2"));
 }
 
-TEST(Discover, AmdSmiBadOutputFailsAmd) {
+TEST(GpuDiscover, AmdSmiBadOutputFailsAmd) {
   FakeRunner runner;
   runner.answer_prefix("static", CommandOutput{.output = "AMDSMI_STATUS_NOT_INIT"});
   LogCapture logs;
@@ -301,7 +301,7 @@ TEST(Discover, AmdSmiBadOutputFailsAmd) {
   EXPECT_THAT(logs.text(), HasSubstr("not valid JSON"));
 }
 
-TEST(Discover, NeitherAmdToolFoundNamesBoth) {
+TEST(GpuDiscover, NeitherAmdToolFoundNamesBoth) {
   FakeRunner runner;
   DiscoveryOptions opts{.type = "amd",
                         .rocm_smi_path = kTestData + "/no-such-rocm-smi",
@@ -329,7 +329,7 @@ std::vector<Device> one_vgpu_device() {
   return d;
 }
 
-TEST(RefreshVgpu, RunsQueryAndApplies) {
+TEST(GpuRefreshVgpu, RunsQueryAndApplies) {
   FakeRunner runner;
   runner.answer_prefix("vgpu", CommandOutput{.output = std::string(kVgpuReport)});
   std::vector<Device> d = one_vgpu_device();
@@ -341,7 +341,7 @@ TEST(RefreshVgpu, RunsQueryAndApplies) {
   EXPECT_EQ(runner.calls()[0].timeout, std::chrono::milliseconds(10000));
 }
 
-TEST(RefreshVgpu, FailuresLeaveDevicesUnchanged) {
+TEST(GpuRefreshVgpu, FailuresLeaveDevicesUnchanged) {
   struct Case {
     const char* name;
     Result<CommandOutput> reply;
@@ -361,7 +361,7 @@ TEST(RefreshVgpu, FailuresLeaveDevicesUnchanged) {
   }
 }
 
-TEST(RefreshVgpu, MissingToolIsNotFound) {
+TEST(GpuRefreshVgpu, MissingToolIsNotFound) {
   FakeRunner runner;
   std::vector<Device> d = one_vgpu_device();
   DiscoveryOptions opts{.nvidia_smi_path = kTestData + "/no-such-nvidia-smi"};

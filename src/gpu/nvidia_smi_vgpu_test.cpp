@@ -47,7 +47,7 @@ constexpr std::string_view kReport =
 
 BusId bus(uint16_t b) { return BusId{.domain = 0, .bus = b, .device = 0, .function = 0}; }
 
-TEST(ParseNvidiaSmiVgpu, Blocks) {
+TEST(GpuParseNvidiaSmiVgpu, Blocks) {
   auto r = parse_nvidia_smi_vgpu(kReport);
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->size(), 3U);
@@ -62,7 +62,7 @@ TEST(ParseNvidiaSmiVgpu, Blocks) {
                                          Mdev{"bbbbbbbb-0000-4000-8000-000000000003", "5"}));
 }
 
-TEST(ParseNvidiaSmiVgpu, LineRules) {
+TEST(GpuParseNvidiaSmiVgpu, LineRules) {
   auto r = parse_nvidia_smi_vgpu(
       "Timestamp : today\n"
       "    MDEV UUID : before-any-gpu\n"  // outside every section
@@ -91,13 +91,13 @@ TEST(ParseNvidiaSmiVgpu, LineRules) {
   EXPECT_THAT((*r)[1].mdevs, IsEmpty());
 }
 
-TEST(ParseNvidiaSmiVgpu, EmptyIsNoBlocks) {
+TEST(GpuParseNvidiaSmiVgpu, EmptyIsNoBlocks) {
   auto r = parse_nvidia_smi_vgpu(" \n");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }
 
-TEST(ParseNvidiaSmiVgpu, TextWithoutGpuSectionIsInvalid) {
+TEST(GpuParseNvidiaSmiVgpu, TextWithoutGpuSectionIsInvalid) {
   auto r = parse_nvidia_smi_vgpu("NVIDIA-SMI has failed because it couldn't communicate with the driver\n");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kInvalid);
@@ -124,7 +124,7 @@ std::vector<Device> inventory() {
   return d;
 }
 
-TEST(ApplyVgpu, ReplacesListsOfNamedGpus) {
+TEST(GpuApplyVgpu, ReplacesListsOfNamedGpus) {
   auto blocks = parse_nvidia_smi_vgpu(kReport);
   ASSERT_TRUE(blocks.ok());
   std::vector<Device> d = inventory();
@@ -146,7 +146,7 @@ TEST(ApplyVgpu, ReplacesListsOfNamedGpus) {
   EXPECT_EQ(again[2].mig_instances[1].mdev_uuids, d[2].mig_instances[1].mdev_uuids);
 }
 
-TEST(ApplyVgpu, MatchesBusIdNumericallyAndMergesRepeatedSections) {
+TEST(GpuApplyVgpu, MatchesBusIdNumericallyAndMergesRepeatedSections) {
   std::vector<Device> d(2);
   d[0].bus_id = BusId{.domain = 0, .bus = 0x10, .device = 0, .function = 0};
   // d[1] has no bus id: never matched.

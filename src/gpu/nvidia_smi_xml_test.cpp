@@ -34,7 +34,7 @@ std::string mig(std::string_view index, std::string_view gi, std::string_view ci
          "</multiprocessor_count></shared></device_attributes></mig_device>";
 }
 
-TEST(ParseNvidiaSmiXml, ThreeGpusOneMig) {
+TEST(GpuParseNvidiaSmiXml, ThreeGpusOneMig) {
   auto r = parse_nvidia_smi_xml(three_gpu_xml());
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->size(), 3U);
@@ -80,7 +80,7 @@ TEST(ParseNvidiaSmiXml, ThreeGpusOneMig) {
   EXPECT_EQ(g2.bus_id->bus, 0xAF);
 }
 
-TEST(ParseNvidiaSmiXml, DeclarationAndDoctypeWithoutQuotesAccepted) {
+TEST(GpuParseNvidiaSmiXml, DeclarationAndDoctypeWithoutQuotesAccepted) {
   // Some recordings carry the declaration and DTD without quotes.
   auto r =
       parse_nvidia_smi_xml("<?xml version=1.0 ?>\n<!DOCTYPE nvidia_smi_log SYSTEM nvsmi_device_v12.dtd>\n" +
@@ -91,13 +91,13 @@ TEST(ParseNvidiaSmiXml, DeclarationAndDoctypeWithoutQuotesAccepted) {
   EXPECT_EQ((*r)[0].uuid, "GPU-x");
 }
 
-TEST(ParseNvidiaSmiXml, NoGpus) {
+TEST(GpuParseNvidiaSmiXml, NoGpus) {
   auto r = parse_nvidia_smi_xml("<nvidia_smi_log><attached_gpus>0</attached_gpus></nvidia_smi_log>");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }
 
-TEST(ParseNvidiaSmiXml, ZeroTotalSmsGivesNaN) {
+TEST(GpuParseNvidiaSmiXml, ZeroTotalSmsGivesNaN) {
   auto r = parse_nvidia_smi_xml(one_gpu("Enabled", mig("0", "1", "0", "0") + mig("1", "2", "0", "")));
   ASSERT_TRUE(r.ok()) << r.error().message();
   const auto& inst = (*r)[0].mig_instances;
@@ -108,7 +108,7 @@ TEST(ParseNvidiaSmiXml, ZeroTotalSmsGivesNaN) {
   EXPECT_EQ(inst[1].global_index, "1");
 }
 
-TEST(ParseNvidiaSmiXml, NonNumericMigFieldsAreZeroNotFatal) {
+TEST(GpuParseNvidiaSmiXml, NonNumericMigFieldsAreZeroNotFatal) {
   // The original rejected the whole document here (and lost every GPU).
   auto r =
       parse_nvidia_smi_xml(one_gpu("Enabled", mig("N/A", "N/A", " 4 ", "N/A") + mig("1", "3", "0", "14")));
@@ -123,7 +123,7 @@ TEST(ParseNvidiaSmiXml, NonNumericMigFieldsAreZeroNotFatal) {
   EXPECT_DOUBLE_EQ(inst[1].sm_fraction, 1.0);
 }
 
-TEST(ParseNvidiaSmiXml, MigDevicesUnderNonMigGpuStillNumbered) {
+TEST(GpuParseNvidiaSmiXml, MigDevicesUnderNonMigGpuStillNumbered) {
   auto r = parse_nvidia_smi_xml(one_gpu("Disabled", mig("0", "1", "0", "10")));
   ASSERT_TRUE(r.ok());
   const Device& d = (*r)[0];
@@ -133,7 +133,7 @@ TEST(ParseNvidiaSmiXml, MigDevicesUnderNonMigGpuStillNumbered) {
   EXPECT_EQ(d.mig_instances[0].global_index, "1");
 }
 
-TEST(ParseNvidiaSmiXml, BadBusIdIsUnknownNotError) {
+TEST(GpuParseNvidiaSmiXml, BadBusIdIsUnknownNotError) {
   auto r =
       parse_nvidia_smi_xml("<nvidia_smi_log><gpu id=\"N/A\"><uuid>GPU-y</uuid></gpu><gpu/></nvidia_smi_log>");
   ASSERT_TRUE(r.ok());
@@ -144,7 +144,7 @@ TEST(ParseNvidiaSmiXml, BadBusIdIsUnknownNotError) {
   EXPECT_EQ((*r)[1].global_index, "1");
 }
 
-TEST(ParseNvidiaSmiXml, NotXml) {
+TEST(GpuParseNvidiaSmiXml, NotXml) {
   auto r =
       parse_nvidia_smi_xml("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
   ASSERT_FALSE(r.ok());
@@ -153,19 +153,19 @@ TEST(ParseNvidiaSmiXml, NotXml) {
   EXPECT_THAT(r.error().message(), HasSubstr("NVIDIA-SMI has failed"));
 }
 
-TEST(ParseNvidiaSmiXml, EmptyInput) {
+TEST(GpuParseNvidiaSmiXml, EmptyInput) {
   auto r = parse_nvidia_smi_xml("");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kInvalid);
 }
 
-TEST(ParseNvidiaSmiXml, Truncated) {
+TEST(GpuParseNvidiaSmiXml, Truncated) {
   auto r = parse_nvidia_smi_xml("<nvidia_smi_log><gpu id=\"00000000:01:00.0\"><uuid>GPU-");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("not valid XML"));
 }
 
-TEST(ParseNvidiaSmiXml, WrongRoot) {
+TEST(GpuParseNvidiaSmiXml, WrongRoot) {
   auto r = parse_nvidia_smi_xml("<?xml version=\"1.0\"?><rocm><gpu/></rocm>");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("<rocm>"));

@@ -33,7 +33,7 @@ Device mig_gpu(std::string local, const std::vector<uint64_t>& gis, int first_gl
   return d;
 }
 
-TEST(ParseOrderMap, EntriesWithAndWithoutInstance) {
+TEST(GpuParseOrderMap, EntriesWithAndWithoutInstance) {
   auto r = parse_order_map(" 0:1, 1 : 0 . 3 ,2:0.4");
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->size(), 3U);
@@ -46,7 +46,7 @@ TEST(ParseOrderMap, EntriesWithAndWithoutInstance) {
   EXPECT_EQ((*r)[2].instance_id, "4");
 }
 
-TEST(ParseOrderMap, NumbersCanonicalised) {
+TEST(GpuParseOrderMap, NumbersCanonicalised) {
   auto r = parse_order_map("01:002.0013");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].slurm_index, "1");
@@ -54,7 +54,7 @@ TEST(ParseOrderMap, NumbersCanonicalised) {
   EXPECT_EQ((*r)[0].instance_id, "13");
 }
 
-TEST(ParseOrderMap, EmptyTextIsEmptyMap) {
+TEST(GpuParseOrderMap, EmptyTextIsEmptyMap) {
   auto r = parse_order_map("");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
@@ -63,9 +63,9 @@ TEST(ParseOrderMap, EmptyTextIsEmptyMap) {
   EXPECT_TRUE(w->empty());
 }
 
-class InvalidOrderMap : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+class GpuInvalidOrderMap : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
-TEST_P(InvalidOrderMap, RejectedNamingEntryAndFlag) {
+TEST_P(GpuInvalidOrderMap, RejectedNamingEntryAndFlag) {
   const auto& [text, offending] = GetParam();
   auto r = parse_order_map(text);
   ASSERT_FALSE(r.ok()) << text;
@@ -75,7 +75,7 @@ TEST_P(InvalidOrderMap, RejectedNamingEntryAndFlag) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Malformed, InvalidOrderMap,
+    Malformed, GpuInvalidOrderMap,
     ::testing::Values(std::pair<std::string, std::string>{"0:1,2", "2"},          // missing ':'
                       std::pair<std::string, std::string>{"0:1,", ""},            // trailing comma
                       std::pair<std::string, std::string>{",0:1", ""},            // leading comma
@@ -95,7 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair<std::string, std::string>{"0:99999999999999999999",
                                                           "0:99999999999999999999"}));
 
-TEST(ApplyOrderMap, SeedExampleFullGpuFirst) {
+TEST(GpuApplyOrderMap, SeedExampleFullGpuFirst) {
   // GPU0 MIG with GIs 3,4,5,6 (indices 0..3 from discovery), GPU1 full (index 4).
   std::vector<Device> devs = {mig_gpu("0", {3, 4, 5, 6}, 0), full_gpu("1", "4")};
   auto map = parse_order_map("0:1,1:0.3,2:0.4,3:0.5,4:0.6");
@@ -109,7 +109,7 @@ TEST(ApplyOrderMap, SeedExampleFullGpuFirst) {
   EXPECT_EQ(devs[0].mig_instances[3].global_index, "4");
 }
 
-TEST(ApplyOrderMap, E2eExample) {
+TEST(GpuApplyOrderMap, E2eExample) {
   // 8 GPUs; GPU2 MIG with GIs 1,5,13 and GPU3 MIG with GIs 1,5,6, numbered as discovery does.
   std::vector<Device> devs = {full_gpu("0", "0"),         full_gpu("1", "1"), mig_gpu("2", {1, 5, 13}, 2),
                               mig_gpu("3", {1, 5, 6}, 5), full_gpu("4", "8"), full_gpu("5", "9"),
@@ -137,7 +137,7 @@ TEST(ApplyOrderMap, E2eExample) {
   EXPECT_EQ(devs[3].global_index, "");
 }
 
-TEST(ApplyOrderMap, FirstMatchingInstanceOnlyAndUnknownTargetsIgnored) {
+TEST(GpuApplyOrderMap, FirstMatchingInstanceOnlyAndUnknownTargetsIgnored) {
   std::vector<Device> devs = {mig_gpu("0", {7, 7}, 0), full_gpu("1", "2")};
   auto map = parse_order_map("5:0.7,6:9,7:1.3");
   ASSERT_TRUE(map.ok());
@@ -150,7 +150,7 @@ TEST(ApplyOrderMap, FirstMatchingInstanceOnlyAndUnknownTargetsIgnored) {
   EXPECT_EQ(misses[1].entry, "7:1.3");
 }
 
-TEST(ApplyOrderMap, SeedExampleOnANodeWithoutThoseInstancesNamesEachMiss) {
+TEST(GpuApplyOrderMap, SeedExampleOnANodeWithoutThoseInstancesNamesEachMiss) {
   // The seed's map on a node whose GPU0 has GIs 1,2 and GPU1 is whole.
   std::vector<Device> devs = {mig_gpu("0", {1, 2}, 0), full_gpu("1", "2")};
   devs[0].uuid = "GPU-aaaa";
@@ -164,7 +164,7 @@ TEST(ApplyOrderMap, SeedExampleOnANodeWithoutThoseInstancesNamesEachMiss) {
   EXPECT_EQ(devs[0].mig_instances[0].global_index, "5");
 }
 
-TEST(ApplyOrderMap, MissesNameWhatDiscoveryFound) {
+TEST(GpuApplyOrderMap, MissesNameWhatDiscoveryFound) {
   std::vector<Device> devs = {full_gpu("0", "0"), full_gpu("1", "1")};
   devs[1].uuid = "GPU-bbbb";
   auto map = parse_order_map("0:1,1:00,2:7,3:1.3");
@@ -189,7 +189,7 @@ TEST(ApplyOrderMap, MissesNameWhatDiscoveryFound) {
   EXPECT_EQ(m[0].found, "GPU 0 has no MIG instances");
 }
 
-TEST(ApplyOrderMap, EmptyMapChangesNothing) {
+TEST(GpuApplyOrderMap, EmptyMapChangesNothing) {
   std::vector<Device> devs = {full_gpu("0", "0")};
   EXPECT_TRUE(apply_order_map(devs, {}).empty());
   EXPECT_EQ(devs[0].global_index, "0");

@@ -13,7 +13,7 @@ constexpr std::string_view kTwoCards =
     "card1, 9f8e7d6c5b4a ,0000:E3:00.0, AMD Instinct MI210 ,0x0740,Advanced Micro Devices Inc. "
     "[AMD/ATI],D67301";
 
-TEST(ParseRocmSmiCsv, Devices) {
+TEST(GpuParseRocmSmiCsv, Devices) {
   auto r = parse_rocm_smi_csv(kTwoCards);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2U);
@@ -36,7 +36,7 @@ TEST(ParseRocmSmiCsv, Devices) {
   EXPECT_EQ(b.bus_id->bus, 0xE3);
 }
 
-TEST(ParseRocmSmiCsv, SkipsShortRowsBlankLinesAndCrLf) {
+TEST(GpuParseRocmSmiCsv, SkipsShortRowsBlankLinesAndCrLf) {
   auto r = parse_rocm_smi_csv(
       "\n\nWARNING: something odd\r\n"
       "device,Serial Number,PCI Bus,Card series,Card model,Card vendor,Card SKU\r\n"
@@ -50,7 +50,7 @@ TEST(ParseRocmSmiCsv, SkipsShortRowsBlankLinesAndCrLf) {
   EXPECT_FALSE((*r)[0].bus_id.has_value());  // unparsable address is kept as unknown
 }
 
-TEST(ParseRocmSmiCsv, EmptyAndHeaderOnlyAreEmptySuccess) {
+TEST(GpuParseRocmSmiCsv, EmptyAndHeaderOnlyAreEmptySuccess) {
   auto e = parse_rocm_smi_csv("");
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(e->empty());
@@ -59,7 +59,7 @@ TEST(ParseRocmSmiCsv, EmptyAndHeaderOnlyAreEmptySuccess) {
   EXPECT_TRUE(h->empty());
 }
 
-TEST(ParseRocmSmiCsv, TextWithoutTableIsAnErrorQuotingIt) {
+TEST(GpuParseRocmSmiCsv, TextWithoutTableIsAnErrorQuotingIt) {
   auto r = parse_rocm_smi_csv("\nWARNING: No AMD GPUs specified\n");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kInvalid);
@@ -71,7 +71,7 @@ TEST(ParseRocmSmiCsv, TextWithoutTableIsAnErrorQuotingIt) {
   EXPECT_EQ(c.error().message().find('\x1b'), std::string::npos);
 }
 
-TEST(ParseRocmSmiCsv, IndexWithoutCardPrefixKept) {
+TEST(GpuParseRocmSmiCsv, IndexWithoutCardPrefixKept) {
   auto r = parse_rocm_smi_csv("7,s,0000:01:00.0,n,m,v,k");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 1U);

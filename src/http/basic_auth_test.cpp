@@ -37,7 +37,7 @@ double millis_of(const std::function<void()>& fn) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
-TEST(Base64, DecodesStandardPaddedInput) {
+TEST(HttpBase64, DecodesStandardPaddedInput) {
   EXPECT_EQ(base64_decode("").value_or("?"), "");
   EXPECT_EQ(base64_decode("Zg==").value_or("?"), "f");
   EXPECT_EQ(base64_decode("Zm8=").value_or("?"), "fo");
@@ -46,14 +46,14 @@ TEST(Base64, DecodesStandardPaddedInput) {
   EXPECT_EQ(base64_decode("+/+/").value_or("?"), "\xfb\xff\xbf");
 }
 
-TEST(Base64, RejectsMalformedInput) {
+TEST(HttpBase64, RejectsMalformedInput) {
   for (const char* bad :
        {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9v", "Zm9v\n", "-_-_", "====", "Zg=a"}) {
     EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
   }
 }
 
-TEST(BasicHeader, Parses) {
+TEST(HttpBasicHeader, Parses) {
   auto c = parse_basic_authorization(basic("alice:s3cret"));
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->user, "alice");
@@ -69,7 +69,7 @@ TEST(BasicHeader, Parses) {
   EXPECT_EQ(c->password, "");
 }
 
-TEST(BasicHeader, RejectsMalformed) {
+TEST(HttpBasicHeader, RejectsMalformed) {
   for (const std::string& bad :
        {std::string(), std::string("Basic"), std::string("Basic "), std::string("Bearer YWxpY2U6czNjcmV0"),
         std::string("BasicYWxpY2U6czNjcmV0"), std::string("Basic YWxpY2U6czNjcmV0="),
@@ -78,7 +78,7 @@ TEST(BasicHeader, RejectsMalformed) {
   }
 }
 
-TEST(Bcrypt, HashShape) {
+TEST(HttpBcrypt, HashShape) {
   EXPECT_TRUE(looks_like_bcrypt_hash(kAliceHash));
   EXPECT_FALSE(looks_like_bcrypt_hash(""));
   EXPECT_FALSE(looks_like_bcrypt_hash("s3cret"));
@@ -90,7 +90,7 @@ TEST(Bcrypt, HashShape) {
   EXPECT_FALSE(looks_like_bcrypt_hash(bad));
 }
 
-TEST(Bcrypt, MatchesAllPrefixes) {
+TEST(HttpBcrypt, MatchesAllPrefixes) {
   EXPECT_TRUE(bcrypt_matches("s3cret", kAliceHash));
   EXPECT_FALSE(bcrypt_matches("s3cret!", kAliceHash));
   EXPECT_FALSE(bcrypt_matches("", kAliceHash));
@@ -104,7 +104,7 @@ TEST(Bcrypt, MatchesAllPrefixes) {
   EXPECT_FALSE(bcrypt_matches("s3cret", "not a hash"));
 }
 
-TEST(BasicAuthenticator, RightAndWrongPasswords) {
+TEST(HttpBasicAuthenticator, RightAndWrongPasswords) {
   BasicAuthenticator auth({{"alice", kAliceHash}, {"bob", test_util::bcrypt_hash("hunter2")}});
   EXPECT_TRUE(auth.enabled());
   EXPECT_TRUE(auth.verify("alice", "s3cret"));
@@ -118,13 +118,13 @@ TEST(BasicAuthenticator, RightAndWrongPasswords) {
   EXPECT_FALSE(auth.authorize("Basic %%%"));
 }
 
-TEST(BasicAuthenticator, DisabledWithoutUsers) {
+TEST(HttpBasicAuthenticator, DisabledWithoutUsers) {
   BasicAuthenticator auth({});
   EXPECT_FALSE(auth.enabled());
   EXPECT_TRUE(auth.authorize(""));
 }
 
-TEST(BasicAuthenticator, CacheHitIsFastAndOnlySuccessesAreCached) {
+TEST(HttpBasicAuthenticator, CacheHitIsFastAndOnlySuccessesAreCached) {
   BasicAuthenticator auth({{"alice", kAliceHash}});
   const double first = millis_of([&] { EXPECT_TRUE(auth.verify("alice", "s3cret")); });
   EXPECT_EQ(auth.cache_size(), 1u);
@@ -139,7 +139,7 @@ TEST(BasicAuthenticator, CacheHitIsFastAndOnlySuccessesAreCached) {
   EXPECT_EQ(auth.cache_size(), 1u);
 }
 
-TEST(BasicAuthenticator, UnknownUserStillPaysForBcrypt) {
+TEST(HttpBasicAuthenticator, UnknownUserStillPaysForBcrypt) {
   BasicAuthenticator auth({{"alice", kAliceHash}});
   const double known = millis_of([&] { EXPECT_FALSE(auth.verify("alice", "wrong")); });
   const double unknown = millis_of([&] { EXPECT_FALSE(auth.verify("mallory", "wrong")); });
@@ -148,7 +148,7 @@ TEST(BasicAuthenticator, UnknownUserStillPaysForBcrypt) {
   EXPECT_EQ(auth.cache_size(), 0u);
 }
 
-TEST(BasicAuthenticator, CacheIsBounded) {
+TEST(HttpBasicAuthenticator, CacheIsBounded) {
   BasicAuthenticator::UserMap users;
   for (int i = 0; i < 4; ++i) {
     users["u" + std::to_string(i)] = test_util::bcrypt_hash("p" + std::to_string(i));
@@ -158,7 +158,7 @@ TEST(BasicAuthenticator, CacheIsBounded) {
   EXPECT_EQ(auth.cache_size(), 2u);
 }
 
-TEST(BasicAuthenticator, ConcurrentUse) {
+TEST(HttpBasicAuthenticator, ConcurrentUse) {
   BasicAuthenticator auth({{"a", test_util::bcrypt_hash("pa")}, {"b", test_util::bcrypt_hash("pb")}}, 1);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

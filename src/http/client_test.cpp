@@ -10,7 +10,7 @@ namespace ceems::http {
 namespace {
 
 // A loopback server that stops by itself when the test ends.
-class ClientTest : public ::testing::Test {
+class HttpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_.Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
@@ -51,7 +51,7 @@ class ClientTest : public ::testing::Test {
   int port_ = 0;
 };
 
-TEST_F(ClientTest, GetWithHeaders) {
+TEST_F(HttpClientTest, GetWithHeaders) {
   auto client = make_curl_client();
   ClientRequest req{.url = url("/hello")};
   req.headers.emplace("X-Test", "42");
@@ -62,7 +62,7 @@ TEST_F(ClientTest, GetWithHeaders) {
   EXPECT_EQ(resp->header("x-auth-token"), "tok");  // case-insensitive
 }
 
-TEST_F(ClientTest, PostAndDelete) {
+TEST_F(HttpClientTest, PostAndDelete) {
   auto client = make_curl_client();
   auto post = client->send({.method = "POST", .url = url("/echo"), .body = R"({"UserName":"u"})"});
   ASSERT_TRUE(post.ok()) << post.error().message();
@@ -74,14 +74,14 @@ TEST_F(ClientTest, PostAndDelete) {
   EXPECT_EQ(del->body, "DELETE");
 }
 
-TEST_F(ClientTest, HttpErrorsAreResponses) {
+TEST_F(HttpClientTest, HttpErrorsAreResponses) {
   auto client = make_curl_client();
   auto resp = client->send({.url = url("/missing")});
   ASSERT_TRUE(resp.ok());
   EXPECT_EQ(resp->status, 404);
 }
 
-TEST_F(ClientTest, RedirectsAreNotFollowedByDefault) {
+TEST_F(HttpClientTest, RedirectsAreNotFollowedByDefault) {
   auto client = make_curl_client();
   auto resp = client->send({.url = url("/redirect")});
   ASSERT_TRUE(resp.ok());
@@ -91,7 +91,7 @@ TEST_F(ClientTest, RedirectsAreNotFollowedByDefault) {
   EXPECT_EQ(followed->status, 200);
 }
 
-TEST_F(ClientTest, TimeoutIsAnError) {
+TEST_F(HttpClientTest, TimeoutIsAnError) {
   auto client = make_curl_client();
   auto start = std::chrono::steady_clock::now();
   auto resp = client->send({.url = url("/slow"), .timeout = std::chrono::milliseconds(300)});
@@ -101,14 +101,14 @@ TEST_F(ClientTest, TimeoutIsAnError) {
   EXPECT_NE(resp.error().message().find("/slow"), std::string::npos);
 }
 
-TEST_F(ClientTest, ResponseSizeIsBounded) {
+TEST_F(HttpClientTest, ResponseSizeIsBounded) {
   auto client = make_curl_client();
   auto resp = client->send({.url = url("/big"), .max_response_bytes = 1000});
   ASSERT_FALSE(resp.ok());
   EXPECT_NE(resp.error().message().find("larger than 1000"), std::string::npos);
 }
 
-TEST(Client, ConnectionRefused) {
+TEST(HttpClient, ConnectionRefused) {
   auto client = make_curl_client();
   // Port 1 on loopback: nothing listens there.
   auto resp = client->send({.url = "http://127.0.0.1:1/", .timeout = std::chrono::milliseconds(2000)});
@@ -116,7 +116,7 @@ TEST(Client, ConnectionRefused) {
   EXPECT_NE(resp.error().message().find("127.0.0.1:1"), std::string::npos);
 }
 
-TEST(Client, OnlyHttpSchemes) {
+TEST(HttpClient, OnlyHttpSchemes) {
   auto client = make_curl_client();
   EXPECT_FALSE(client->send({.url = "file:///etc/passwd"}).ok());
 }

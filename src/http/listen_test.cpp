@@ -16,7 +16,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-TEST(ListenAddress, Forms) {
+TEST(HttpListenAddress, Forms) {
   auto a = parse_listen_address(":9010");
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->host, "");
@@ -35,7 +35,7 @@ TEST(ListenAddress, Forms) {
   EXPECT_EQ(a->text, "localhost:65535");
 }
 
-TEST(ListenAddress, Errors) {
+TEST(HttpListenAddress, Errors) {
   for (const char* bad : {"", "9010", "::1:9010", "host:", "host:abc", "host:70000", "host:-1", "[::1]9010",
                           "[::1", "a]:1", "host: 80"}) {
     auto a = parse_listen_address(bad);
@@ -44,7 +44,7 @@ TEST(ListenAddress, Errors) {
   }
 }
 
-TEST(BindListener, PortZeroAndAddressInUse) {
+TEST(HttpBindListener, PortZeroAndAddressInUse) {
   auto fd = bind_listener(*parse_listen_address("127.0.0.1:0"));
   ASSERT_TRUE(fd.ok()) << fd.error().message();
   const int port = socket_port(*fd);
@@ -58,7 +58,7 @@ TEST(BindListener, PortZeroAndAddressInUse) {
   ::close(*fd);
 }
 
-TEST(SystemdListeners, RequiresTheEnvironment) {
+TEST(HttpSystemdListeners, RequiresTheEnvironment) {
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");
   auto fds = systemd_listeners();
@@ -73,7 +73,7 @@ TEST(SystemdListeners, RequiresTheEnvironment) {
 }
 
 // Socket activation end to end, in a child process that can own fd 3.
-TEST(SystemdListeners, ServesOnInheritedSocket) {
+TEST(HttpSystemdListeners, ServesOnInheritedSocket) {
   auto fd = bind_listener(*parse_listen_address("127.0.0.1:0"));
   ASSERT_TRUE(fd.ok()) << fd.error().message();
   const int port = socket_port(*fd);

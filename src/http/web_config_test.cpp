@@ -23,7 +23,7 @@ std::string error_of(const std::string& yaml) {
   return r.ok() ? std::string() : r.error().message();
 }
 
-TEST(WebConfig, FullFileWithTlsAndUsers) {
+TEST(HttpWebConfig, FullFileWithTlsAndUsers) {
   auto r = load_web_config(kData + "/web_config_full.yml");
   ASSERT_TRUE(r.ok()) << r.error().message();
   const WebConfig& c = *r;
@@ -50,7 +50,7 @@ TEST(WebConfig, FullFileWithTlsAndUsers) {
   EXPECT_EQ(c.basic_auth_users.at("alice"), kHash);
 }
 
-TEST(WebConfig, ExporterToolkitDocsExample) {
+TEST(HttpWebConfig, ExporterToolkitDocsExample) {
   auto r = load_web_config(kData + "/web_config_docs_example.yml");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_TRUE(r->tls_enabled);
@@ -64,7 +64,7 @@ TEST(WebConfig, ExporterToolkitDocsExample) {
   EXPECT_EQ(r->basic_auth_users.count("bob"), 1u);
 }
 
-TEST(WebConfig, EmptyDocumentsMeanPlainHttp) {
+TEST(HttpWebConfig, EmptyDocumentsMeanPlainHttp) {
   for (const char* yaml : {"", "# only a comment\n", "---\n", "tls_server_config:\nbasic_auth_users:\n",
                            "tls_server_config: {}\nhttp_server_config: {}\n"}) {
     auto r = parse(yaml);
@@ -75,14 +75,14 @@ TEST(WebConfig, EmptyDocumentsMeanPlainHttp) {
   }
 }
 
-TEST(WebConfig, TlsSettingsWithoutCertificateLeaveTlsOff) {
+TEST(HttpWebConfig, TlsSettingsWithoutCertificateLeaveTlsOff) {
   // As in the original, only a certificate, key, CA or client_auth_type turns TLS on.
   auto r = parse("tls_server_config:\n  min_version: TLS13\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_FALSE(r->tls_enabled);
 }
 
-TEST(WebConfig, InlineCertificateAndKey) {
+TEST(HttpWebConfig, InlineCertificateAndKey) {
   auto r = parse(
       "tls_server_config:\n  cert: |\n    -----BEGIN CERTIFICATE-----\n    x\n"
       "    -----END CERTIFICATE-----\n  key: secret\n");
@@ -92,7 +92,7 @@ TEST(WebConfig, InlineCertificateAndKey) {
   EXPECT_EQ(r->tls.key, "secret");
 }
 
-TEST(WebConfig, UnknownKeyIsNamedWithItsPath) {
+TEST(HttpWebConfig, UnknownKeyIsNamedWithItsPath) {
   std::string e = error_of("tls_server_config:\n  cert_fil: server.crt\n  key_file: server.key\n");
   EXPECT_THAT(e, AllOf(HasSubstr("web.yml"), HasSubstr("tls_server_config.cert_fil"), HasSubstr("line 2")));
   EXPECT_THAT(error_of("tls_config:\n  cert_file: x\n"),
@@ -102,7 +102,7 @@ TEST(WebConfig, UnknownKeyIsNamedWithItsPath) {
   EXPECT_THAT(error_of("rate_limit:\n  burst: 1\n"), HasSubstr("rate_limit"));
 }
 
-TEST(WebConfig, CertificateWithoutKeyAndViceVersa) {
+TEST(HttpWebConfig, CertificateWithoutKeyAndViceVersa) {
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: server.crt\n"),
               AllOf(HasSubstr("web.yml"), HasSubstr("tls_server_config"), HasSubstr("key_file")));
   EXPECT_THAT(error_of("tls_server_config:\n  key_file: server.key\n"),
@@ -111,21 +111,21 @@ TEST(WebConfig, CertificateWithoutKeyAndViceVersa) {
               HasSubstr("missing one of cert or cert_file"));
 }
 
-TEST(WebConfig, BadClientAuthType) {
+TEST(HttpWebConfig, BadClientAuthType) {
   std::string e =
       error_of("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: VerifyAlways\n");
   EXPECT_THAT(e, AllOf(HasSubstr("web.yml"), HasSubstr("tls_server_config.client_auth_type"),
                        HasSubstr("\"VerifyAlways\""), HasSubstr("RequireAndVerifyClientCert")));
 }
 
-TEST(WebConfig, ClientAuthTypeAlias) {
+TEST(HttpWebConfig, ClientAuthTypeAlias) {
   auto r =
       parse("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireClientCert\n");
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->tls.client_auth_type, ClientAuthType::kRequireAnyClientCert);
 }
 
-TEST(WebConfig, ClientCaRules) {
+TEST(HttpWebConfig, ClientCaRules) {
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca.pem\n"),
               AllOf(HasSubstr("web.yml"), HasSubstr("client_auth_type"), HasSubstr("Client Auth Policy")));
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: "
@@ -144,7 +144,7 @@ TEST(WebConfig, ClientCaRules) {
   EXPECT_TRUE(ok.ok()) << ok.error().message();
 }
 
-TEST(WebConfig, BadTlsVersion) {
+TEST(HttpWebConfig, BadTlsVersion) {
   std::string e = error_of("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n");
   EXPECT_THAT(
       e, AllOf(HasSubstr("web.yml"), HasSubstr("tls_server_config.min_version"), HasSubstr("\"TLS14\"")));
@@ -156,7 +156,7 @@ TEST(WebConfig, BadTlsVersion) {
       AllOf(HasSubstr("min_version"), HasSubstr("TLS13"), HasSubstr("TLS12")));
 }
 
-TEST(WebConfig, CipherAndCurveNames) {
+TEST(HttpWebConfig, CipherAndCurveNames) {
   EXPECT_THAT(error_of("tls_server_config:\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
               AllOf(HasSubstr("tls_server_config.cipher_suites[0]"), HasSubstr("TLS_RSA_WITH_RC4_128_SHA")));
   EXPECT_THAT(error_of("tls_server_config:\n  curve_preferences: [CurveP256, CurveP999]\n"),
@@ -169,7 +169,7 @@ TEST(WebConfig, CipherAndCurveNames) {
   EXPECT_EQ(go_curve_to_openssl("CurveP521").value_or("?"), "P-521");
 }
 
-TEST(WebConfig, BadHeaderName) {
+TEST(HttpWebConfig, BadHeaderName) {
   std::string e = error_of("http_server_config:\n  headers:\n    X-Powered-By: ceems\n");
   EXPECT_THAT(e, AllOf(HasSubstr("web.yml"), HasSubstr("http_server_config.headers.X-Powered-By"),
                        HasSubstr("can not be configured")));
@@ -178,7 +178,7 @@ TEST(WebConfig, BadHeaderName) {
               HasSubstr("x-frame-options"));
 }
 
-TEST(WebConfig, HeaderValues) {
+TEST(HttpWebConfig, HeaderValues) {
   EXPECT_THAT(error_of("http_server_config:\n  headers:\n    X-Frame-Options: allow-from\n"),
               AllOf(HasSubstr("http_server_config.headers.X-Frame-Options"), HasSubstr("\"allow-from\""),
                     HasSubstr("sameorigin")));
@@ -192,14 +192,14 @@ TEST(WebConfig, HeaderValues) {
   EXPECT_EQ(r->http.headers[0].second, "SameOrigin");
 }
 
-TEST(WebConfig, BadYamlSyntax) {
+TEST(HttpWebConfig, BadYamlSyntax) {
   std::string e = error_of("tls_server_config:\n  cert_file: [unclosed\n  key_file: x\n");
   EXPECT_THAT(e, AllOf(HasSubstr("web.yml"), HasSubstr("invalid YAML"), HasSubstr("line")));
   EXPECT_THAT(error_of("basic_auth_users:\n  alice: a: b\n"),
               AllOf(HasSubstr("invalid YAML"), HasSubstr("line 2")));
 }
 
-TEST(WebConfig, WrongShapes) {
+TEST(HttpWebConfig, WrongShapes) {
   EXPECT_THAT(error_of("- a\n- b\n"), AllOf(HasSubstr("web.yml"), HasSubstr("mapping")));
   EXPECT_THAT(error_of("tls_server_config: yes\n"),
               AllOf(HasSubstr("tls_server_config"), HasSubstr("mapping")));
@@ -213,7 +213,7 @@ TEST(WebConfig, WrongShapes) {
   EXPECT_THAT(error_of("basic_auth_users:\n  ? [a]\n  : x\n"), HasSubstr("basic_auth_users"));
 }
 
-TEST(WebConfig, UsersNeedBcryptHashesAndErrorsNeverEchoThem) {
+TEST(HttpWebConfig, UsersNeedBcryptHashesAndErrorsNeverEchoThem) {
   const std::string plaintext = "hunter2-plaintext";
   std::string e = error_of("basic_auth_users:\n  alice: " + plaintext + "\n");
   EXPECT_THAT(e, AllOf(HasSubstr("web.yml"), HasSubstr("basic_auth_users.alice"), HasSubstr("bcrypt"),
@@ -233,7 +233,7 @@ TEST(WebConfig, UsersNeedBcryptHashesAndErrorsNeverEchoThem) {
   }
 }
 
-TEST(WebConfig, LoadErrorsNameTheFile) {
+TEST(HttpWebConfig, LoadErrorsNameTheFile) {
   auto r = load_web_config("/nonexistent/ceems/web.yml");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("/nonexistent/ceems/web.yml"));
@@ -251,7 +251,7 @@ TEST(WebConfig, LoadErrorsNameTheFile) {
   EXPECT_THAT(r2.error().message(), AllOf(HasSubstr(dir.file("web.yml")), HasSubstr("key_file")));
 }
 
-TEST(WebConfig, Names) {
+TEST(HttpWebConfig, Names) {
   EXPECT_EQ(client_auth_type_name(ClientAuthType::kVerifyClientCertIfGiven), "VerifyClientCertIfGiven");
   EXPECT_EQ(tls_version_name(TlsVersion::kTls11), "TLS11");
   EXPECT_EQ(tls_version_to_openssl(TlsVersion::kTls13), TLS1_3_VERSION);

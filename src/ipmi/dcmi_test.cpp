@@ -13,14 +13,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-TEST(DcmiRequests, PowerReading) {
+TEST(IpmiDcmiRequests, PowerReading) {
   IpmiRequest r = power_reading_request();
   EXPECT_EQ(r.netfn, 0x2C);
   EXPECT_EQ(r.cmd, 0x02);
   EXPECT_THAT(r.data, ElementsAre(0xDC, 0x01, 0x00, 0x00));
 }
 
-TEST(DcmiRequests, LanIp) {
+TEST(IpmiDcmiRequests, LanIp) {
   IpmiRequest r = lan_ip_request();
   EXPECT_EQ(r.netfn, 0x0C);
   EXPECT_EQ(r.cmd, 0x02);
@@ -28,7 +28,7 @@ TEST(DcmiRequests, LanIp) {
   EXPECT_THAT(lan_ip_request(8).data, ElementsAre(0x08, 0x03, 0x00, 0x00));
 }
 
-TEST(DecodePowerReading, LittleEndianWattsAndState) {
+TEST(IpmiDecodePowerReading, LittleEndianWattsAndState) {
   auto r = decode_power_reading(power_response(0x0102, 68, 504, 348));
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->current, 258);
@@ -40,19 +40,19 @@ TEST(DecodePowerReading, LittleEndianWattsAndState) {
   EXPECT_EQ(r->measurement_active, true);
 }
 
-TEST(DecodePowerReading, MeasurementActiveIsBit6Only) {
+TEST(IpmiDecodePowerReading, MeasurementActiveIsBit6Only) {
   EXPECT_EQ(decode_power_reading(power_response(1, 1, 1, 1, 0x00))->measurement_active, false);
   EXPECT_EQ(decode_power_reading(power_response(1, 1, 1, 1, 0x41))->measurement_active, true);
   EXPECT_EQ(decode_power_reading(power_response(1, 1, 1, 1, 0xBF))->measurement_active, false);
 }
 
-TEST(DecodePowerReading, MaximumValues) {
+TEST(IpmiDecodePowerReading, MaximumValues) {
   auto r = decode_power_reading(power_response(0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->current, 65535);
 }
 
-TEST(DecodePowerReading, NonZeroCompletionCodeIsNamedInHex) {
+TEST(IpmiDecodePowerReading, NonZeroCompletionCodeIsNamedInHex) {
   auto resp = power_response(250, 230, 280, 250);
   resp[0] = 0xC1;
   auto r = decode_power_reading(resp);
@@ -63,7 +63,7 @@ TEST(DecodePowerReading, NonZeroCompletionCodeIsNamedInHex) {
   EXPECT_THAT(decode_power_reading(short_error).error().message(), HasSubstr("0xD4"));
 }
 
-TEST(DecodePowerReading, ShortResponses) {
+TEST(IpmiDecodePowerReading, ShortResponses) {
   EXPECT_THAT(decode_power_reading({}).error().message(), HasSubstr("empty"));
   std::vector<uint8_t> nine{0x00, 0xDC, 1, 0, 2, 0, 3, 0, 4};
   EXPECT_THAT(decode_power_reading(nine).error().message(), HasSubstr("too short: 9 bytes"));
@@ -83,18 +83,18 @@ TEST(DecodePowerReading, ShortResponses) {
   EXPECT_FALSE(r->measurement_active);
 }
 
-TEST(DecodePowerReading, LongerResponsesAreAccepted) {
+TEST(IpmiDecodePowerReading, LongerResponsesAreAccepted) {
   auto resp = power_response(5, 6, 7, 8);
   resp.resize(40, 0xAA);
   EXPECT_EQ(decode_power_reading(resp)->max, 7);
 }
 
-TEST(DecodeLanIp, DottedQuad) {
+TEST(IpmiDecodeLanIp, DottedQuad) {
   std::vector<uint8_t> resp{0x00, 0x11, 192, 168, 0, 254};
   EXPECT_EQ(*decode_lan_ip(resp), "192.168.0.254");
 }
 
-TEST(DecodeLanIp, Errors) {
+TEST(IpmiDecodeLanIp, Errors) {
   std::vector<uint8_t> rejected{0xCC};
   EXPECT_EQ(decode_lan_ip(rejected).error().message(),
             "received non zero completion code 0xCC for IPMI LAN IP response");

@@ -118,7 +118,7 @@ class Fixture {
 
 // ---- helpers ----
 
-TEST(SplitIpmiCommand, EverySingleSpace) {
+TEST(IpmiSplitIpmiCommand, EverySingleSpace) {
   EXPECT_THAT(split_ipmi_command("ipmitool dcmi power reading"),
               ElementsAre("ipmitool", "dcmi", "power", "reading"));
   EXPECT_THAT(split_ipmi_command("a  b"), ElementsAre("a", "", "b"));
@@ -126,11 +126,11 @@ TEST(SplitIpmiCommand, EverySingleSpace) {
   EXPECT_THAT(split_ipmi_command("a\tb"), ElementsAre("a\tb", ""));
 }
 
-TEST(SplitIpmiCommand, OneWordGetsAnEmptyArgument) {
+TEST(IpmiSplitIpmiCommand, OneWordGetsAnEmptyArgument) {
   EXPECT_THAT(split_ipmi_command("/path/wrapper"), ElementsAre("/path/wrapper", ""));
 }
 
-TEST(RedactIpmiCommand, HidesPasswordsAndKeys) {
+TEST(IpmiRedactIpmiCommand, HidesPasswordsAndKeys) {
   EXPECT_EQ(redact_ipmi_command({"ipmitool", "-I", "lanplus", "-U", "admin", "-P", "secret", "dcmi"}),
             "ipmitool -I lanplus -U admin -P <redacted> dcmi");
   EXPECT_EQ(redact_ipmi_command({"ipmi-dcmi", "-u", "admin", "-p", "secret", "--k-g=key", "--password=pw"}),
@@ -141,7 +141,7 @@ TEST(RedactIpmiCommand, HidesPasswordsAndKeys) {
   EXPECT_EQ(redact_ipmi_command({"ipmitool", "-P"}), "ipmitool -P");
 }
 
-TEST(ExecModeName, Names) {
+TEST(IpmiExecModeName, Names) {
   EXPECT_EQ(ipmi_exec_mode_name(IpmiExecMode::kCap), "cap");
   EXPECT_EQ(ipmi_exec_mode_name(IpmiExecMode::kSudo), "sudo");
   EXPECT_EQ(ipmi_exec_mode_name(IpmiExecMode::kNative), "native");
@@ -188,7 +188,7 @@ class ScopedPath {
   std::string old_;
 };
 
-TEST(FindIpmiTool, PathFirstThenSbinDirsWithoutExecBit) {
+TEST(IpmiFindIpmiTool, PathFirstThenSbinDirsWithoutExecBit) {
   TempDir dir;
   dir.file("bin/ipmitool", 0755);
   dir.file("sbin1/ipmitool", 0755);

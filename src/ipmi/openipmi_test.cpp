@@ -35,7 +35,7 @@ class TempDir {
   std::string root_;
 };
 
-TEST(OpenIpmiDevice, NoDevice) {
+TEST(IpmiOpenIpmiDevice, NoDevice) {
   TempDir dir;
   auto dev = OpenIpmiDevice::open(0, {}, dir.root());
   ASSERT_FALSE(dev.ok());
@@ -45,7 +45,7 @@ TEST(OpenIpmiDevice, NoDevice) {
                                        "/ipmidev/0; is the ipmi_devintf kernel module loaded?)");
 }
 
-TEST(OpenIpmiDevice, NotAnIpmiDeviceFailsToEnableEvents) {
+TEST(IpmiOpenIpmiDevice, NotAnIpmiDeviceFailsToEnableEvents) {
   // Each of the three locations is tried; a regular file opens but rejects the ioctl.
   for (const std::string rel : {"ipmi2", "ipmi/2", "ipmidev/2"}) {
     TempDir dir;
@@ -56,7 +56,7 @@ TEST(OpenIpmiDevice, NotAnIpmiDeviceFailsToEnableEvents) {
   }
 }
 
-TEST(OpenIpmiDevice, DeviceNumberSelectsTheNode) {
+TEST(IpmiOpenIpmiDevice, DeviceNumberSelectsTheNode) {
   TempDir dir;
   dir.touch("ipmi1");
   auto dev = OpenIpmiDevice::open(0, {}, dir.root());
@@ -64,7 +64,7 @@ TEST(OpenIpmiDevice, DeviceNumberSelectsTheNode) {
   EXPECT_EQ(dev.error().kind(), ErrorKind::kNotFound);
 }
 
-TEST(OpenIpmiDevice, UnreadableDeviceIsAPermissionError) {
+TEST(IpmiOpenIpmiDevice, UnreadableDeviceIsAPermissionError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root opens any file";
   TempDir dir;
   dir.touch("ipmi0");
@@ -76,7 +76,7 @@ TEST(OpenIpmiDevice, UnreadableDeviceIsAPermissionError) {
 }
 
 // Only meaningful on a host with a BMC and read access to its device (root).
-TEST(OpenIpmiDevice, RealDeviceIfPresent) {
+TEST(IpmiOpenIpmiDevice, RealDeviceIfPresent) {
   auto dev = OpenIpmiDevice::open(0, {});
   if (!dev.ok()) GTEST_SKIP() << "no usable OpenIPMI device: " << dev.error().message();
   auto r = read_power(**dev);
@@ -93,7 +93,7 @@ TEST(OpenIpmiDevice, RealDeviceIfPresent) {
   EXPECT_THAT(after.error().message(), HasSubstr("closed"));
 }
 
-TEST(ReadPower, SendsDcmiGetPowerReading) {
+TEST(IpmiReadPower, SendsDcmiGetPowerReading) {
   FakeTransport t;
   t.respond(power_response(250, 230, 280, 251));
   auto r = read_power(t);
@@ -107,14 +107,14 @@ TEST(ReadPower, SendsDcmiGetPowerReading) {
   EXPECT_EQ(t.requests[0].timeout, std::chrono::milliseconds(1000));
 }
 
-TEST(ReadPower, TransportErrorsPassThrough) {
+TEST(IpmiReadPower, TransportErrorsPassThrough) {
   FakeTransport t;
   auto r = read_power(t);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kTimeout);
 }
 
-TEST(DiscoverBmcIp, AsksChannelOneForTheIpAddress) {
+TEST(IpmiDiscoverBmcIp, AsksChannelOneForTheIpAddress) {
   FakeTransport t;
   t.respond({0x00, 0x11, 10, 20, 30, 40});
   auto ip = discover_bmc_ip(t);
@@ -127,7 +127,7 @@ TEST(DiscoverBmcIp, AsksChannelOneForTheIpAddress) {
   EXPECT_EQ(t.requests[0].timeout, std::chrono::milliseconds(1000));
 }
 
-TEST(DiscoverBmcIp, RejectedRequestIsAnErrorNotZeroAddress) {
+TEST(IpmiDiscoverBmcIp, RejectedRequestIsAnErrorNotZeroAddress) {
   FakeTransport t;
   t.respond({0xC1});
   auto ip = discover_bmc_ip(t);

@@ -70,22 +70,22 @@ void expect_readings(const Result<PowerReadings>& r, double current, double min,
   EXPECT_EQ(r->avg, avg);
 }
 
-TEST(ParseToolOutput, FreeIpmi) { expect_readings(parse_tool_output(kFreeIpmi), 332, 68, 504, 348); }
+TEST(IpmiParseToolOutput, FreeIpmi) { expect_readings(parse_tool_output(kFreeIpmi), 332, 68, 504, 348); }
 
-TEST(ParseToolOutput, FreeIpmiWithSwappedUnitCapitalisation) {
+TEST(IpmiParseToolOutput, FreeIpmiWithSwappedUnitCapitalisation) {
   std::string out(kFreeIpmi);
   out.replace(out.find("332 Watts"), 9, "332 watts");
   out.replace(out.find("68 watts"), 8, "68 Watts");
   expect_readings(parse_tool_output(out), 332, 68, 504, 348);
 }
 
-TEST(ParseToolOutput, Ipmitool) { expect_readings(parse_tool_output(kIpmitool), 2578, 2118, 4294, 2567); }
+TEST(IpmiParseToolOutput, Ipmitool) { expect_readings(parse_tool_output(kIpmitool), 2578, 2118, 4294, 2567); }
 
-TEST(ParseToolOutput, IpmiutilIgnoresThePowerLimitLine) {
+TEST(IpmiParseToolOutput, IpmiutilIgnoresThePowerLimitLine) {
   expect_readings(parse_tool_output(kIpmiutil), 49, 6, 304, 49);
 }
 
-TEST(ParseToolOutput, CrLfLineEndings) {
+TEST(IpmiParseToolOutput, CrLfLineEndings) {
   std::string out;
   for (char c : kFreeIpmi) {
     if (c == '\n') out += '\r';
@@ -94,7 +94,7 @@ TEST(ParseToolOutput, CrLfLineEndings) {
   expect_readings(parse_tool_output(out), 332, 68, 504, 348);
 }
 
-TEST(ParseToolOutput, NotAvailableStatesAreErrors) {
+TEST(IpmiParseToolOutput, NotAvailableStatesAreErrors) {
   for (std::string_view state :
        {"Power Measurement                    : Not Available", "Power reading state is:          not active",
         "Power reading state is:                   deactivated", "Power Measurement : Not\tAvailable"}) {
@@ -105,14 +105,14 @@ TEST(ParseToolOutput, NotAvailableStatesAreErrors) {
   }
 }
 
-TEST(ParseToolOutput, MissingStateLineIsAnErrorQuotingTheOutput) {
+TEST(IpmiParseToolOutput, MissingStateLineIsAnErrorQuotingTheOutput) {
   auto r = parse_tool_output("Current Power : 332 Watts\n");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().message(), HasSubstr("could not find value in output: "));
   EXPECT_THAT(r.error().message(), HasSubstr("332 Watts"));
 }
 
-TEST(ParseToolOutput, EmptyAndGarbageInputsAreErrors) {
+TEST(IpmiParseToolOutput, EmptyAndGarbageInputsAreErrors) {
   EXPECT_FALSE(parse_tool_output("").ok());
   EXPECT_FALSE(parse_tool_output("\n\n\n").ok());
   EXPECT_FALSE(parse_tool_output("Error: Unable to establish IPMI v2 / RMCP+ session\n").ok());
@@ -126,7 +126,7 @@ TEST(ParseToolOutput, EmptyAndGarbageInputsAreErrors) {
   EXPECT_FALSE(parse_tool_output("x Power Measurement : Active\n").ok());
 }
 
-TEST(ParseToolOutput, TruncatedOutputKeepsWhatWasPrinted) {
+TEST(IpmiParseToolOutput, TruncatedOutputKeepsWhatWasPrinted) {
   std::string out(kFreeIpmi);
   // Cut in the middle of the max line: the state line is gone, so nothing is trusted.
   EXPECT_FALSE(parse_tool_output(out.substr(0, out.find("Maximum") + 20)).ok());
@@ -136,13 +136,13 @@ TEST(ParseToolOutput, TruncatedOutputKeepsWhatWasPrinted) {
   EXPECT_TRUE(r->empty());
 }
 
-TEST(ParseToolOutput, ActiveStateWithoutReadingsIsEmptyNotAnError) {
+TEST(IpmiParseToolOutput, ActiveStateWithoutReadingsIsEmptyNotAnError) {
   auto r = parse_tool_output("Power reading state is: active\n");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }
 
-TEST(ParseToolOutput, StateWordMayBeFollowedByAnything) {
+TEST(IpmiParseToolOutput, StateWordMayBeFollowedByAnything) {
   auto r = parse_tool_output("Power Measurement : Activeish\nCurrent Power : 10 Watts\n");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->current, 10);
@@ -151,12 +151,12 @@ TEST(ParseToolOutput, StateWordMayBeFollowedByAnything) {
   EXPECT_FALSE(parse_tool_output("Power reading state is:deactivated\n").ok());
 }
 
-TEST(ParseToolOutput, FirstStateLineWins) {
+TEST(IpmiParseToolOutput, FirstStateLineWins) {
   EXPECT_FALSE(parse_tool_output("Power Measurement : Not Available\nPower Measurement : Active\n").ok());
   EXPECT_TRUE(parse_tool_output("Power Measurement : garbage\nPower Measurement : Active\n").ok());
 }
 
-TEST(ParseToolOutput, FirstMatchingReadingLineWinsEvenWhenItsNumberIsBad) {
+TEST(IpmiParseToolOutput, FirstMatchingReadingLineWinsEvenWhenItsNumberIsBad) {
   auto r = parse_tool_output(
       "Current Power : 1.2.3 Watts\n"
       "Current Power : 5 Watts\n"
@@ -168,7 +168,7 @@ TEST(ParseToolOutput, FirstMatchingReadingLineWinsEvenWhenItsNumberIsBad) {
   EXPECT_EQ(r->min, 7);
 }
 
-TEST(ParseToolOutput, UnparsableNumbersAreOmitted) {
+TEST(IpmiParseToolOutput, UnparsableNumbersAreOmitted) {
   auto r = parse_tool_output(
       "Power Measurement : Active\n"
       "Current Power : Watts\n"
@@ -182,7 +182,7 @@ TEST(ParseToolOutput, UnparsableNumbersAreOmitted) {
   EXPECT_EQ(r->avg, 12.5);
 }
 
-TEST(ParseToolOutput, HugeNumbers) {
+TEST(IpmiParseToolOutput, HugeNumbers) {
   std::string digits(400, '9');
   auto r = parse_tool_output("Power Measurement : Active\nCurrent Power : " + digits +
                              " Watts\nAverage Power over sampling duration : 18446744073709551616 Watts\n");
@@ -191,7 +191,7 @@ TEST(ParseToolOutput, HugeNumbers) {
   EXPECT_EQ(r->avg, 18446744073709551616.0);
 }
 
-TEST(ParseToolOutput, ReadingLineNeedsTheWattsUnit) {
+TEST(IpmiParseToolOutput, ReadingLineNeedsTheWattsUnit) {
   auto r = parse_tool_output(
       "Power Measurement : Active\n"
       "Current Power : 332 kW\n"
@@ -202,9 +202,9 @@ TEST(ParseToolOutput, ReadingLineNeedsTheWattsUnit) {
   EXPECT_FALSE(r->avg);
 }
 
-TEST(ParseCapmcOutput, Sample) { expect_readings(parse_capmc_output(kCapmc), 5942, 5748, 6132, 5942); }
+TEST(IpmiParseCapmcOutput, Sample) { expect_readings(parse_capmc_output(kCapmc), 5942, 5748, 6132, 5942); }
 
-TEST(ParseCapmcOutput, CurrentIsOverriddenByAPositiveAverage) {
+TEST(IpmiParseCapmcOutput, CurrentIsOverriddenByAPositiveAverage) {
   expect_readings(parse_capmc_output(R"({"current":1,"avg":2,"min":3,"max":4})"), 2, 3, 4, 2);
   auto r = parse_capmc_output(R"({"current":1,"avg":0})");
   ASSERT_TRUE(r.ok());
@@ -212,26 +212,26 @@ TEST(ParseCapmcOutput, CurrentIsOverriddenByAPositiveAverage) {
   EXPECT_EQ(r->avg, 0);
 }
 
-TEST(ParseCapmcOutput, ErrorWithMessage) {
+TEST(IpmiParseCapmcOutput, ErrorWithMessage) {
   auto r = parse_capmc_output(R"({"e":1,"err_msg":"failed"})");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "capmc Power readings not Active: failed");
 }
 
-TEST(ParseCapmcOutput, ErrorCodeWithoutAStringMessageIsIgnored) {
+TEST(IpmiParseCapmcOutput, ErrorCodeWithoutAStringMessageIsIgnored) {
   auto r = parse_capmc_output(R"({"e":1,"err_msg":5,"avg":10})");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->avg, 10);
   EXPECT_TRUE(parse_capmc_output(R"({"e":"1","err_msg":"x"})").ok());
 }
 
-TEST(ParseCapmcOutput, NonNumbersAreSkipped) {
+TEST(IpmiParseCapmcOutput, NonNumbersAreSkipped) {
   auto r = parse_capmc_output(R"({"avg":"5942","min":null,"max":[1],"current":true})");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }
 
-TEST(ParseCapmcOutput, MalformedJson) {
+TEST(IpmiParseCapmcOutput, MalformedJson) {
   for (std::string_view in : {"", "{", "garbage", "[1,2]", "42", "{\"avg\":1e400}", "{\"avg\":5} trailing",
                               "Warning: stderr noise\n{\"avg\":5}"}) {
     auto r = parse_capmc_output(in);
@@ -240,13 +240,13 @@ TEST(ParseCapmcOutput, MalformedJson) {
   }
 }
 
-TEST(ParseCapmcOutput, NullDocumentHasNoReadings) {
+TEST(IpmiParseCapmcOutput, NullDocumentHasNoReadings) {
   auto r = parse_capmc_output("null");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }
 
-TEST(IsCapmcProgram, UsesTheBasenameOfTheFirstWordOnly) {
+TEST(IpmiIsCapmcProgram, UsesTheBasenameOfTheFirstWordOnly) {
   EXPECT_TRUE(is_capmc_program("capmc"));
   EXPECT_TRUE(is_capmc_program("/opt/cray/bin/capmc"));
   EXPECT_FALSE(is_capmc_program("sudo"));
@@ -254,7 +254,7 @@ TEST(IsCapmcProgram, UsesTheBasenameOfTheFirstWordOnly) {
   EXPECT_FALSE(is_capmc_program(""));
 }
 
-TEST(ParsePowerOutput, Dispatches) {
+TEST(IpmiParsePowerOutput, Dispatches) {
   expect_readings(parse_power_output("/usr/bin/capmc", kCapmc), 5942, 5748, 6132, 5942);
   expect_readings(parse_power_output("ipmitool", kIpmitool), 2578, 2118, 4294, 2567);
   EXPECT_FALSE(parse_power_output("sudo", kCapmc).ok());

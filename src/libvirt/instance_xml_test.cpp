@@ -28,7 +28,7 @@ std::string mdev(const std::string& uuid) {
          "'/></source></hostdev>\n";
 }
 
-TEST(ParseInstanceXml, UuidWithoutHostDevices) {
+TEST(LibvirtParseInstanceXml, UuidWithoutHostDevices) {
   auto p =
       parse_instance_xml(domain("<emulator>/usr/bin/qemu</emulator>\n", "<uuid>\n  5d2f6b1e-0001 \n</uuid>"));
   ASSERT_TRUE(p.ok()) << p.error().message();
@@ -36,7 +36,7 @@ TEST(ParseInstanceXml, UuidWithoutHostDevices) {
   EXPECT_TRUE(p->hostdevs.empty());
 }
 
-TEST(ParseInstanceXml, MissingOrEmptyUuidIsAnError) {
+TEST(LibvirtParseInstanceXml, MissingOrEmptyUuidIsAnError) {
   for (const std::string uuid : {"", "<uuid></uuid>", "<uuid>  </uuid>"}) {
     auto p = parse_instance_xml(domain("", uuid));
     ASSERT_FALSE(p.ok()) << uuid;
@@ -45,7 +45,7 @@ TEST(ParseInstanceXml, MissingOrEmptyUuidIsAnError) {
   }
 }
 
-TEST(ParseInstanceXml, MalformedXmlIsAnError) {
+TEST(LibvirtParseInstanceXml, MalformedXmlIsAnError) {
   auto p = parse_instance_xml("<domain><uuid>x</uuid><devices>");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind(), ErrorKind::kInvalid);
@@ -53,7 +53,7 @@ TEST(ParseInstanceXml, MalformedXmlIsAnError) {
   EXPECT_FALSE(parse_instance_xml("").ok());
 }
 
-TEST(ParseInstanceXml, OtherRootElementIsAnError) {
+TEST(LibvirtParseInstanceXml, OtherRootElementIsAnError) {
   auto p = parse_instance_xml("<network><uuid>abc</uuid></network>");
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.error().message(), HasSubstr("<network>"));
@@ -71,7 +71,7 @@ std::string domstatus(const std::string& domain_xml) {
          domain_xml + "</domstatus>\n";
 }
 
-TEST(ParseInstanceXml, DomstatusWrapsTheLiveDomain) {
+TEST(LibvirtParseInstanceXml, DomstatusWrapsTheLiveDomain) {
   const std::string live =
       "<domain type='kvm' id='1'>\n<name>instance-0000000a</name>\n"
       "<uuid>c5a1f0e2-7d3b-4f6a-9e8d-0123456789ab</uuid>\n<devices>\n"
@@ -90,7 +90,7 @@ TEST(ParseInstanceXml, DomstatusWrapsTheLiveDomain) {
   EXPECT_EQ(p->hostdevs[1].mdev_uuid, "c0ffee00-0000-4000-8000-000000000009");
 }
 
-TEST(ParseInstanceXml, DomstatusWithoutDomainOrUuidIsAnError) {
+TEST(LibvirtParseInstanceXml, DomstatusWithoutDomainOrUuidIsAnError) {
   auto p = parse_instance_xml(domstatus(""));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind(), ErrorKind::kInvalid);
@@ -107,7 +107,7 @@ TEST(ParseInstanceXml, DomstatusWithoutDomainOrUuidIsAnError) {
   EXPECT_THAT(p.error().message(), HasSubstr("no <uuid>"));
 }
 
-TEST(ParseInstanceXml, PciPassthroughAddresses) {
+TEST(LibvirtParseInstanceXml, PciPassthroughAddresses) {
   auto p =
       parse_instance_xml(domain(pci("0x0000", "0x21", "0x00", "0x0") + pci("0x0001", "0xaf", "0x1f", "0x7") +
                                 pci("0x0000", "", "0x00", "0x0") + pci("0x0000", "0xzz", "0x00", "0x0")));
@@ -121,7 +121,7 @@ TEST(ParseInstanceXml, PciPassthroughAddresses) {
   EXPECT_FALSE(p->hostdevs[3].bus_id.has_value());
 }
 
-TEST(ParseInstanceXml, MdevAndOtherHostDevices) {
+TEST(LibvirtParseInstanceXml, MdevAndOtherHostDevices) {
   auto p = parse_instance_xml(domain(
       mdev("c0ffee00-0000-4000-8000-000000000001") +
       "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/></source></hostdev>\n" +
@@ -156,7 +156,7 @@ std::vector<gpu::Device> inventory() {
   return d;
 }
 
-TEST(GpuOrdinals, PciMatchesBusIdNumerically) {
+TEST(LibvirtGpuOrdinals, PciMatchesBusIdNumerically) {
   auto p = parse_instance_xml(
       domain(pci("0x00000000", "0x021", "0x0", "0x00") + pci("0x0000", "0x99", "0x00", "0x0")));
   ASSERT_TRUE(p.ok());
@@ -164,14 +164,14 @@ TEST(GpuOrdinals, PciMatchesBusIdNumerically) {
   EXPECT_THAT(gpu_ordinals(*p, gpus), ElementsAre("1"));
 }
 
-TEST(GpuOrdinals, PassthroughOfMigGpuGivesItsEmptyIndex) {
+TEST(LibvirtGpuOrdinals, PassthroughOfMigGpuGivesItsEmptyIndex) {
   auto p = parse_instance_xml(domain(pci("0x0000", "0x30", "0x00", "0x0")));
   ASSERT_TRUE(p.ok());
   auto gpus = inventory();
   EXPECT_THAT(gpu_ordinals(*p, gpus), ElementsAre(""));
 }
 
-TEST(GpuOrdinals, MdevsMatchWholeGpusAndMigInstances) {
+TEST(LibvirtGpuOrdinals, MdevsMatchWholeGpusAndMigInstances) {
   auto p = parse_instance_xml(domain(mdev("m-mig-c") + mdev("m-whole-2") + mdev("m-unknown") +
                                      mdev("m-ignored-on-mig-gpu") + mdev("m-mig-a")));
   ASSERT_TRUE(p.ok());
@@ -179,7 +179,7 @@ TEST(GpuOrdinals, MdevsMatchWholeGpusAndMigInstances) {
   EXPECT_THAT(gpu_ordinals(*p, gpus), ElementsAre("3", "0", "2"));
 }
 
-TEST(GpuOrdinals, NoGpusNoOrdinals) {
+TEST(LibvirtGpuOrdinals, NoGpusNoOrdinals) {
   auto p = parse_instance_xml(domain(mdev("m-whole-1") + pci("0x0000", "0x10", "0x00", "0x0")));
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(gpu_ordinals(*p, {}).empty());

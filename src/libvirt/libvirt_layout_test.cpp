@@ -38,7 +38,7 @@ const char* const kLibvirtPaths[] = {
     "/a/b-qemu-1-instance-1\n",
 };
 
-TEST(Matchers, LibvirtEquivalentToRegex) {
+TEST(LibvirtMatchers, LibvirtEquivalentToRegex) {
   const std::regex re("^.*/(?:.+?)-qemu-(?:[0-9]+)-(instance-[0-9a-f]+)(?:.*$)");
   for (const char* p : kLibvirtPaths) {
     auto want = regex_capture(re, p);
@@ -53,7 +53,7 @@ TEST(Matchers, LibvirtEquivalentToRegex) {
       "instance-0000000a");
 }
 
-TEST(Matchers, LibvirtNonSystemdLayout) {
+TEST(LibvirtMatchers, LibvirtNonSystemdLayout) {
   // libvirt without systemd: <partition>/qemu-<id>-<name>.libvirt-qemu/{emulator,vcpuN}.
   EXPECT_EQ(*match_libvirt_instance("/sys/fs/cgroup/cpuacct/machine/qemu-1-instance-00000001.libvirt-qemu"),
             "instance-00000001");
@@ -64,7 +64,7 @@ TEST(Matchers, LibvirtNonSystemdLayout) {
   EXPECT_FALSE(match_libvirt_instance("/cg/machine"));
 }
 
-TEST(Matchers, LibvirtChildRule) {
+TEST(LibvirtMatchers, LibvirtChildRule) {
   EXPECT_TRUE(is_libvirt_child("/machine.slice/m.scope/libvirt"));
   EXPECT_TRUE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu/emulator"));
   EXPECT_TRUE(is_libvirt_child("/machine/qemu-1-instance-1.libvirt-qemu/vcpu0"));

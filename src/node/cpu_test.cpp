@@ -30,7 +30,7 @@ std::string stat_with(const std::string& cpu_columns) {
 
 // ---- parse_cpuinfo ----
 
-TEST(ParseCpuinfo, CountsProcessorsAndSumsCoresPerPackage) {
+TEST(NodeParseCpuinfo, CountsProcessorsAndSumsCoresPerPackage) {
   auto t = parse_cpuinfo(
       "processor\t: 0\nphysical id\t: 0\ncpu cores\t: 2\n\n"
       "processor\t: 1\nphysical id\t: 0\ncpu cores\t: 2\n\n"
@@ -41,7 +41,7 @@ TEST(ParseCpuinfo, CountsProcessorsAndSumsCoresPerPackage) {
   EXPECT_EQ(t->physical_cores, 5u);  // the last entry of package 1 wins
 }
 
-TEST(ParseCpuinfo, WithoutPackageInformation) {
+TEST(NodeParseCpuinfo, WithoutPackageInformation) {
   auto t = parse_cpuinfo("processor : 0\nBogoMIPS : 50.00\n\nprocessor : 1\nBogoMIPS : 50.00\n");
   ASSERT_TRUE(t.ok()) << t.error().message();
   EXPECT_EQ(t->logical_cores, 2u);
@@ -49,13 +49,13 @@ TEST(ParseCpuinfo, WithoutPackageInformation) {
   EXPECT_EQ(cpus_per_core(*t), 1);
 }
 
-TEST(ParseCpuinfo, IgnoresHeaderLinesBeforeTheFirstProcessor) {
+TEST(NodeParseCpuinfo, IgnoresHeaderLinesBeforeTheFirstProcessor) {
   auto t = parse_cpuinfo("Processor : ARMv7 rev 4 (v7l)\ncpu cores : junk\nprocessor : 0\n");
   ASSERT_TRUE(t.ok()) << t.error().message();
   EXPECT_EQ(t->logical_cores, 1u);
 }
 
-TEST(ParseCpuinfo, Malformed) {
+TEST(NodeParseCpuinfo, Malformed) {
   for (const char* text : {"", "\n\n", "processor\n", "vendor_id : GenuineIntel\n"}) {
     auto t = parse_cpuinfo(text);
     ASSERT_FALSE(t.ok()) << text;
@@ -76,7 +76,7 @@ TEST(ParseCpuinfo, Malformed) {
   EXPECT_FALSE(negative.ok());
 }
 
-TEST(CpusPerCore, IntegerDivisionAtLeastOne) {
+TEST(NodeCpusPerCore, IntegerDivisionAtLeastOne) {
   EXPECT_EQ(cpus_per_core({8, 4}), 2);
   EXPECT_EQ(cpus_per_core({8, 3}), 2);
   EXPECT_EQ(cpus_per_core({8, 0}), 1);
@@ -87,7 +87,7 @@ TEST(CpusPerCore, IntegerDivisionAtLeastOne) {
 
 // ---- parse_proc_stat ----
 
-TEST(ParseProcStat, AggregateLineInSecondsAndCpuCount) {
+TEST(NodeParseProcStat, AggregateLineInSecondsAndCpuCount) {
   auto s = parse_proc_stat(
       "cpu  100 200 300 400 500 600 700 800 900 1000\n"
       "cpu0 50 100 150 200 250 300 350 400 450 500\n"
@@ -108,7 +108,7 @@ TEST(ParseProcStat, AggregateLineInSecondsAndCpuCount) {
   EXPECT_DOUBLE_EQ(s->total.guest_nice, 10);
 }
 
-TEST(ParseProcStat, ExtraColumnsIgnoredAndRepeatedCpusCountedOnce) {
+TEST(NodeParseProcStat, ExtraColumnsIgnoredAndRepeatedCpusCountedOnce) {
   auto s = parse_proc_stat(
       "cpu 1 2 3 4 5 6 7 8 9 10 11 12\ncpu3 1 2 3 4 5 6 7 8 9 10\ncpu3 1 2 3 4 5 6 7 8 9 10\n"
       "cpu7 1 2 3 4 5 6 7 8 9 10\nlonely\n\n");
@@ -117,7 +117,7 @@ TEST(ParseProcStat, ExtraColumnsIgnoredAndRepeatedCpusCountedOnce) {
   EXPECT_DOUBLE_EQ(s->total.guest_nice, 0.1);
 }
 
-TEST(ParseProcStat, Malformed) {
+TEST(NodeParseProcStat, Malformed) {
   struct Case {
     const char* text;
     const char* expect;
@@ -144,7 +144,7 @@ TEST(ParseProcStat, Malformed) {
 
 // ---- smoothing ----
 
-TEST(SmoothCpuTimes, TakesLargerValuesAndKeepsCachedOnDips) {
+TEST(NodeSmoothCpuTimes, TakesLargerValuesAndKeepsCachedOnDips) {
   CpuTimes cached{10, 1, 5, 100, 2, 0, 1, 0, 0, 0};
   CpuTimes fresh{12, 0.5, 6, 101, 2, 0, 1, 0, 0, 0};
   CpuSmoothing what;
@@ -157,7 +157,7 @@ TEST(SmoothCpuTimes, TakesLargerValuesAndKeepsCachedOnDips) {
   EXPECT_DOUBLE_EQ(next.idle, 101);
 }
 
-TEST(SmoothCpuTimes, SmallIdleDipKeepsCachedIdle) {
+TEST(NodeSmoothCpuTimes, SmallIdleDipKeepsCachedIdle) {
   CpuTimes cached{10, 0, 0, 100, 0, 0, 0, 0, 0, 0};
   CpuTimes fresh{11, 0, 0, 97.5, 0, 0, 0, 0, 0, 0};
   CpuSmoothing what;
@@ -167,7 +167,7 @@ TEST(SmoothCpuTimes, SmallIdleDipKeepsCachedIdle) {
   EXPECT_DOUBLE_EQ(next.user, 11);
 }
 
-TEST(SmoothCpuTimes, IdleJumpingBackThreeSecondsResets) {
+TEST(NodeSmoothCpuTimes, IdleJumpingBackThreeSecondsResets) {
   CpuTimes cached{10, 4, 5, 100, 2, 1, 1, 1, 1, 1};
   CpuTimes fresh{8, 3, 6, 97, 2, 1, 1, 1, 1, 1};
   CpuSmoothing what;
@@ -200,7 +200,7 @@ constexpr const char* kFixturePage =
     "ceems_cpu_seconds_total{hostname=\"node1\",mode=\"system\"} 5123.05\n"
     "ceems_cpu_seconds_total{hostname=\"node1\",mode=\"user\"} 18365.32\n";
 
-TEST(CpuCollector, FixturePage) {
+TEST(NodeCpuCollector, FixturePage) {
   HostFs host(kTestData + "/proc", kTestData + "/sys", kTestData + "/cgroup");
   auto c = CpuCollector::create(host, "node1", false, {});
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -212,7 +212,7 @@ TEST(CpuCollector, FixturePage) {
   EXPECT_TRUE((*c)->capabilities().empty());
 }
 
-TEST(CpuCollector, FactoryAppliesTheEmptyHostnameHack) {
+TEST(NodeCpuCollector, FactoryAppliesTheEmptyHostnameHack) {
   HostFs host(kTestData + "/proc", kTestData + "/sys", kTestData + "/cgroup");
   FlagSet flags("test");
   NoCommands runner;
@@ -227,7 +227,7 @@ TEST(CpuCollector, FactoryAppliesTheEmptyHostnameHack) {
   EXPECT_THAT(page, HasSubstr("ceems_cpu_per_core_count{hostname=\"\"} 2\n"));
 }
 
-TEST(CpuCollector, ArmCpuinfoHasOneCpuPerCore) {
+TEST(NodeCpuCollector, ArmCpuinfoHasOneCpuPerCore) {
   HostFs host(kTestData + "/proc_arm", kTestData + "/sys", kTestData + "/cgroup");
   auto c = CpuCollector::create(host, "n", false, {});
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -241,7 +241,7 @@ TEST(CpuCollector, ArmCpuinfoHasOneCpuPerCore) {
   EXPECT_THAT(st.error().message(), HasSubstr(kTestData + "/proc_arm/stat"));
 }
 
-TEST(CpuCollector, ConstructionFailures) {
+TEST(NodeCpuCollector, ConstructionFailures) {
   HostFs no_procfs(kTestData + "/does-not-exist", "/sys", "/sys/fs/cgroup");
   auto a = CpuCollector::create(no_procfs, "n", false, {});
   ASSERT_FALSE(a.ok());
@@ -261,7 +261,7 @@ TEST(CpuCollector, ConstructionFailures) {
   EXPECT_THAT(c.error().message(), HasSubstr("no processor entries"));
 }
 
-TEST(CpuCollector, MalformedStatFailsTheScrapeWithThePath) {
+TEST(NodeCpuCollector, MalformedStatFailsTheScrapeWithThePath) {
   OverlayFilesystem fs;
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup", &fs);
   auto c = CpuCollector::create(host, "n", false, {});
@@ -285,7 +285,7 @@ double seconds(const MetricBatch& batch, std::string_view mode) {
   return -1;
 }
 
-TEST(CpuCollector, CountersNeverDecreaseAcrossScrapes) {
+TEST(NodeCpuCollector, CountersNeverDecreaseAcrossScrapes) {
   OverlayFilesystem fs;
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup", &fs);
   auto c = CpuCollector::create(host, "n", false, {});

@@ -32,7 +32,7 @@ const std::string kTestData = CEEMS_TEST_DATA_DIR;
 
 // ---- parse_meminfo ----
 
-TEST(ParseMeminfo, RewritesKeysAndScalesKilobytes) {
+TEST(NodeParseMeminfo, RewritesKeysAndScalesKilobytes) {
   auto m = parse_meminfo(
       "MemTotal:       1000 kB\n"
       "\n"
@@ -44,19 +44,19 @@ TEST(ParseMeminfo, RewritesKeysAndScalesKilobytes) {
                               Pair("HugePages_Total", 3.0), Pair("Weird_a)(bx", 4.0)));
 }
 
-TEST(ParseMeminfo, RepeatedKeyKeepsItsPlaceAndTheLastValue) {
+TEST(NodeParseMeminfo, RepeatedKeyKeepsItsPlaceAndTheLastValue) {
   auto m = parse_meminfo("A: 1\nB: 2\nA: 3\n");
   ASSERT_TRUE(m.ok()) << m.error().message();
   EXPECT_THAT(*m, ElementsAre(Pair("A", 3.0), Pair("B", 2.0)));
 }
 
-TEST(ParseMeminfo, EmptyInputHasNoFields) {
+TEST(NodeParseMeminfo, EmptyInputHasNoFields) {
   auto m = parse_meminfo("");
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE(m->empty());
 }
 
-TEST(ParseMeminfo, Malformed) {
+TEST(NodeParseMeminfo, Malformed) {
   struct Case {
     const char* text;
     const char* expect;
@@ -78,7 +78,7 @@ TEST(ParseMeminfo, Malformed) {
 
 // ---- collector ----
 
-TEST(MeminfoCollector, DefaultKeysWithZeroForMissingOnes) {
+TEST(NodeMeminfoCollector, DefaultKeysWithZeroForMissingOnes) {
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup");
   MeminfoCollector c(host, "node1", false, {});
   MetricBatch batch;
@@ -95,7 +95,7 @@ TEST(MeminfoCollector, DefaultKeysWithZeroForMissingOnes) {
             "ceems_meminfo_MemTotal_bytes{hostname=\"node1\"} 3.3376546816e+10\n");
 }
 
-TEST(MeminfoCollector, AllStats) {
+TEST(NodeMeminfoCollector, AllStats) {
   HostFs host(kTestData + "/proc", "/sys", "/sys/fs/cgroup");
   MeminfoCollector c(host, "", true, {});
   MetricBatch batch;
@@ -116,7 +116,7 @@ TEST(MeminfoCollector, AllStats) {
   EXPECT_THAT(page, Not(HasSubstr("MemAvailable")));
 }
 
-TEST(MeminfoCollector, KeysEndingInTotalAreCounters) {
+TEST(NodeMeminfoCollector, KeysEndingInTotalAreCounters) {
   FakeFilesystem fs;
   fs.add_file("/p/meminfo", "Allocs_total: 12\nMemTotal: 1 kB\n");
   HostFs host("/p", "/sys", "/sys/fs/cgroup", &fs);
@@ -127,7 +127,7 @@ TEST(MeminfoCollector, KeysEndingInTotalAreCounters) {
                                        "ceems_meminfo_Allocs_total{hostname=\"h\"} 12\n"));
 }
 
-TEST(MeminfoCollector, ErrorsNameTheProblem) {
+TEST(NodeMeminfoCollector, ErrorsNameTheProblem) {
   FakeFilesystem fs;
   fs.add_file("/p/meminfo", "MemTotal: 1 kB\nMemFree: ? kB\n");
   HostFs host("/p", "/sys", "/sys/fs/cgroup", &fs);
@@ -179,27 +179,27 @@ FactoryRun run_factory(const std::vector<std::string>& args) {
   return run;
 }
 
-TEST(MeminfoFactory, DefaultOnlyThreeKeys) {
+TEST(NodeMeminfoFactory, DefaultOnlyThreeKeys) {
   FactoryRun run = run_factory({});
   EXPECT_THAT(run.page, HasSubstr("ceems_meminfo_MemTotal_bytes"));
   EXPECT_THAT(run.page, Not(HasSubstr("ceems_meminfo_Cached_bytes")));
   EXPECT_THAT(run.log, Not(HasSubstr("deprecated")));
 }
 
-TEST(MeminfoFactory, AllStatsFlag) {
+TEST(NodeMeminfoFactory, AllStatsFlag) {
   FactoryRun run = run_factory({"--collector.meminfo.all-stats"});
   EXPECT_THAT(run.page, HasSubstr("ceems_meminfo_Cached_bytes{hostname=\"\"} 6.991323136e+09\n"));
   EXPECT_THAT(run.log, Not(HasSubstr("deprecated")));
 }
 
-TEST(MeminfoFactory, DeprecatedAliasWorksAndWarns) {
+TEST(NodeMeminfoFactory, DeprecatedAliasWorksAndWarns) {
   FactoryRun run = run_factory({"--collector.meminfo.all.stats"});
   EXPECT_THAT(run.page, HasSubstr("ceems_meminfo_Cached_bytes"));
   EXPECT_THAT(run.log, HasSubstr("flag --collector.meminfo.all.stats has been deprecated. "
                                  "Use --collector.meminfo.all-stats instead"));
 }
 
-TEST(MeminfoFlags, AliasIsHiddenFromUsage) {
+TEST(NodeMeminfoFlags, AliasIsHiddenFromUsage) {
   FlagSet flags("test");
   register_meminfo_flags(flags);
   const std::string usage = flags.usage();

@@ -28,7 +28,7 @@ const EventDef& by_metric(std::string_view metric) {
   return all_events()[0];
 }
 
-TEST(EventTable, ClassesHoldTheSpecNamesInOrder) {
+TEST(PerfEventTable, ClassesHoldTheSpecNamesInOrder) {
   EXPECT_THAT(profilers(class_events(EventClass::kHardware)),
               ElementsAre("CpuCycles", "CpuInstr", "CacheRef", "CacheMisses", "BranchInstr", "BranchMisses",
                           "RefCpuCycles"));
@@ -40,7 +40,7 @@ TEST(EventTable, ClassesHoldTheSpecNamesInOrder) {
                           "BPUReadHit", "BPUReadMiss"));
 }
 
-TEST(EventTable, IndexIsThePositionAndNamesAreUnique) {
+TEST(PerfEventTable, IndexIsThePositionAndNamesAreUnique) {
   std::set<std::string_view> metrics;
   for (size_t i = 0; i < all_events().size(); ++i) {
     EXPECT_EQ(all_events()[i].index, i);
@@ -49,7 +49,7 @@ TEST(EventTable, IndexIsThePositionAndNamesAreUnique) {
   EXPECT_EQ(all_events().size(), 24U);
 }
 
-TEST(EventTable, MetricNamesAndHelpAreVerbatim) {
+TEST(PerfEventTable, MetricNamesAndHelpAreVerbatim) {
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"ceems_perf_cpucycles_total", "Number of CPU cycles (frequency scaled)"},
       {"ceems_perf_instructions_total", "Number of CPU instructions"},
@@ -80,7 +80,7 @@ TEST(EventTable, MetricNamesAndHelpAreVerbatim) {
   for (const auto& [metric, help] : expected) EXPECT_EQ(by_metric(metric).help, help) << metric;
 }
 
-TEST(EventTable, KernelTypeAndConfig) {
+TEST(PerfEventTable, KernelTypeAndConfig) {
   EXPECT_EQ(by_metric("ceems_perf_cpucycles_total").type, PERF_TYPE_HARDWARE);
   EXPECT_EQ(by_metric("ceems_perf_cpucycles_total").config, PERF_COUNT_HW_CPU_CYCLES);
   EXPECT_EQ(by_metric("ceems_perf_ref_cpucycles_total").config, PERF_COUNT_HW_REF_CPU_CYCLES);
@@ -106,20 +106,20 @@ TEST(EventTable, KernelTypeAndConfig) {
   }
 }
 
-TEST(SelectEvents, NoNamesSelectsTheWholeClass) {
+TEST(PerfSelectEvents, NoNamesSelectsTheWholeClass) {
   EventSelection sel = select_events(EventClass::kSoftware, {});
   EXPECT_EQ(profilers(sel.events), profilers(class_events(EventClass::kSoftware)));
   EXPECT_THAT(sel.unknown, IsEmpty());
 }
 
-TEST(SelectEvents, SubsetInTableOrderWithoutDuplicates) {
+TEST(PerfSelectEvents, SubsetInTableOrderWithoutDuplicates) {
   std::vector<std::string> names = {"MajorFault", "PageFault", "MajorFault"};
   EventSelection sel = select_events(EventClass::kSoftware, names);
   EXPECT_THAT(profilers(sel.events), ElementsAre("PageFault", "MajorFault"));
   EXPECT_THAT(sel.unknown, IsEmpty());
 }
 
-TEST(SelectEvents, UnknownNamesAreReportedAndIgnored) {
+TEST(PerfSelectEvents, UnknownNamesAreReportedAndIgnored) {
   std::vector<std::string> names = {"CpuCycles", "Bogus", "PageFault", "cpuinstr", "Bogus"};
   EventSelection sel = select_events(EventClass::kHardware, names);
   EXPECT_THAT(profilers(sel.events), ElementsAre("CpuCycles"));
@@ -127,14 +127,14 @@ TEST(SelectEvents, UnknownNamesAreReportedAndIgnored) {
   EXPECT_THAT(sel.unknown, ElementsAre("Bogus", "PageFault", "cpuinstr"));
 }
 
-TEST(SelectEvents, OnlyUnknownNamesFallBackToTheWholeClass) {
+TEST(PerfSelectEvents, OnlyUnknownNamesFallBackToTheWholeClass) {
   std::vector<std::string> names = {"Nope"};
   EventSelection sel = select_events(EventClass::kCache, names);
   EXPECT_EQ(sel.events.size(), 12U);
   EXPECT_THAT(sel.unknown, ElementsAre("Nope"));
 }
 
-TEST(ClassName, Names) {
+TEST(PerfClassName, Names) {
   EXPECT_EQ(class_name(EventClass::kHardware), "hardware");
   EXPECT_EQ(class_name(EventClass::kSoftware), "software");
   EXPECT_EQ(class_name(EventClass::kCache), "cache");

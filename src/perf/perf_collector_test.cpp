@@ -256,7 +256,7 @@ TEST_F(PerfCollectorTest, HardwareCountersAreScaledAndAccumulated) {
   EXPECT_EQ(value(out, "ceems_perf_cpucycles_total", "1"), 2700.0 + 1750.0);
 }
 
-TEST(ScaledDelta, Formula) {
+TEST(PerfScaledDelta, Formula) {
   EXPECT_EQ(scaled_delta({}, {1000, 100, 50}), 2000.0);
   EXPECT_EQ(scaled_delta({100, 10, 10}, {110, 13, 12}), 15.0);  // round(3 / 2 * 10)
   EXPECT_EQ(scaled_delta({100, 10, 10}, {101, 13, 12}), 2.0);   // round(1.5)
@@ -552,7 +552,7 @@ TEST(PerfFlags, ConfigSelectsSubsetsOfEnabledClassesAndWarnsOnUnknownNames) {
   EXPECT_THAT(log.text(), HasSubstr("flag=--collector.perf.hardware-profilers"));
 }
 
-TEST(MakeCollector, ParanoidGate) {
+TEST(PerfMakeCollector, ParanoidGate) {
   TempTree tree("ceems_perf_paranoid");
   HostFs host(tree.path("proc"), tree.path("sys"), tree.path("cgroup"));
   FlagSet flags = perf_flags();

@@ -13,7 +13,7 @@ using namespace std::string_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-TEST(ParseSysctlInts, WhitespaceSeparatedValues) {
+TEST(PerfParseSysctlInts, WhitespaceSeparatedValues) {
   auto one = parse_sysctl_ints("2\n");
   ASSERT_TRUE(one.ok());
   EXPECT_THAT(*one, ElementsAre(2));
@@ -25,7 +25,7 @@ TEST(ParseSysctlInts, WhitespaceSeparatedValues) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST(ParseSysctlInts, RejectsNonIntegers) {
+TEST(PerfParseSysctlInts, RejectsNonIntegers) {
   auto bad = parse_sysctl_ints("2 x\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind(), ErrorKind::kInvalid);
@@ -34,21 +34,21 @@ TEST(ParseSysctlInts, RejectsNonIntegers) {
   EXPECT_FALSE(parse_sysctl_ints("99999999999999999999999").ok());
 }
 
-TEST(CheckPerfEventParanoid, AllowsUpToTwo) {
+TEST(PerfCheckPerfEventParanoid, AllowsUpToTwo) {
   EXPECT_TRUE(check_perf_event_paranoid("-1\n").ok());
   EXPECT_TRUE(check_perf_event_paranoid("2\n").ok());
   // Several values are never refused; only a single one is checked.
   EXPECT_TRUE(check_perf_event_paranoid("3 4\n").ok());
 }
 
-TEST(CheckPerfEventParanoid, RefusesAboveTwo) {
+TEST(PerfCheckPerfEventParanoid, RefusesAboveTwo) {
   Status st = check_perf_event_paranoid("3\n");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message(),
             "perf_event_open syscall is not possible with perf_event_paranoid=3. Set it to value 2");
 }
 
-TEST(CheckPerfEventParanoid, GarbageIsAnOpeningError) {
+TEST(PerfCheckPerfEventParanoid, GarbageIsAnOpeningError) {
   Status st = check_perf_event_paranoid("abc");
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.error().message(), HasSubstr("error opening /proc/sys/kernel/perf_event_paranoid file: "));

@@ -33,7 +33,7 @@ void unlistable(test_support::FakeFilesystem& fs, int err) {
 
 // ---- domain discovery ----
 
-TEST(PmCounterDomainsInName, RealFileNames) {
+TEST(PowerPmCounterDomainsInName, RealFileNames) {
   EXPECT_THAT(pm_counter_domains_in_name("energy"), ElementsAre(""));
   EXPECT_THAT(pm_counter_domains_in_name("power"), ElementsAre(""));
   EXPECT_THAT(pm_counter_domains_in_name("power_cap"), ElementsAre(""));
@@ -48,7 +48,7 @@ TEST(PmCounterDomainsInName, RealFileNames) {
   }
 }
 
-TEST(PmCounterDomainsInName, BacktrackingEdgeCases) {
+TEST(PowerPmCounterDomainsInName, BacktrackingEdgeCases) {
   // What the lazy, leftmost-first pattern yields for unusual names.
   EXPECT_THAT(pm_counter_domains_in_name("cpuenergy"), ElementsAre("cpu"));
   EXPECT_THAT(pm_counter_domains_in_name("cpu__energy"), ElementsAre("cpu"));
@@ -64,7 +64,7 @@ TEST(PmCounterDomainsInName, BacktrackingEdgeCases) {
   EXPECT_THAT(pm_counter_domains_in_name("temperature"), ElementsAre(""));
 }
 
-TEST(DiscoverPmCounterDomains, RecordedOnceInDiscoveryOrder) {
+TEST(PowerDiscoverPmCounterDomains, RecordedOnceInDiscoveryOrder) {
   const std::vector<std::string> names = {
       "accel0_energy", "accel0_power", "accel0_power_cap", "accel1_energy", "cpu0_temp", "cpu_energy",
       "cpu_power",     "energy",       "freshness",        "memory_energy", "power",     "power_cap"};
@@ -78,7 +78,7 @@ TEST(DiscoverPmCounterDomains, RecordedOnceInDiscoveryOrder) {
 
 // ---- values ----
 
-TEST(ParsePmCounterValue, IntegerBeforeTheFirstSpace) {
+TEST(PowerParsePmCounterValue, IntegerBeforeTheFirstSpace) {
   EXPECT_EQ(*parse_pm_counter_value("208970342 J 1734094386462336 us\n"), 208970342u);
   EXPECT_EQ(*parse_pm_counter_value("99 W"), 99u);
   EXPECT_EQ(*parse_pm_counter_value("0 W"), 0u);
@@ -87,7 +87,7 @@ TEST(ParsePmCounterValue, IntegerBeforeTheFirstSpace) {
   EXPECT_EQ(*parse_pm_counter_value("18446744073709551615 J"), 18446744073709551615u);
 }
 
-TEST(ParsePmCounterValue, Malformed) {
+TEST(PowerParsePmCounterValue, Malformed) {
   for (const char* text : {"", "\n", "   ", "41.5 C", "-3 W", "+3 W", "abc", "W 12", "12\tW", "0x10 W",
                            "18446744073709551616 J"}) {
     auto v = parse_pm_counter_value(text);
@@ -100,7 +100,7 @@ TEST(ParsePmCounterValue, Malformed) {
 
 // ---- collector ----
 
-TEST(CrayPmCountersCollector, FixturePage) {
+TEST(PowerCrayPmCountersCollector, FixturePage) {
   HostFs host("/proc", kTestData + "/sys", "/c");
   CrayPmCountersCollector c(host, "", {});
   MetricBatch batch;
@@ -128,7 +128,7 @@ TEST(CrayPmCountersCollector, FixturePage) {
             "ceems_cray_pm_counters_temp_celsius{domain=\"cpu0\",hostname=\"\"} 52\n");
 }
 
-TEST(CrayPmCountersCollector, HostnameLabel) {
+TEST(PowerCrayPmCountersCollector, HostnameLabel) {
   HostFs host("/proc", kTestData + "/sys", "/c");
   CrayPmCountersCollector c(host, "nid001", {});
   MetricBatch batch;
@@ -137,7 +137,7 @@ TEST(CrayPmCountersCollector, HostnameLabel) {
               HasSubstr("ceems_cray_pm_counters_temp_celsius{domain=\"cpu0\",hostname=\"nid001\"} 52\n"));
 }
 
-TEST(CrayPmCountersCollector, MissingDirectoryIsNoData) {
+TEST(PowerCrayPmCountersCollector, MissingDirectoryIsNoData) {
   HostFs host("/proc", kTestData + "/sys/class", "/c");
   CrayPmCountersCollector c(host, "", {});
   MetricBatch batch;
@@ -147,7 +147,7 @@ TEST(CrayPmCountersCollector, MissingDirectoryIsNoData) {
   EXPECT_EQ(batch.sample_count(), 0u);
 }
 
-TEST(CrayPmCountersCollector, ListingErrors) {
+TEST(PowerCrayPmCountersCollector, ListingErrors) {
   test_support::FakeFilesystem denied;
   unlistable(denied, EACCES);
   CrayPmCountersCollector a(HostFs("/proc", "/sys", "/c", &denied), "", {});
@@ -165,7 +165,7 @@ TEST(CrayPmCountersCollector, ListingErrors) {
   EXPECT_THAT(st.error().message(), HasSubstr("failed to fetch /sys/cray/pm_counters stats"));
 }
 
-TEST(CrayPmCountersFactory, SysfsRootMustBeADirectory) {
+TEST(PowerCrayPmCountersFactory, SysfsRootMustBeADirectory) {
   FlagSet flags("test");
   NoCommands runner;
   NoPrivileges privileges;

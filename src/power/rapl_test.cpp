@@ -69,7 +69,7 @@ std::unique_ptr<RaplCollector> make(const HostFs& host, Privileges& privileges, 
 
 // ---- pure helpers ----
 
-TEST(ParseRaplZoneName, SplitsANumericSuffix) {
+TEST(PowerParseRaplZoneName, SplitsANumericSuffix) {
   auto check = [](std::string_view in, const std::string& base, std::optional<int64_t> index) {
     RaplZoneName n = parse_rapl_zone_name(in);
     EXPECT_EQ(n.base, base) << in;
@@ -90,7 +90,7 @@ TEST(ParseRaplZoneName, SplitsANumericSuffix) {
   check("", "", std::nullopt);
 }
 
-TEST(RaplZoneIndexer, CountsRepeatedNamesWithoutSuffix) {
+TEST(PowerRaplZoneIndexer, CountsRepeatedNamesWithoutSuffix) {
   RaplZoneIndexer idx;
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("package-0")), 0);
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("dram")), 0);
@@ -103,7 +103,7 @@ TEST(RaplZoneIndexer, CountsRepeatedNamesWithoutSuffix) {
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("package")), 2);
 }
 
-TEST(CleanPath, FollowsGoFilepathClean) {
+TEST(PowerCleanPath, FollowsGoFilepathClean) {
   EXPECT_EQ(clean_path("pkg/collector/testdata/sys/class/powercap/intel-rapl:0"),
             "pkg/collector/testdata/sys/class/powercap/intel-rapl:0");
   EXPECT_EQ(clean_path("/sys/class/powercap/intel-rapl:0"), "/sys/class/powercap/intel-rapl:0");
@@ -118,7 +118,7 @@ TEST(CleanPath, FollowsGoFilepathClean) {
 
 // ---- discovery ----
 
-TEST(DiscoverRaplZones, TopLevelZonesInNameOrder) {
+TEST(PowerDiscoverRaplZones, TopLevelZonesInNameOrder) {
   HostFs host("/proc", kSys, "/sys/fs/cgroup");
   auto zones = discover_rapl_zones(host);
   ASSERT_TRUE(zones.ok()) << zones.error().message();
@@ -133,7 +133,7 @@ TEST(DiscoverRaplZones, TopLevelZonesInNameOrder) {
   EXPECT_EQ((*zones)[1].max_microjoules, 65712999613u);
 }
 
-TEST(DiscoverRaplZones, MissingMaxEnergyRangeFailsDiscovery) {
+TEST(PowerDiscoverRaplZones, MissingMaxEnergyRangeFailsDiscovery) {
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "1");
   t.write("class/powercap/intel-rapl:1/name", "package-1\n");
@@ -144,7 +144,7 @@ TEST(DiscoverRaplZones, MissingMaxEnergyRangeFailsDiscovery) {
   EXPECT_THAT(zones.error().message(), HasSubstr("intel-rapl:1/max_energy_range_uj"));
 }
 
-TEST(DiscoverRaplZones, NonNumericMaxEnergyRangeIsInvalid) {
+TEST(PowerDiscoverRaplZones, NonNumericMaxEnergyRangeIsInvalid) {
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "1");
   t.write("class/powercap/intel-rapl:0/max_energy_range_uj", "lots\n");
@@ -155,7 +155,7 @@ TEST(DiscoverRaplZones, NonNumericMaxEnergyRangeIsInvalid) {
   EXPECT_THAT(zones.error().message(), HasSubstr("intel-rapl:0/max_energy_range_uj"));
 }
 
-TEST(ReadRaplPowerLimit, LargestWindowWinsTiesKeepConstraintZero) {
+TEST(PowerReadRaplPowerLimit, LargestWindowWinsTiesKeepConstraintZero) {
   TempTree t;
   const std::string z = "class/powercap/z/";
   auto limit = [&]() {
@@ -209,7 +209,7 @@ std::string default_page(const std::string& powercap) {
          line("ceems_rapl_psys_power_limit_watts_total", "0", "intel-rapl:2", "400");
 }
 
-TEST(RaplCollector, DefaultNamingFixturePage) {
+TEST(PowerRaplCollector, DefaultNamingFixturePage) {
   HostFs host("/proc", kSys, "/sys/fs/cgroup");
   NoPrivileges privileges;
   auto c = make(host, privileges, false);
@@ -220,7 +220,7 @@ TEST(RaplCollector, DefaultNamingFixturePage) {
   EXPECT_EQ(render(batch), default_page(kPowercap));
 }
 
-TEST(RaplCollector, ZoneLabelNamingFixturePage) {
+TEST(PowerRaplCollector, ZoneLabelNamingFixturePage) {
   HostFs host("/proc", kSys, "/sys/fs/cgroup");
   NoPrivileges privileges;
   auto c = make(host, privileges, true);
@@ -260,7 +260,7 @@ class ScopedChdir {
   std::filesystem::path old_;
 };
 
-TEST(RaplCollector, RelativeSysfsRootGivesRelativePathLabels) {
+TEST(PowerRaplCollector, RelativeSysfsRootGivesRelativePathLabels) {
   ScopedChdir cd(std::filesystem::path(kTestData).parent_path());
   HostFs host("/proc", "./testdata//sys/", "/sys/fs/cgroup");
   NoPrivileges privileges;
@@ -271,7 +271,7 @@ TEST(RaplCollector, RelativeSysfsRootGivesRelativePathLabels) {
   EXPECT_EQ(render(batch), default_page("testdata/sys/class/powercap"));
 }
 
-TEST(RaplCollector, MissingPowercapIsNoData) {
+TEST(PowerRaplCollector, MissingPowercapIsNoData) {
   HostFs host("/proc", kTestData, "/sys/fs/cgroup");  // a directory without class/powercap
   NoPrivileges privileges;
   auto c = make(host, privileges, false);
@@ -283,7 +283,7 @@ TEST(RaplCollector, MissingPowercapIsNoData) {
   EXPECT_EQ(batch.sample_count(), 0u);
 }
 
-TEST(RaplCollector, ZoneWithoutMaxEnergyRangeFailsTheScrape) {
+TEST(PowerRaplCollector, ZoneWithoutMaxEnergyRangeFailsTheScrape) {
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "1");
   t.write("class/powercap/intel-rapl:0:0/name", "dram\n");
@@ -305,7 +305,7 @@ TEST(RaplCollector, ZoneWithoutMaxEnergyRangeFailsTheScrape) {
   EXPECT_THAT(st.error().message(), HasSubstr("\"-1\""));
 }
 
-TEST(RaplCollector, SysfsRootMustBeADirectory) {
+TEST(PowerRaplCollector, SysfsRootMustBeADirectory) {
   NoPrivileges privileges;
   auto missing = RaplCollector::create(HostFs("/proc", kTestData + "/nope", "/c"), privileges, "", false, {});
   ASSERT_FALSE(missing.ok());
@@ -316,7 +316,7 @@ TEST(RaplCollector, SysfsRootMustBeADirectory) {
   EXPECT_THAT(file.error().message(), HasSubstr("not a directory"));
 }
 
-TEST(RaplCollector, SanitisedFamilyNameKeepsTheRawNameInHelp) {
+TEST(PowerRaplCollector, SanitisedFamilyNameKeepsTheRawNameInHelp) {
   TempTree t;
   t.zone("intel-rapl:0:2", "uncore.gt", "2500000");
   NoPrivileges privileges;
@@ -331,7 +331,7 @@ TEST(RaplCollector, SanitisedFamilyNameKeepsTheRawNameInHelp) {
                 t.root() + "/class/powercap/intel-rapl:0:2\"} 2.5\n");
 }
 
-TEST(RaplCollector, RootOnlyEnergyFilesNeedDacReadSearch) {
+TEST(PowerRaplCollector, RootOnlyEnergyFilesNeedDacReadSearch) {
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "3000000");
   t.write("class/powercap/intel-rapl:0/energy_uj", "3000000\n", 0400);
@@ -347,7 +347,7 @@ TEST(RaplCollector, RootOnlyEnergyFilesNeedDacReadSearch) {
                                        t.root() + "/class/powercap/intel-rapl:0\"} 3\n"));
 }
 
-TEST(RaplCollector, WorldReadableEnergyFilesNeedNoPrivilege) {
+TEST(PowerRaplCollector, WorldReadableEnergyFilesNeedNoPrivilege) {
   RecordingPrivileges privileges;
   auto c = make(HostFs("/proc", kSys, "/c"), privileges, false);
   ASSERT_NE(c, nullptr);
@@ -357,7 +357,7 @@ TEST(RaplCollector, WorldReadableEnergyFilesNeedNoPrivilege) {
   EXPECT_THAT(privileges.contexts, IsEmpty());
 }
 
-TEST(RaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {
+TEST(PowerRaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {
   test_support::OverlayFilesystem fs;
   deny_energy(fs);
   HostFs host("/proc", kSys, "/c", &fs);
@@ -383,7 +383,7 @@ TEST(RaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {
   EXPECT_THAT(log, HasSubstr(kPowercap + "/intel-rapl:0/energy_uj"));
 }
 
-TEST(RaplCollector, ZonesWithoutConstraintFilesAreNormal) {
+TEST(PowerRaplCollector, ZonesWithoutConstraintFilesAreNormal) {
   // As on AMD EPYC: energy counters, no power-limit constraints.
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "1000000");
@@ -402,7 +402,7 @@ TEST(RaplCollector, ZonesWithoutConstraintFilesAreNormal) {
   EXPECT_THAT(log, HasSubstr("no constraint files"));
 }
 
-TEST(RaplCollector, UnreadableConstraintFilesAreAnError) {
+TEST(PowerRaplCollector, UnreadableConstraintFilesAreAnError) {
   TempTree t;
   t.zone("intel-rapl:0", "package-0", "1000000");
   t.write("class/powercap/intel-rapl:0/constraint_0_power_limit_uw", "lots\n");
@@ -419,7 +419,7 @@ TEST(RaplCollector, UnreadableConstraintFilesAreAnError) {
 
 // ---- flags and factory ----
 
-TEST(RaplFactory, ZoneLabelFlag) {
+TEST(PowerRaplFactory, ZoneLabelFlag) {
   for (bool zone_label : {false, true}) {
     FlagSet flags("test");
     register_rapl_flags(flags);
@@ -441,7 +441,7 @@ TEST(RaplFactory, ZoneLabelFlag) {
   }
 }
 
-TEST(RaplFlags, HelpText) {
+TEST(PowerRaplFlags, HelpText) {
   FlagSet flags("test");
   register_rapl_flags(flags);
   EXPECT_THAT(flags.usage(), HasSubstr("Enables RAPL zone labels (default: disabled)"));

@@ -216,14 +216,13 @@ Status RdmaCollector::update(std::span<const ComputeUnit> units, MetricBatch& ou
   }
 
   // The commands are independent and each may take up to its timeout; the port
-  // counters are read meanwhile (the only task writing to out).
+  // counters are read meanwhile.
   using Totals = Result<std::map<std::string, ResourceTotals>>;
   std::optional<Totals> mr_result;
   std::optional<Totals> cq_result;
   std::optional<Result<std::vector<QpLine>>> qp_result;
   std::optional<Result<std::vector<QpStatsLine>>> stats_result;
-  const std::function<void()> tasks[] = {
-      [&] { emit_port_counters(out); },
+  std::vector<std::function<void()>> tasks = {
       [&] {
         auto text = run_rdma({"resource", "show", "mr"}, false);
         mr_result.emplace(text ? Totals(aggregate_resources(parse_mr_lines(*text), pid_units))
@@ -238,13 +237,16 @@ Status RdmaCollector::update(std::span<const ComputeUnit> units, MetricBatch& ou
         auto text = run_rdma({"resource", "show", "qp"}, false);
         qp_result.emplace(text ? Result<std::vector<QpLine>>(parse_qp_lines(*text)) : text.error());
       },
-      [&] {
-        auto text = run_rdma({"statistic", "qp", "show"}, false);
-        stats_result.emplace(text ? Result<std::vector<QpStatsLine>>(parse_qp_stats_lines(*text))
-                                  : text.error());
-      },
   };
-  parallel_for(per_pid_stats_ ? 5 : 4, [&](size_t i) { tasks[i](); });
+  if (per_pid_stats_) {
+    tasks.emplace_back([&] {
+      auto text = run_rdma({"statistic", "qp", "show"}, false);
+      stats_result.emplace(text ? Result<std::vector<QpStatsLine>>(parse_qp_stats_lines(*text))
+                                : text.error());
+    });
+  }
+  tasks.emplace_back([&] { emit_port_counters(out); });  // last: on this thread, the only one writing to out
+  parallel_for(tasks.size(), [&](size_t i) { tasks[i](); });
 
   const UnitDescs& d = unit_descs();
   auto& mrs = *mr_result;

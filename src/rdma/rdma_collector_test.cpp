@@ -429,7 +429,7 @@ TEST(RdmaCollector, MissingCounterFilesReadAsZero) {
       "ceems_rdma_state_id{device=\"mlx4_0\",hostname=\"node1\",manager=\"slurm\",port=\"2\"} 1\n");
 }
 
-TEST(RegisterRdmaFlags, RegistersBothFlags) {
+TEST(RdmaRegisterRdmaFlags, RegistersBothFlags) {
   FlagSet flags("ceems_exporter");
   register_rdma_flags(flags);
   ASSERT_TRUE(flags.parse({"--collector.rdma.stats", "--collector.rdma.cmd=/usr/sbin/rdma"}).ok());

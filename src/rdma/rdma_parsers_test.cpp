@@ -14,7 +14,7 @@ using ::testing::Pair;
 
 // ---- qp mode ----
 
-TEST(ParseQpMode, ReadsMellanoxLinksOnly) {
+TEST(RdmaParseQpMode, ReadsMellanoxLinksOnly) {
   const std::string out =
       "link mlx5_0/1 auto type,pid on\n"
       "link mlx5_1/1 auto off\n"
@@ -25,13 +25,13 @@ TEST(ParseQpMode, ReadsMellanoxLinksOnly) {
               ElementsAre(Pair("mlx5_0/1", true), Pair("mlx5_1/1", false), Pair("mlx5_2/1", true)));
 }
 
-TEST(ParseQpMode, OffMustBeExact) {
+TEST(RdmaParseQpMode, OffMustBeExact) {
   // [a-z,]+ is greedy: "off,type" is not "off", so the link counts as on.
   EXPECT_THAT(parse_qp_mode("link mlx5_0/1 auto off,type\nlink mlx5_1/1 autooff"),
               ElementsAre(Pair("mlx5_0/1", true), Pair("mlx5_1/1", false)));
 }
 
-TEST(ParseQpMode, SkipsMalformedLines) {
+TEST(RdmaParseQpMode, SkipsMalformedLines) {
   const std::string out =
       "\n"
       "link mlx5_0/1\n"                                    // no auto field
@@ -45,19 +45,19 @@ TEST(ParseQpMode, SkipsMalformedLines) {
   EXPECT_THAT(parse_qp_mode(out), IsEmpty());
 }
 
-TEST(ParseQpMode, EmptyInput) {
+TEST(RdmaParseQpMode, EmptyInput) {
   EXPECT_THAT(parse_qp_mode(""), IsEmpty());
   EXPECT_THAT(parse_qp_mode("\n\n"), IsEmpty());
 }
 
-TEST(ParseQpMode, LastLineForALinkWins) {
+TEST(RdmaParseQpMode, LastLineForALinkWins) {
   EXPECT_THAT(parse_qp_mode("link mlx5_0/1 auto off\nlink mlx5_0/1 auto type,pid on"),
               ElementsAre(Pair("mlx5_0/1", true)));
 }
 
 // ---- resource show mr / cq ----
 
-TEST(ParseMrLines, ReadsDevicePidAndLength) {
+TEST(RdmaParseMrLines, ReadsDevicePidAndLength) {
   const std::string out =
       "dev mlx5_0 mrn 4 mrlen 2097152 pdn 9 pid 46231 comm ib_write_bw\n"
       "dev mlx5_1 mrn 5 mrlen 4096 pdn 8 pid 7 comm ib_read_lat\n";
@@ -71,7 +71,7 @@ TEST(ParseMrLines, ReadsDevicePidAndLength) {
   EXPECT_EQ(lines[1].length, 4096U);
 }
 
-TEST(ParseMrLines, SkipsMalformedLines) {
+TEST(RdmaParseMrLines, SkipsMalformedLines) {
   const std::string out =
       "dev mlx5_0 mrn 1 mrlen 4096 pdn 0 comm [ib_core]\n"            // kernel MR, no pid
       "dev mlx5_0 mrn 2 pdn 9 pid 100 comm x\n"                       // no mrlen
@@ -87,7 +87,7 @@ TEST(ParseMrLines, SkipsMalformedLines) {
   EXPECT_EQ(lines[0].length, 10U);
 }
 
-TEST(ParseMrLines, MatchesLikeTheReferencePatterns) {
+TEST(RdmaParseMrLines, MatchesLikeTheReferencePatterns) {
   // `.+?pid\s*(\d+)`: the first "pid" followed by digits, spaces optional.
   auto lines = parse_mr_lines("dev mlx5_0 mrlen 8 comm rapid pidx pid7 pid 9");
   ASSERT_EQ(lines.size(), 1U);
@@ -103,7 +103,7 @@ TEST(ParseMrLines, MatchesLikeTheReferencePatterns) {
   EXPECT_EQ(lines[0].length, 16U);
 }
 
-TEST(ParseCqLines, UsesCqeAsLengthAndIgnoresKernelCqs) {
+TEST(RdmaParseCqLines, UsesCqeAsLengthAndIgnoresKernelCqs) {
   const std::string out =
       "dev mlx5_0 cqn 1 cqe 2047 users 5 poll-ctx WORKQUEUE adaptive-moderation on comm [ib_core]\n"
       "dev mlx5_0 cqn 8 cqe 4095 users 32 adaptive-moderation off ctxn 4 pid 3001 comm ib_write_bw\n"
@@ -120,7 +120,7 @@ TEST(ParseCqLines, UsesCqeAsLengthAndIgnoresKernelCqs) {
 
 // ---- resource show qp ----
 
-TEST(ParseQpLines, ReadsLinkAndPid) {
+TEST(RdmaParseQpLines, ReadsLinkAndPid) {
   const std::string out =
       "link mlx5_0/- lqpn 0 type SMI state RTS sq-psn 0 comm [ib_core]\n"
       "link mlx5_0/1 lqpn 101 type UD state RTS sq-psn 79 comm [ib_core]\n"
@@ -141,7 +141,7 @@ TEST(ParseQpLines, ReadsLinkAndPid) {
   EXPECT_EQ(lines[2].pid, "3003");
 }
 
-TEST(ParseQpLines, EmptyAndGarbage) {
+TEST(RdmaParseQpLines, EmptyAndGarbage) {
   EXPECT_THAT(parse_qp_lines(""), IsEmpty());
   EXPECT_THAT(parse_qp_lines("link\nlink  \nlink - pid 5\nlink/ \n"), IsEmpty());
   // As with the reference pattern, the keyword "pid" itself can be taken for the link.
@@ -153,7 +153,7 @@ TEST(ParseQpLines, EmptyAndGarbage) {
 
 // ---- statistic qp show ----
 
-TEST(ParseQpStatsLines, ReadsHardwareCounters) {
+TEST(RdmaParseQpStatsLines, ReadsHardwareCounters) {
   const std::string out =
       "link mlx5_0/1 cntn 4 qp-type RC pid 3001 comm ib_write_bw rx_write_requests 0 rx_read_requests 12 "
       "rx_atomic_requests 3 out_of_buffer 0 out_of_sequence 0 duplicate_request 0 rnr_nak_retry_err 0 "
@@ -177,7 +177,7 @@ TEST(ParseQpStatsLines, ReadsHardwareCounters) {
   EXPECT_THAT(lines[1].counters, ElementsAre(Pair("rx_write_requests", 41988882U)));
 }
 
-TEST(ParseQpStatsLines, SkipsMalformedCountersAndLines) {
+TEST(RdmaParseQpStatsLines, SkipsMalformedCountersAndLines) {
   const std::string out =
       "link mlx5_0/1 cntn 4 qp-type RC comm x rx_write_requests 5\n"                      // no pid
       "    LQPN: <1,2> pid 3\n"                                                           // no link
@@ -193,7 +193,7 @@ TEST(ParseQpStatsLines, SkipsMalformedCountersAndLines) {
 
 // ---- small helpers ----
 
-TEST(SplitLink, NeedsExactlyOneSlash) {
+TEST(RdmaSplitLink, NeedsExactlyOneSlash) {
   auto l = split_link("mlx5_0/1");
   ASSERT_TRUE(l.has_value());
   EXPECT_EQ(l->device, "mlx5_0");
@@ -206,7 +206,7 @@ TEST(SplitLink, NeedsExactlyOneSlash) {
   EXPECT_FALSE(split_link("").has_value());
 }
 
-TEST(ParsePortState, ReadsTheId) {
+TEST(RdmaParsePortState, ReadsTheId) {
   EXPECT_EQ(parse_port_state("4: ACTIVE\n"), 4U);
   EXPECT_EQ(parse_port_state("1: DOWN"), 1U);
   EXPECT_EQ(parse_port_state(" 5 :ACT_DEFER "), 5U);
@@ -214,7 +214,7 @@ TEST(ParsePortState, ReadsTheId) {
   EXPECT_EQ(parse_port_state("4294967295: X"), 4294967295U);
 }
 
-TEST(ParsePortState, RejectsMalformedContent) {
+TEST(RdmaParsePortState, RejectsMalformedContent) {
   EXPECT_FALSE(parse_port_state("").has_value());
   EXPECT_FALSE(parse_port_state("ACTIVE").has_value());
   EXPECT_FALSE(parse_port_state("4").has_value());
@@ -228,7 +228,7 @@ TEST(ParsePortState, RejectsMalformedContent) {
 
 // ---- aggregation ----
 
-TEST(AggregateResources, SumsPerUnitAndKeepsTheFirstDevice) {
+TEST(RdmaAggregateResources, SumsPerUnitAndKeepsTheFirstDevice) {
   const PidUnits units = {{"10", "job1"}, {"11", "job1"}, {"20", "job2"}};
   std::vector<ResourceLine> lines = {
       {"mlx5_0", "10", 100},  {"mlx5_1", "11", 50}, {"mlx5_1", "20", 7},
@@ -244,7 +244,7 @@ TEST(AggregateResources, SumsPerUnitAndKeepsTheFirstDevice) {
   EXPECT_EQ(totals["job2"].device, "mlx5_1");
 }
 
-TEST(AggregateQps, CountsAndWaitsForAWellFormedLink) {
+TEST(RdmaAggregateQps, CountsAndWaitsForAWellFormedLink) {
   const PidUnits units = {{"10", "job1"}, {"20", "job2"}, {"30", "job3"}};
   std::vector<QpLine> qps = {
       {"mlx5_0", "10"},    // malformed: job1 skipped until a good line

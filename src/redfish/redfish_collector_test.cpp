@@ -40,9 +40,9 @@ std::map<std::string, double> fixture_samples(const std::string& hostname = "") 
           {"ceems_redfish_avg_watts{Chassis_1," + hostname + "}", 365}};
 }
 
-class CollectorTest : public ::testing::Test {
+class RedfishCollectorTest : public ::testing::Test {
  protected:
-  CollectorTest() : flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup", &fs_) {
+  RedfishCollectorTest() : flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup", &fs_) {
     register_redfish_flags(flags_);
     EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + std::string(kConfigPath)}).ok());
   }
@@ -95,7 +95,7 @@ class CollectorTest : public ::testing::Test {
   NoPrivileges privileges_;
 };
 
-TEST_F(CollectorTest, FlagRegistered) {
+TEST_F(RedfishCollectorTest, FlagRegistered) {
   FlagSet flags("ceems_exporter");
   register_redfish_flags(flags);
   EXPECT_TRUE(flags.has("collector.redfish.web-config"));
@@ -103,14 +103,14 @@ TEST_F(CollectorTest, FlagRegistered) {
   EXPECT_EQ(flags.get_string("collector.redfish.web-config"), "");
 }
 
-TEST_F(CollectorTest, FixtureValues) {
+TEST_F(RedfishCollectorTest, FixtureValues) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(scrape(*c), fixture_samples());
   EXPECT_EQ(discoveries, 0);
 }
 
-TEST_F(CollectorTest, MetricDescriptions) {
+TEST_F(RedfishCollectorTest, MetricDescriptions) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   MetricBatch batch;
@@ -127,7 +127,7 @@ TEST_F(CollectorTest, MetricDescriptions) {
                       {"ceems_redfish_min_watts", "Minimum Power consumption in watts"}}));
 }
 
-TEST_F(CollectorTest, HostnameLabelAndPlaceholder) {
+TEST_F(RedfishCollectorTest, HostnameLabelAndPlaceholder) {
   hostname = "node1";
   bmc = std::make_shared<FakeBmc>("https://node1-bmc:443");
   auto c = must_create(
@@ -138,7 +138,7 @@ TEST_F(CollectorTest, HostnameLabelAndPlaceholder) {
   EXPECT_EQ(bmc->requests[0].headers.find("X-Redfish-Url")->second, "https://node1-bmc:443");
 }
 
-TEST_F(CollectorTest, EmptyHostnameLabel) {
+TEST_F(RedfishCollectorTest, EmptyHostnameLabel) {
   hostname = "node1";
   empty_hostname_label = true;
   bmc = std::make_shared<FakeBmc>("https://-bmc:443");
@@ -149,7 +149,7 @@ TEST_F(CollectorTest, EmptyHostnameLabel) {
   EXPECT_EQ(scrape(*c), fixture_samples(""));
 }
 
-TEST_F(CollectorTest, DiscoveryOnlyWithoutHostname) {
+TEST_F(RedfishCollectorTest, DiscoveryOnlyWithoutHostname) {
   discovered = "node1-bmc.example.org.";
   bmc = std::make_shared<FakeBmc>("https://node1-bmc.example.org.:443");
   auto c = must_create(
@@ -159,7 +159,7 @@ TEST_F(CollectorTest, DiscoveryOnlyWithoutHostname) {
   EXPECT_EQ(bmc->requests[0].url, "https://node1-bmc.example.org.:443/redfish/v1/");
 }
 
-TEST_F(CollectorTest, FailedDiscoveryDialsLocalhost) {
+TEST_F(RedfishCollectorTest, FailedDiscoveryDialsLocalhost) {
   // The conformance fixture: `host` is ignored, discovery finds nothing, and the empty
   // host is dialled as localhost while X-Redfish-Url keeps the reference's form.
   bmc = std::make_shared<FakeBmc>("http://localhost:5000");
@@ -173,7 +173,7 @@ TEST_F(CollectorTest, FailedDiscoveryDialsLocalhost) {
   EXPECT_EQ(scrape(*c), fixture_samples());
 }
 
-TEST_F(CollectorTest, ProxyMode) {
+TEST_F(RedfishCollectorTest, ProxyMode) {
   bmc = std::make_shared<FakeBmc>("http://mgmt-0:5000");
   hostname = "compute-0";
   bmc->password = "supersecret";
@@ -191,7 +191,7 @@ TEST_F(CollectorTest, ProxyMode) {
   }
 }
 
-TEST_F(CollectorTest, StartupErrors) {
+TEST_F(RedfishCollectorTest, StartupErrors) {
   bmc->status["/redfish/v1/"] = 503;
   auto c = create(kSessionConfig);
   ASSERT_FALSE(c.ok());
@@ -219,7 +219,7 @@ TEST_F(CollectorTest, StartupErrors) {
   EXPECT_THAT(c.error().message(), HasSubstr("failed to create a Redfish client"));
 }
 
-TEST_F(CollectorTest, ConfigErrorsNameTheFile) {
+TEST_F(RedfishCollectorTest, ConfigErrorsNameTheFile) {
   auto c = create("");
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(c.error().message(), HasSubstr(std::string(kConfigPath) + ": the file is empty"));
@@ -239,7 +239,7 @@ TEST_F(CollectorTest, ConfigErrorsNameTheFile) {
   EXPECT_THAT(bmc->requests, IsEmpty());
 }
 
-TEST_F(CollectorTest, HostKeyIsIgnoredWithAWarning) {
+TEST_F(RedfishCollectorTest, HostKeyIsIgnoredWithAWarning) {
   test_support::LogCapture capture(log::Level::kWarn);
   bmc = std::make_shared<FakeBmc>("http://localhost:5000");
   bmc->require_auth = false;
@@ -252,7 +252,7 @@ TEST_F(CollectorTest, HostKeyIsIgnoredWithAWarning) {
               HasSubstr("line 3, column 3: key redfish_web_config.host is not a setting and is ignored"));
 }
 
-TEST_F(CollectorTest, TimeoutKeyBoundsEachRequest) {
+TEST_F(RedfishCollectorTest, TimeoutKeyBoundsEachRequest) {
   // Without the key: the collector's default (the fixture's shortened 500 ms).
   auto plain = must_create(kSessionConfig);
   ASSERT_NE(plain, nullptr);
@@ -279,7 +279,7 @@ TEST_F(CollectorTest, TimeoutKeyBoundsEachRequest) {
   EXPECT_GT(bmc->requests[0].timeout, std::chrono::milliseconds(3500));
 }
 
-TEST_F(CollectorTest, ProxyBadGatewayReasonIsLogged) {
+TEST_F(RedfishCollectorTest, ProxyBadGatewayReasonIsLogged) {
   test_support::LogCapture capture(log::Level::kInfo);
   bmc = std::make_shared<FakeBmc>("http://mgmt-0:5000");
   auto c = must_create(
@@ -299,7 +299,7 @@ TEST_F(CollectorTest, ProxyBadGatewayReasonIsLogged) {
       text, HasSubstr("TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate"));
 }
 
-TEST_F(CollectorTest, MissingConfigFile) {
+TEST_F(RedfishCollectorTest, MissingConfigFile) {
   FlagSet flags("ceems_exporter");
   register_redfish_flags(flags);
   ASSERT_TRUE(flags.parse({"--collector.redfish.web-config=/nonexistent/redfish.yml"}).ok());
@@ -313,7 +313,7 @@ TEST_F(CollectorTest, MissingConfigFile) {
   EXPECT_THAT(bmc->requests, IsEmpty());
 }
 
-TEST_F(CollectorTest, SessionCreatedOnceAndReused) {
+TEST_F(RedfishCollectorTest, SessionCreatedOnceAndReused) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(scrape(*c), fixture_samples());
@@ -323,7 +323,7 @@ TEST_F(CollectorTest, SessionCreatedOnceAndReused) {
   EXPECT_EQ(bmc->count("GET", "/redfish/v1/Chassis/Chassis-1/Power"), 3u);
 }
 
-TEST_F(CollectorTest, ExpiredSessionWithEmptyCacheGivesNothingThenRecovers) {
+TEST_F(RedfishCollectorTest, ExpiredSessionWithEmptyCacheGivesNothingThenRecovers) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   bmc->tokens.clear();  // the BMC drops the session behind the collector's back
@@ -336,7 +336,7 @@ TEST_F(CollectorTest, ExpiredSessionWithEmptyCacheGivesNothingThenRecovers) {
   EXPECT_EQ(bmc->count("POST", "/redfish/v1/SessionService/Sessions"), 2u);
 }
 
-TEST_F(CollectorTest, ExpiredSessionUsesCachedValues) {
+TEST_F(RedfishCollectorTest, ExpiredSessionUsesCachedValues) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(scrape(*c), fixture_samples());
@@ -347,7 +347,7 @@ TEST_F(CollectorTest, ExpiredSessionUsesCachedValues) {
   EXPECT_EQ(fresh, (std::map<std::string, double>{{"ceems_redfish_current_watts{Chassis_1,}", 100}}));
 }
 
-TEST_F(CollectorTest, ServerGoneUsesCachedValues) {
+TEST_F(RedfishCollectorTest, ServerGoneUsesCachedValues) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(scrape(*c), fixture_samples());
@@ -361,7 +361,7 @@ TEST_F(CollectorTest, ServerGoneUsesCachedValues) {
   EXPECT_EQ(bmc->count("POST", "/redfish/v1/SessionService/Sessions"), 2u);
 }
 
-TEST_F(CollectorTest, BadPowerDocumentUsesCachedValues) {
+TEST_F(RedfishCollectorTest, BadPowerDocumentUsesCachedValues) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(scrape(*c), fixture_samples());
@@ -371,7 +371,7 @@ TEST_F(CollectorTest, BadPowerDocumentUsesCachedValues) {
   EXPECT_EQ(bmc->count("POST", "/redfish/v1/SessionService/Sessions"), 2u);
 }
 
-TEST_F(CollectorTest, HungBmcBoundedByScrapeBudget) {
+TEST_F(RedfishCollectorTest, HungBmcBoundedByScrapeBudget) {
   timeouts = {std::chrono::milliseconds(300), std::chrono::milliseconds(1000),
               std::chrono::milliseconds(2000)};
   auto c = must_create(kSessionConfig);
@@ -388,7 +388,7 @@ TEST_F(CollectorTest, HungBmcBoundedByScrapeBudget) {
   for (const auto& r : bmc->requests) EXPECT_LE(r.timeout.count(), 300);
 }
 
-TEST_F(CollectorTest, HungBmcAtStartupBoundedByStartupBudget) {
+TEST_F(RedfishCollectorTest, HungBmcAtStartupBoundedByStartupBudget) {
   timeouts = {std::chrono::milliseconds(300), std::chrono::milliseconds(1000),
               std::chrono::milliseconds(700)};
   bmc->down = true;
@@ -399,7 +399,7 @@ TEST_F(CollectorTest, HungBmcAtStartupBoundedByStartupBudget) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(700 + 300));
 }
 
-TEST_F(CollectorTest, BasicAuthModeReconnectsWithoutSessions) {
+TEST_F(RedfishCollectorTest, BasicAuthModeReconnectsWithoutSessions) {
   auto c = must_create(kBasicConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(scrape(*c), fixture_samples());
@@ -410,7 +410,7 @@ TEST_F(CollectorTest, BasicAuthModeReconnectsWithoutSessions) {
   EXPECT_EQ(bmc->count("GET", "/redfish/v1/"), 2u);
 }
 
-TEST_F(CollectorTest, ChassisLabelsSanitisedAndCollisionsSummed) {
+TEST_F(RedfishCollectorTest, ChassisLabelsSanitisedAndCollisionsSummed) {
   bmc->docs["/redfish/v1/Chassis"] =
       R"({"Members": [{"@odata.id": "/c/a"}, {"@odata.id": "/c/b"}, {"@odata.id": "/c/c"}, {"@odata.id": "/c/d"}]})";
   bmc->docs["/c/a"] = R"({"Id": "System.Embedded.1", "Power": {"@odata.id": "/c/a/Power"}})";
@@ -430,7 +430,7 @@ TEST_F(CollectorTest, ChassisLabelsSanitisedAndCollisionsSummed) {
                         }));
 }
 
-TEST_F(CollectorTest, StopDeletesSession) {
+TEST_F(RedfishCollectorTest, StopDeletesSession) {
   auto c = must_create(kSessionConfig);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(bmc->tokens.size(), 1u);
@@ -445,7 +445,7 @@ TEST_F(CollectorTest, StopDeletesSession) {
   EXPECT_EQ(bmc->requests.size(), sent);
 }
 
-TEST_F(CollectorTest, SecretsNeverLogged) {
+TEST_F(RedfishCollectorTest, SecretsNeverLogged) {
   test_support::LogCapture capture(log::Level::kDebug);
   bmc->password = "Sup3rS3cr3t";
   bmc->basic = "Basic YWRtaW46U3VwM3JTM2NyM3Q=";
@@ -480,7 +480,7 @@ TEST_F(CollectorTest, SecretsNeverLogged) {
   EXPECT_THAT(text, Not(HasSubstr("YWRtaW46U3VwM3JTM2NyM3Q")));
 }
 
-TEST(ReverseLookup, FallsBackToTheAddress) {
+TEST(RedfishReverseLookup, FallsBackToTheAddress) {
   EXPECT_EQ(reverse_lookup_or_ip("not an ip"), "not an ip");
   const std::string local = reverse_lookup_or_ip("127.0.0.1");
   EXPECT_FALSE(local.empty());

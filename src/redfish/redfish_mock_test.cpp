@@ -40,9 +40,9 @@ constexpr const char* kFixtureExposition =
     "# TYPE ceems_redfish_min_watts gauge\n"
     "ceems_redfish_min_watts{chassis=\"Chassis_1\",hostname=\"\"} 326\n";
 
-class MockTest : public ::testing::Test {
+class RedfishMockTest : public ::testing::Test {
  protected:
-  MockTest() : dir_("redfish_mock_test"), flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup") {
+  RedfishMockTest() : dir_("redfish_mock_test"), flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup") {
     register_redfish_flags(flags_);
     EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + dir_.path("redfish.yml")}).ok());
   }
@@ -92,7 +92,7 @@ class MockTest : public ::testing::Test {
   NoPrivileges privileges_;
 };
 
-TEST_F(MockTest, HttpSessionFixtureExposition) {
+TEST_F(RedfishMockTest, HttpSessionFixtureExposition) {
   RedfishMock mock;
   auto c = must_create(config("http", "127.0.0.1", mock.port(), "  use_session_token: true\n"));
   ASSERT_NE(c, nullptr);
@@ -116,7 +116,7 @@ TEST_F(MockTest, HttpSessionFixtureExposition) {
   EXPECT_EQ(mock.count("DELETE", "/redfish/v1/SessionService/Sessions/token1/"), 1u);
 }
 
-TEST_F(MockTest, HttpsWithInsecureSkipVerify) {
+TEST_F(RedfishMockTest, HttpsWithInsecureSkipVerify) {
   RedfishMock mock(tls_options());
   auto c = must_create(
       config("https", "127.0.0.1", mock.port(), "  insecure_skip_verify: true\n  use_session_token: true\n"));
@@ -126,7 +126,7 @@ TEST_F(MockTest, HttpsWithInsecureSkipVerify) {
   EXPECT_THAT(mock.live_sessions(), IsEmpty());
 }
 
-TEST_F(MockTest, HttpsVerifiesCertificatesByDefault) {
+TEST_F(RedfishMockTest, HttpsVerifiesCertificatesByDefault) {
   RedfishMock mock(tls_options());
   auto c = create(config("https", "127.0.0.1", mock.port(), "  use_session_token: true\n"));
   ASSERT_FALSE(c.ok());
@@ -134,7 +134,7 @@ TEST_F(MockTest, HttpsVerifiesCertificatesByDefault) {
   EXPECT_EQ(mock.sessions_created(), 0);
 }
 
-TEST_F(MockTest, HttpsBasicAuth) {
+TEST_F(RedfishMockTest, HttpsBasicAuth) {
   RedfishMock mock(tls_options());
   auto c = must_create(config("https", "127.0.0.1", mock.port(), "  insecure_skip_verify: true\n"));
   ASSERT_NE(c, nullptr);
@@ -146,7 +146,7 @@ TEST_F(MockTest, HttpsBasicAuth) {
   }
 }
 
-TEST_F(MockTest, ExpiredSessionGivesNothingOnceThenRecovers) {
+TEST_F(RedfishMockTest, ExpiredSessionGivesNothingOnceThenRecovers) {
   RedfishMock mock;
   auto c = must_create(config("http", "127.0.0.1", mock.port(), "  use_session_token: true\n"));
   ASSERT_NE(c, nullptr);
@@ -158,7 +158,7 @@ TEST_F(MockTest, ExpiredSessionGivesNothingOnceThenRecovers) {
   EXPECT_EQ(mock.sessions_created(), 2);
 }
 
-TEST_F(MockTest, ServerGoneUsesCachedValues) {
+TEST_F(RedfishMockTest, ServerGoneUsesCachedValues) {
   auto mock = std::make_unique<RedfishMock>();
   auto c = must_create(config("http", "127.0.0.1", mock->port(), "  use_session_token: true\n"));
   ASSERT_NE(c, nullptr);
@@ -170,7 +170,7 @@ TEST_F(MockTest, ServerGoneUsesCachedValues) {
   EXPECT_LT(Clock::now() - start, 2 * timeouts.scrape);
 }
 
-TEST_F(MockTest, HungServerBoundedByScrapeBudget) {
+TEST_F(RedfishMockTest, HungServerBoundedByScrapeBudget) {
   RedfishMock mock;
   auto c = must_create(config("http", "127.0.0.1", mock.port(), "  use_session_token: true\n"));
   ASSERT_NE(c, nullptr);
@@ -185,7 +185,7 @@ TEST_F(MockTest, HungServerBoundedByScrapeBudget) {
   EXPECT_EQ(scrape(*c), kFixtureExposition);
 }
 
-TEST_F(MockTest, PeerThatNeverAnswers) {
+TEST_F(RedfishMockTest, PeerThatNeverAnswers) {
   // A listening socket that is never accepted from: connects succeed, nothing comes back.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(fd, 0);
@@ -208,7 +208,7 @@ TEST_F(MockTest, PeerThatNeverAnswers) {
   EXPECT_GE(took, timeouts.request - std::chrono::milliseconds(50));
 }
 
-TEST_F(MockTest, ProxyModeHeaders) {
+TEST_F(RedfishMockTest, ProxyModeHeaders) {
   RedfishMock mock;
   auto c = must_create(
       config("https", "bmc.invalid", 443, "  external_url: " + mock.url() + "\n  use_session_token: true\n"));
@@ -224,7 +224,7 @@ TEST_F(MockTest, ProxyModeHeaders) {
   EXPECT_EQ(mock.count("DELETE", "/redfish/v1/SessionService/Sessions/token1/"), 1u);
 }
 
-TEST_F(MockTest, ConformanceFixtureConfigDialsLocalhost) {
+TEST_F(RedfishMockTest, ConformanceFixtureConfigDialsLocalhost) {
   // The reference suite's config: `host` is ignored, there is no username (so neither
   // Basic auth nor a session) and the empty host means the local machine.
   RedfishMockOptions open;
@@ -238,7 +238,7 @@ TEST_F(MockTest, ConformanceFixtureConfigDialsLocalhost) {
   EXPECT_EQ(mock.requests().front().header("X-Redfish-Url"), "http://:" + std::to_string(mock.port()));
 }
 
-TEST_F(MockTest, SeveralChassis) {
+TEST_F(RedfishMockTest, SeveralChassis) {
   RedfishMockOptions o;
   o.chassis = {MockChassis{"System.Embedded.1"}, MockChassis{"Enclosure", false}};
   o.chassis[0].power_json = R"({"PowerControl": [{"PowerConsumedWatts": 123.4}]})";

@@ -24,7 +24,7 @@ std::string error_of(const Result<T>& r) {
 
 // ---- service root ----
 
-TEST(ParseServiceRoot, Fixture) {
+TEST(RedfishParseServiceRoot, Fixture) {
   auto r = parse_service_root(R"({
     "@odata.id": "/redfish/v1/ServiceRoot", "Id": "ServiceRoot-1",
     "AccountService": {"@odata.id": "/redfish/v1/Accounts"},
@@ -37,7 +37,7 @@ TEST(ParseServiceRoot, Fixture) {
   EXPECT_EQ(r->sessions, "/redfish/v1/Sessions");
 }
 
-TEST(ParseServiceRoot, AbsentAndNullFields) {
+TEST(RedfishParseServiceRoot, AbsentAndNullFields) {
   auto r = parse_service_root(R"({"Id": "x"})");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->chassis, "");
@@ -52,7 +52,7 @@ TEST(ParseServiceRoot, AbsentAndNullFields) {
   ASSERT_TRUE(r.ok());
 }
 
-TEST(ParseServiceRoot, KeysMatchCaseInsensitively) {
+TEST(RedfishParseServiceRoot, KeysMatchCaseInsensitively) {
   auto r =
       parse_service_root(R"({"chassis": {"@ODATA.ID": "/c"}, "LINKS": {"sessions": {"@odata.id": "/s"}}})");
   ASSERT_TRUE(r.ok()) << r.error().message();
@@ -64,7 +64,7 @@ TEST(ParseServiceRoot, KeysMatchCaseInsensitively) {
   EXPECT_EQ(r->chassis, "/exact");
 }
 
-TEST(ParseServiceRoot, WrongTypesNameDocumentAndField) {
+TEST(RedfishParseServiceRoot, WrongTypesNameDocumentAndField) {
   std::string e = error_of(parse_service_root(R"({"Chassis": "/redfish/v1/Chassis"})"));
   EXPECT_THAT(e, HasSubstr("service root"));
   EXPECT_THAT(e, HasSubstr("Chassis: expected a link object, got a string"));
@@ -75,7 +75,7 @@ TEST(ParseServiceRoot, WrongTypesNameDocumentAndField) {
               HasSubstr("service root: expected an object, got an array"));
 }
 
-TEST(ParseServiceRoot, MalformedJson) {
+TEST(RedfishParseServiceRoot, MalformedJson) {
   for (const char* doc : {"", "{", "{\"Chassis\": }", "not json", "{\"a\": 1} trailing", "\xff\xfe"}) {
     std::string e = error_of(parse_service_root(doc));
     EXPECT_THAT(e, HasSubstr("service root: malformed JSON")) << doc;
@@ -84,7 +84,7 @@ TEST(ParseServiceRoot, MalformedJson) {
 
 // ---- collections ----
 
-TEST(ParseCollection, MembersAndPagination) {
+TEST(RedfishParseCollection, MembersAndPagination) {
   auto c = parse_collection(R"({"Members": [{"@odata.id": "/a"}, {"@odata.id": "/b"}],
                                 "Members@odata.nextLink": "/c?page=2"})");
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -92,7 +92,7 @@ TEST(ParseCollection, MembersAndPagination) {
   EXPECT_EQ(c->next_link, "/c?page=2");
 }
 
-TEST(ParseCollection, LinksMembersWinWhenNonEmpty) {
+TEST(RedfishParseCollection, LinksMembersWinWhenNonEmpty) {
   auto c =
       parse_collection(R"({"Members": [{"@odata.id": "/a"}], "Links": {"Members": [{"@odata.id": "/l"}]}})");
   ASSERT_TRUE(c.ok());
@@ -102,7 +102,7 @@ TEST(ParseCollection, LinksMembersWinWhenNonEmpty) {
   EXPECT_THAT(c->members, ElementsAre("/a"));
 }
 
-TEST(ParseCollection, EmptyAndNullMembers) {
+TEST(RedfishParseCollection, EmptyAndNullMembers) {
   auto c = parse_collection(R"({"Name": "Chassis Collection"})");
   ASSERT_TRUE(c.ok());
   EXPECT_THAT(c->members, IsEmpty());
@@ -111,7 +111,7 @@ TEST(ParseCollection, EmptyAndNullMembers) {
   EXPECT_THAT(c->members, ElementsAre("", "", "/x"));
 }
 
-TEST(ParseCollection, WrongTypes) {
+TEST(RedfishParseCollection, WrongTypes) {
   EXPECT_THAT(error_of(parse_collection(R"({"Members": {"@odata.id": "/a"}})")),
               HasSubstr("collection: Members: expected an array, got an object"));
   EXPECT_THAT(error_of(parse_collection(R"({"Members": ["/a"]})")),
@@ -126,7 +126,7 @@ TEST(ParseCollection, WrongTypes) {
 
 // ---- chassis ----
 
-TEST(ParseChassis, IdAndPowerLink) {
+TEST(RedfishParseChassis, IdAndPowerLink) {
   auto c = parse_chassis(testing::kFixtureChassis);
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->id, "Chassis-1");
@@ -136,7 +136,7 @@ TEST(ParseChassis, IdAndPowerLink) {
   EXPECT_EQ(c->power, "");
 }
 
-TEST(ParseChassis, WrongTypes) {
+TEST(RedfishParseChassis, WrongTypes) {
   EXPECT_THAT(error_of(parse_chassis(R"({"Id": 1})")),
               HasSubstr("chassis: Id: expected a string, got a number"));
   EXPECT_THAT(error_of(parse_chassis(R"({"Id": "a", "Power": ["/p"]})")),
@@ -146,7 +146,7 @@ TEST(ParseChassis, WrongTypes) {
 
 // ---- Power ----
 
-TEST(ParsePower, FixtureSums) {
+TEST(RedfishParsePower, FixtureSums) {
   auto p = parse_power(testing::kFixturePower);
   ASSERT_TRUE(p.ok()) << p.error().message();
   ASSERT_EQ(p->power_control.size(), 2u);
@@ -159,7 +159,7 @@ TEST(ParsePower, FixtureSums) {
   EXPECT_EQ(s.avg, 365);
 }
 
-TEST(ParsePower, ValuesHaveFloatPrecision) {
+TEST(RedfishParsePower, ValuesHaveFloatPrecision) {
   auto p = parse_power(R"({"PowerControl": [{"PowerConsumedWatts": 123.4}]})");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->power_control[0].consumed_watts, static_cast<double>(123.4f));
@@ -167,7 +167,7 @@ TEST(ParsePower, ValuesHaveFloatPrecision) {
   EXPECT_NE(p->power_control[0].consumed_watts, 123.4);
 }
 
-TEST(ParsePower, MissingAndNullReadingsAreZero) {
+TEST(RedfishParsePower, MissingAndNullReadingsAreZero) {
   auto p = parse_power(R"({"PowerControl": [
       {"PowerConsumedWatts": null, "PowerMetrics": null},
       null,
@@ -184,7 +184,7 @@ TEST(ParsePower, MissingAndNullReadingsAreZero) {
   EXPECT_THAT(parse_power(R"({"PowerControl": null})")->power_control, IsEmpty());
 }
 
-TEST(ParsePower, WrongTypesNameTheField) {
+TEST(RedfishParsePower, WrongTypesNameTheField) {
   EXPECT_THAT(error_of(parse_power(R"({"PowerControl": [{"PowerConsumedWatts": "344"}]})")),
               HasSubstr("Power: PowerControl[0].PowerConsumedWatts: expected a number, got a string"));
   EXPECT_THAT(
@@ -203,7 +203,7 @@ TEST(ParsePower, WrongTypesNameTheField) {
   EXPECT_THAT(error_of(parse_power("\"text\"")), HasSubstr("Power: expected an object, got a string"));
 }
 
-TEST(SessionPath, FromLocation) {
+TEST(RedfishSessionPath, FromLocation) {
   EXPECT_EQ(session_path("https://bmc:443/redfish/v1/SessionService/Sessions/abc/"),
             "/redfish/v1/SessionService/Sessions/abc/");
   EXPECT_EQ(session_path("/redfish/v1/Sessions/1"), "/redfish/v1/Sessions/1");
@@ -215,7 +215,7 @@ TEST(SessionPath, FromLocation) {
 
 // ---- client against the in-memory BMC ----
 
-class ClientTest : public ::testing::Test {
+class RedfishClientTest : public ::testing::Test {
  protected:
   std::unique_ptr<RedfishClient> client(bool session, std::string endpoint = "https://bmc:443") {
     ClientOptions o;
@@ -233,7 +233,7 @@ class ClientTest : public ::testing::Test {
   std::shared_ptr<FakeBmc> bmc = std::make_shared<FakeBmc>("https://bmc:443");
 };
 
-TEST_F(ClientTest, SessionLoginAndTokenUse) {
+TEST_F(RedfishClientTest, SessionLoginAndTokenUse) {
   auto c = client(true);
   ASSERT_TRUE(c->connect(soon()).ok());
   EXPECT_TRUE(c->connected());
@@ -262,7 +262,7 @@ TEST_F(ClientTest, SessionLoginAndTokenUse) {
   }
 }
 
-TEST_F(ClientTest, FixedHeadersAndLimitsOnEveryRequest) {
+TEST_F(RedfishClientTest, FixedHeadersAndLimitsOnEveryRequest) {
   auto c = client(true);
   ASSERT_TRUE(c->connect(soon()).ok());
   (void)c->list_chassis(soon());
@@ -282,7 +282,7 @@ TEST_F(ClientTest, FixedHeadersAndLimitsOnEveryRequest) {
   EXPECT_EQ(bmc->requests.front().url, "https://bmc:443/redfish/v1/");
 }
 
-TEST_F(ClientTest, BasicAuthOnEveryRequest) {
+TEST_F(RedfishClientTest, BasicAuthOnEveryRequest) {
   auto c = client(false);
   ASSERT_TRUE(c->connect(soon()).ok());
   EXPECT_FALSE(c->has_session());
@@ -302,7 +302,7 @@ TEST_F(ClientTest, BasicAuthOnEveryRequest) {
   EXPECT_FALSE(c->connected());
 }
 
-TEST_F(ClientTest, NoAuthWithoutUsernameOrWithoutPasswordForBasic) {
+TEST_F(RedfishClientTest, NoAuthWithoutUsernameOrWithoutPasswordForBasic) {
   ClientOptions o;
   o.bmc_url = o.endpoint = "https://bmc:443";
   o.username = "admin";  // no password: Basic needs both
@@ -324,7 +324,7 @@ TEST_F(ClientTest, NoAuthWithoutUsernameOrWithoutPasswordForBasic) {
   }
 }
 
-TEST_F(ClientTest, ProxyModeSendsEverythingToExternalUrl) {
+TEST_F(RedfishClientTest, ProxyModeSendsEverythingToExternalUrl) {
   auto proxy = std::make_shared<FakeBmc>("http://mgmt-0:5000");
   bmc = proxy;
   auto c = client(true, "http://mgmt-0:5000");
@@ -341,7 +341,7 @@ TEST_F(ClientTest, ProxyModeSendsEverythingToExternalUrl) {
   }
 }
 
-TEST_F(ClientTest, EmptyHostIsDialledAsLocalhost) {
+TEST_F(RedfishClientTest, EmptyHostIsDialledAsLocalhost) {
   auto local = std::make_shared<FakeBmc>("http://localhost:5000");
   ClientOptions o;
   o.bmc_url = o.endpoint = "http://:5000";
@@ -352,7 +352,7 @@ TEST_F(ClientTest, EmptyHostIsDialledAsLocalhost) {
   EXPECT_EQ(local->requests[0].headers.find("X-Redfish-Url")->second, "http://:5000");
 }
 
-TEST_F(ClientTest, ConnectFailures) {
+TEST_F(RedfishClientTest, ConnectFailures) {
   EXPECT_THAT(error_of(client(true, "mgmt-0:5000")->connect(soon())), HasSubstr("must start with http"));
 
   bmc->docs["/redfish/v1/"] = R"({"Chassis": {"@odata.id": "/redfish/v1/Chassis"}})";
@@ -373,7 +373,7 @@ TEST_F(ClientTest, ConnectFailures) {
   EXPECT_THAT(error_of(client(false)->connect(soon())), HasSubstr("service root: malformed JSON"));
 }
 
-TEST_F(ClientTest, OnlyTwoHundredStatusesAreSuccess) {
+TEST_F(RedfishClientTest, OnlyTwoHundredStatusesAreSuccess) {
   for (int code : {200, 201, 202, 204}) {
     bmc->status["/redfish/v1/Chassis/Chassis-1/Power"] = code;
     auto c = client(false);
@@ -393,7 +393,7 @@ TEST_F(ClientTest, OnlyTwoHundredStatusesAreSuccess) {
   }
 }
 
-TEST_F(ClientTest, BadGatewayFromTheProxyCarriesItsReason) {
+TEST_F(RedfishClientTest, BadGatewayFromTheProxyCarriesItsReason) {
   auto proxy = std::make_shared<FakeBmc>("http://mgmt-0:5000");
   bmc = proxy;
   auto c = client(false, "http://mgmt-0:5000");
@@ -426,7 +426,7 @@ TEST_F(ClientTest, BadGatewayFromTheProxyCarriesItsReason) {
   EXPECT_THAT(direct->get_power(power, soon()).error().message(), HasSubstr(": HTTP 502: \"{"));
 }
 
-TEST_F(ClientTest, ChassisListingPaginationAndPartialFailure) {
+TEST_F(RedfishClientTest, ChassisListingPaginationAndPartialFailure) {
   bmc->docs["/redfish/v1/Chassis"] =
       R"({"Members": [{"@odata.id": "/redfish/v1/Chassis/Chassis-1"}],
           "Members@odata.nextLink": "/redfish/v1/Chassis?page=2"})";
@@ -448,7 +448,7 @@ TEST_F(ClientTest, ChassisListingPaginationAndPartialFailure) {
   EXPECT_EQ(bmc->count("GET", "/redfish/v1/Chassis"), 1u);
 }
 
-TEST_F(ClientTest, NoChassisCollection) {
+TEST_F(RedfishClientTest, NoChassisCollection) {
   bmc->docs["/redfish/v1/"] =
       R"({"Links": {"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}}})";
   auto c = client(true);
@@ -458,7 +458,7 @@ TEST_F(ClientTest, NoChassisCollection) {
   EXPECT_THAT(listing.chassis, IsEmpty());
 }
 
-TEST_F(ClientTest, LogoutDeletesSessionWithItsToken) {
+TEST_F(RedfishClientTest, LogoutDeletesSessionWithItsToken) {
   auto c = client(true);
   ASSERT_TRUE(c->connect(soon()).ok());
   bmc->requests.clear();
@@ -475,7 +475,7 @@ TEST_F(ClientTest, LogoutDeletesSessionWithItsToken) {
   EXPECT_EQ(bmc->requests.size(), 1u);
 }
 
-TEST_F(ClientTest, EveryRequestBoundedByDeadline) {
+TEST_F(RedfishClientTest, EveryRequestBoundedByDeadline) {
   auto c = client(true);
   ASSERT_TRUE(c->connect(soon()).ok());
   bmc->requests.clear();
@@ -490,7 +490,7 @@ TEST_F(ClientTest, EveryRequestBoundedByDeadline) {
   EXPECT_THAT(bmc->requests, IsEmpty());
 }
 
-TEST_F(ClientTest, TransportErrorsKeepTheirKind) {
+TEST_F(RedfishClientTest, TransportErrorsKeepTheirKind) {
   auto c = client(false);
   ASSERT_TRUE(c->connect(soon()).ok());
   bmc->down = true;
@@ -499,7 +499,7 @@ TEST_F(ClientTest, TransportErrorsKeepTheirKind) {
   EXPECT_EQ(p.error().kind(), ErrorKind::kTimeout);
 }
 
-TEST_F(ClientTest, UserInfoOfExternalUrlNeverInErrors) {
+TEST_F(RedfishClientTest, UserInfoOfExternalUrlNeverInErrors) {
   auto proxy = std::make_shared<FakeBmc>("http://u:pw1234@mgmt-0:5000");
   proxy->status["/redfish/v1/"] = 500;
   bmc = proxy;

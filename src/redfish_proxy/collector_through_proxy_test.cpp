@@ -27,9 +27,9 @@ struct Case {
   bool tls_back;
 };
 
-class CollectorThroughProxy : public ::testing::TestWithParam<Case> {
+class RedfishProxyCollectorThroughProxy : public ::testing::TestWithParam<Case> {
  protected:
-  CollectorThroughProxy()
+  RedfishProxyCollectorThroughProxy()
       : dir_("through_proxy"), flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup") {
     register_redfish_flags(flags_);
     redfish::testing::write_self_signed_cert(dir_.path("tls.crt"), dir_.path("tls.key"));
@@ -82,7 +82,7 @@ class CollectorThroughProxy : public ::testing::TestWithParam<Case> {
   std::unique_ptr<redfish_proxy::Proxy> proxy_;
 };
 
-TEST_P(CollectorThroughProxy, PowerReadingsArriveWithASession) {
+TEST_P(RedfishProxyCollectorThroughProxy, PowerReadingsArriveWithASession) {
   const Case c = GetParam();
   RedfishMockOptions mo;
   if (c.tls_back) {
@@ -108,7 +108,7 @@ TEST_P(CollectorThroughProxy, PowerReadingsArriveWithASession) {
   proxy->stop(std::chrono::seconds(2));
 }
 
-INSTANTIATE_TEST_SUITE_P(PlainAndTls, CollectorThroughProxy,
+INSTANTIATE_TEST_SUITE_P(PlainAndTls, RedfishProxyCollectorThroughProxy,
                          ::testing::Values(Case{false, false}, Case{true, false}, Case{false, true},
                                            Case{true, true}),
                          [](const ::testing::TestParamInfo<Case>& i) {

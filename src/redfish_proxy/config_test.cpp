@@ -14,7 +14,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-TEST(ProxyConfig, SpecExample) {
+TEST(RedfishProxyProxyConfig, SpecExample) {
   auto cfg = parse_proxy_config(R"(
 redfish_config:
   web:
@@ -36,7 +36,7 @@ redfish_config:
   EXPECT_EQ(cfg->targets[1].url, "http://172.21.4.3:8000/");
 }
 
-TEST(ProxyConfig, PackagedDefaultAndEmptySections) {
+TEST(RedfishProxyProxyConfig, PackagedDefaultAndEmptySections) {
   for (const char* text :
        {"redfish_config:\n", "redfish_config:\n  web:\n", "redfish_config:\n  targets: ~\n",
         "---\n# default\nredfish_config:\n  web:\n    insecure_skip_verify: false\n"}) {
@@ -48,7 +48,7 @@ TEST(ProxyConfig, PackagedDefaultAndEmptySections) {
   }
 }
 
-TEST(ProxyConfig, EmptyFileOrMissingSectionIsAnError) {
+TEST(RedfishProxyProxyConfig, EmptyFileOrMissingSectionIsAnError) {
   // --config.file is optional; a file that is given but empty is a mistake.
   for (const char* text : {"", "---\n", "# nothing\n", "~\n"}) {
     auto cfg = parse_proxy_config(text, "/etc/redfish_proxy/config.yml");
@@ -61,7 +61,7 @@ TEST(ProxyConfig, EmptyFileOrMissingSectionIsAnError) {
   EXPECT_EQ(cfg.error().message(), "c.yml: (top level): no redfish_config section (line 1)");
 }
 
-TEST(ProxyConfig, UnknownKeysAreErrorsWithFileLineAndKey) {
+TEST(RedfishProxyProxyConfig, UnknownKeysAreErrorsWithFileLineAndKey) {
   struct Case {
     const char* yaml;
     const char* message;
@@ -95,7 +95,7 @@ TEST(ProxyConfig, UnknownKeysAreErrorsWithFileLineAndKey) {
   }
 }
 
-TEST(ProxyConfig, EveryKey) {
+TEST(RedfishProxyProxyConfig, EveryKey) {
   auto cfg = parse_proxy_config(R"(
 redfish_config:
   web:
@@ -116,7 +116,7 @@ redfish_config:
   EXPECT_EQ(cfg->targets[0].host_ip_addrs, std::vector<std::string>{"1.2.3.4"});
 }
 
-TEST(ProxyConfig, InvalidUrlIsRejectedWithTheReferenceMessage) {
+TEST(RedfishProxyProxyConfig, InvalidUrlIsRejectedWithTheReferenceMessage) {
   auto cfg = parse_proxy_config(R"(
 redfish_config:
   targets:
@@ -132,20 +132,20 @@ redfish_config:
                     HasSubstr("invalid url string: http:172.134.1.1:80"), HasSubstr("line 7")));
 }
 
-TEST(ProxyConfig, MissingUrlIsRejected) {
+TEST(RedfishProxyProxyConfig, MissingUrlIsRejected) {
   auto cfg = parse_proxy_config("redfish_config:\n  targets:\n    - host_ip_addrs: [1.1.1.1]\n", "c.yml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.error().message(),
               AllOf(HasSubstr("redfish_config.targets[0].url"), HasSubstr("invalid url")));
 }
 
-TEST(ProxyConfig, CredentialsInUrlsStayOutOfErrors) {
+TEST(RedfishProxyProxyConfig, CredentialsInUrlsStayOutOfErrors) {
   auto cfg = parse_proxy_config("redfish_config:\n  targets:\n    - url: ftp://root:hunter2@bmc\n", "c.yml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.error().message(), ::testing::Not(HasSubstr("hunter2")));
 }
 
-TEST(ProxyConfig, WrongTypesNameTheKey) {
+TEST(RedfishProxyProxyConfig, WrongTypesNameTheKey) {
   struct Case {
     const char* yaml;
     const char* key;
@@ -172,13 +172,13 @@ TEST(ProxyConfig, WrongTypesNameTheKey) {
   }
 }
 
-TEST(ProxyConfig, MalformedYamlNamesFileAndPosition) {
+TEST(RedfishProxyProxyConfig, MalformedYamlNamesFileAndPosition) {
   auto cfg = parse_proxy_config("redfish_config:\n  web: {insecure_skip_verify: true\n", "bad.yml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_THAT(cfg.error().message(), AllOf(StartsWith("bad.yml: invalid YAML"), HasSubstr("line")));
 }
 
-TEST(ProxyConfig, LoadReadsFileAndReportsMissingOnes) {
+TEST(RedfishProxyProxyConfig, LoadReadsFileAndReportsMissingOnes) {
   std::string dir = (std::filesystem::temp_directory_path() / "rfp_cfg.XXXXXX").string();
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   const std::string path = dir + "/config.yml";

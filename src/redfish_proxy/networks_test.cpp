@@ -11,7 +11,7 @@ NetworkList list_of(const std::vector<std::string>& entries) {
   return l.ok() ? std::move(*l) : NetworkList();
 }
 
-TEST(Networks, AddressesAndNetworks) {
+TEST(RedfishProxyNetworks, AddressesAndNetworks) {
   const auto l = list_of({"10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "::1"});
   EXPECT_TRUE(l.contains_ip("10.200.3.4"));
   EXPECT_TRUE(l.contains_ip("192.0.2.7"));
@@ -26,7 +26,7 @@ TEST(Networks, AddressesAndNetworks) {
   EXPECT_FALSE(l.contains_ip(""));
 }
 
-TEST(Networks, OddPrefixLengths) {
+TEST(RedfishProxyNetworks, OddPrefixLengths) {
   const auto l = list_of({"172.16.0.0/12", "0.0.0.0/0"});
   EXPECT_TRUE(l.contains_ip("172.31.255.255"));
   EXPECT_TRUE(l.contains_ip("8.8.8.8"));  // /0 matches every IPv4 address
@@ -35,7 +35,7 @@ TEST(Networks, OddPrefixLengths) {
   EXPECT_FALSE(narrow.contains_ip("172.32.0.1"));
 }
 
-TEST(Networks, HostsByNameOrAddress) {
+TEST(RedfishProxyNetworks, HostsByNameOrAddress) {
   const auto l = list_of({"BMC1.example.org.", "10.1.0.0/16"});
   EXPECT_TRUE(l.contains_host("bmc1.example.org"));
   EXPECT_TRUE(l.contains_host("bmc1.EXAMPLE.org."));
@@ -47,7 +47,7 @@ TEST(Networks, HostsByNameOrAddress) {
   EXPECT_FALSE(l.contains_host("10.1.2.3.nip.io"));
 }
 
-TEST(Networks, ErrorsQuoteTheEntry) {
+TEST(RedfishProxyNetworks, ErrorsQuoteTheEntry) {
   for (const char* bad : {"", "10.0.0.0/33", "10.1.0.0/8", "::1/129", "10.0.0.0/", "10.0.0.0/x", "exa mple",
                           "-bad.example", "a..b", "host/8"}) {
     auto e = parse_network_entry(bad);
@@ -59,7 +59,7 @@ TEST(Networks, ErrorsQuoteTheEntry) {
   EXPECT_NE(l.error().message().find("redfish_config.web.allowed_hosts[1]"), std::string::npos);
 }
 
-TEST(Networks, HostOfHostPort) {
+TEST(RedfishProxyNetworks, HostOfHostPort) {
   EXPECT_EQ(host_of("bmc:8443"), "bmc");
   EXPECT_EQ(host_of("bmc"), "bmc");
   EXPECT_EQ(host_of("[2001:db8::1]:443"), "2001:db8::1");
@@ -67,7 +67,7 @@ TEST(Networks, HostOfHostPort) {
   EXPECT_EQ(host_of("10.0.0.1:80"), "10.0.0.1");
 }
 
-TEST(Networks, LoopbackDefault) {
+TEST(RedfishProxyNetworks, LoopbackDefault) {
   const auto l = NetworkList::loopback();
   EXPECT_TRUE(l.contains_ip("127.0.0.1"));
   EXPECT_TRUE(l.contains_ip("127.3.2.1"));

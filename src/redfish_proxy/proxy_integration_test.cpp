@@ -213,7 +213,7 @@ int dead_port() {
   return ntohs(sa.sin_port);
 }
 
-class ProxyTls : public ::testing::Test {
+class RedfishProxyProxyTls : public ::testing::Test {
  protected:
   void SetUp() override {
     id_ = make_identity("localhost", "DNS:localhost,IP:127.0.0.1");
@@ -228,7 +228,7 @@ class ProxyTls : public ::testing::Test {
   Identity id_;
 };
 
-TEST(ProxyIntegration, RelaysByRealIpToConfiguredBmc) {
+TEST(RedfishProxyProxyIntegration, RelaysByRealIpToConfiguredBmc) {
   FakeBmc a("bmc-a"), b("bmc-b");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url()}, {"192.168.1.1", b.url()}}));
   auto ra = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}});
@@ -242,7 +242,7 @@ TEST(ProxyIntegration, RelaysByRealIpToConfiguredBmc) {
   EXPECT_EQ(b.hits(), 1);
 }
 
-TEST(ProxyIntegration, ForwardsHeadersAsTheReference) {
+TEST(RedfishProxyProxyIntegration, ForwardsHeadersAsTheReference) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url()}}));
   auto r = proxy.get("/redfish/v1/Systems", {{"X-Real-IP", "192.168.1.0"},
@@ -264,7 +264,7 @@ TEST(ProxyIntegration, ForwardsHeadersAsTheReference) {
   EXPECT_THAT(header(seen, "Host"), HasSubstr("127.0.0.1:"));
 }
 
-TEST(ProxyIntegration, RelaysMethodBodyStatusAndHeaders) {
+TEST(RedfishProxyProxyIntegration, RelaysMethodBodyStatusAndHeaders) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url()}}));
   auto created = proxy.send("POST", "/redfish/v1/SessionService/Sessions", {{"X-Real-IP", "192.168.1.0"}},
@@ -290,7 +290,7 @@ TEST(ProxyIntegration, RelaysMethodBodyStatusAndHeaders) {
   EXPECT_EQ(head.body, "");
 }
 
-TEST(ProxyIntegration, BodiesAreRelayedUncompressedByTheProxy) {
+TEST(RedfishProxyProxyIntegration, BodiesAreRelayedUncompressedByTheProxy) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url()}}));
   // The BMC itself compresses when asked; the proxy passes that through once.
@@ -302,7 +302,7 @@ TEST(ProxyIntegration, BodiesAreRelayedUncompressedByTheProxy) {
   EXPECT_EQ(header(plain.headers, "Content-Encoding"), "<absent>");
 }
 
-TEST(ProxyIntegration, TargetlessModeUsesHeaderThenCache) {
+TEST(RedfishProxyProxyIntegration, TargetlessModeUsesHeaderThenCache) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(ProxyConfig{});
   auto first = proxy.get("/redfish/v1/", {{"X-Redfish-Url", a.url()}, {"X-Real-IP", "192.168.1.1"}});
@@ -316,7 +316,7 @@ TEST(ProxyIntegration, TargetlessModeUsesHeaderThenCache) {
   EXPECT_EQ(root.body, "bmc-a GET /");
 }
 
-TEST(ProxyIntegration, RefusesTargetOutsideConfiguration) {
+TEST(RedfishProxyProxyIntegration, RefusesTargetOutsideConfiguration) {
   FakeBmc allowed("bmc-a"), other("bmc-other");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", allowed.url()}}));
   auto r = proxy.get("/redfish/v1/", {{"X-Redfish-Url", other.url()}});
@@ -332,7 +332,7 @@ TEST(ProxyIntegration, RefusesTargetOutsideConfiguration) {
   EXPECT_EQ(allowed.hits(), 1);
 }
 
-TEST(ProxyIntegration, RefusesNonRedfishPaths) {
+TEST(RedfishProxyProxyIntegration, RefusesNonRedfishPaths) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url()}}));
   for (const char* path : {"/admin", "/cgi-bin/ipmi.cgi", "/redfish/../admin", "/redfish/%2e%2e/admin",
@@ -345,7 +345,7 @@ TEST(ProxyIntegration, RefusesNonRedfishPaths) {
   EXPECT_EQ(a.hits(), 0);
 }
 
-TEST(ProxyIntegration, UnknownSourceAndBadHeaderAre502AndNotCached) {
+TEST(RedfishProxyProxyIntegration, UnknownSourceAndBadHeaderAre502AndNotCached) {
   FakeBmc a("bmc-a");
   ProxyFrontEnd proxy(ProxyConfig{});
   auto unknown = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.5"}});
@@ -363,7 +363,7 @@ TEST(ProxyIntegration, UnknownSourceAndBadHeaderAre502AndNotCached) {
   EXPECT_EQ(good.status, 200);
 }
 
-TEST(ProxyIntegration, BackendDownIs502) {
+TEST(RedfishProxyProxyIntegration, BackendDownIs502) {
   const std::string url = "http://127.0.0.1:" + std::to_string(dead_port());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", url}}));
   const auto start = std::chrono::steady_clock::now();
@@ -376,7 +376,7 @@ TEST(ProxyIntegration, BackendDownIs502) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // refused, not timed out
 }
 
-TEST(ProxyIntegration, SlowBackendIsCutOffAtTheTimeout) {
+TEST(RedfishProxyProxyIntegration, SlowBackendIsCutOffAtTheTimeout) {
   FakeBmc slow("bmc-slow");
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", slow.url()}}), {}, std::chrono::milliseconds(300));
   const auto start = std::chrono::steady_clock::now();
@@ -387,7 +387,7 @@ TEST(ProxyIntegration, SlowBackendIsCutOffAtTheTimeout) {
   EXPECT_LT(took, std::chrono::milliseconds(1200));
 }
 
-TEST_F(ProxyTls, TlsBackendWithVerificationSkipped) {
+TEST_F(RedfishProxyProxyTls, TlsBackendWithVerificationSkipped) {
   FakeBmc a("bmc-tls", cert(), key());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url("https")}}, true));
   auto r = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}});
@@ -395,7 +395,7 @@ TEST_F(ProxyTls, TlsBackendWithVerificationSkipped) {
   EXPECT_EQ(r.body, "bmc-tls GET /redfish/v1/");
 }
 
-TEST_F(ProxyTls, TlsBackendFailsVerificationByDefault) {
+TEST_F(RedfishProxyProxyTls, TlsBackendFailsVerificationByDefault) {
   FakeBmc a("bmc-tls", cert(), key());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", a.url("https")}}, false));
   auto r = proxy.get("/redfish/v1/", {{"X-Real-IP", "192.168.1.0"}, {"Authorization", "Basic c2VjcmV0"}});
@@ -409,7 +409,7 @@ TEST_F(ProxyTls, TlsBackendFailsVerificationByDefault) {
   EXPECT_EQ(r.body.find('\n'), r.body.size() - 1);
 }
 
-TEST_F(ProxyTls, TlsFrontEndPlainAndTlsBackends) {
+TEST_F(RedfishProxyProxyTls, TlsFrontEndPlainAndTlsBackends) {
   FakeBmc plain("bmc-plain"), tls("bmc-tls", cert(), key());
   ProxyFrontEnd proxy(config_for({{"192.168.1.0", plain.url()}, {"192.168.1.1", tls.url("https")}}, true),
                       web_config());

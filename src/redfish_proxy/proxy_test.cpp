@@ -18,7 +18,7 @@ HeaderList items(const Map& m) {
   return {m.begin(), m.end()};
 }
 
-TEST(CheckPath, RedfishPathsAreAllowed) {
+TEST(RedfishProxyCheckPath, RedfishPathsAreAllowed) {
   for (const char* p : {"/redfish", "/redfish/", "/redfish/v1/", "/redfish/v1/Chassis/1/Power",
                         "/redfish/v1/Systems?$expand=.", "/redfish/v1/Sessions/a%20b"}) {
     std::string decoded = std::string(p).substr(0, std::string(p).find('?'));
@@ -30,14 +30,14 @@ TEST(CheckPath, RedfishPathsAreAllowed) {
           .allowed);
 }
 
-TEST(CheckPath, RootOnlyForReads) {
+TEST(RedfishProxyCheckPath, RootOnlyForReads) {
   EXPECT_TRUE(check_path("GET", "/", "/").allowed);
   EXPECT_TRUE(check_path("HEAD", "/?x=1", "/").allowed);
   EXPECT_FALSE(check_path("POST", "/", "/").allowed);
   EXPECT_FALSE(check_path("DELETE", "/", "/").allowed);
 }
 
-TEST(CheckPath, EverythingElseIsRefused) {
+TEST(RedfishProxyCheckPath, EverythingElseIsRefused) {
   struct Case {
     const char* method;
     const char* target;
@@ -66,7 +66,7 @@ TEST(CheckPath, EverythingElseIsRefused) {
   EXPECT_FALSE(check_path("GET", "/redfish/v1/%0d%0a", "/redfish/v1/\r\n").allowed);
 }
 
-TEST(OutgoingHeaders, DropsHopByHopAndProxyHeaders) {
+TEST(RedfishProxyOutgoingHeaders, DropsHopByHopAndProxyHeaders) {
   http::Headers in{{"Host", "proxy:5000"},
                    {"Connection", "keep-alive, X-Private"},
                    {"X-Private", "1"},
@@ -93,7 +93,7 @@ TEST(OutgoingHeaders, DropsHopByHopAndProxyHeaders) {
                           Pair("X-Forwarded-For", "127.0.0.1"), Pair("X-Real-IP", "10.0.0.1")));
 }
 
-TEST(OutgoingHeaders, ExtendsForwardedForAndKeepsTeTrailers) {
+TEST(RedfishProxyOutgoingHeaders, ExtendsForwardedForAndKeepsTeTrailers) {
   http::Headers in{
       {"X-Forwarded-For", "1.1.1.1"}, {"x-forwarded-for", "2.2.2.2, 3.3.3.3"}, {"TE", "trailers, gzip"}};
   auto out = outgoing_headers(in, "::1");
@@ -102,14 +102,14 @@ TEST(OutgoingHeaders, ExtendsForwardedForAndKeepsTeTrailers) {
   EXPECT_EQ(out.find("Te")->second, "trailers");
 }
 
-TEST(OutgoingHeaders, BlankDefaultsStopLibcurlAdditions) {
+TEST(RedfishProxyOutgoingHeaders, BlankDefaultsStopLibcurlAdditions) {
   auto out = outgoing_headers(http::Headers{}, "127.0.0.1");
   EXPECT_EQ(out.find("Accept")->second, "");
   EXPECT_EQ(out.find("Content-Type")->second, "");
   EXPECT_EQ(out.count("User-Agent"), 0u);
 }
 
-TEST(RelayedHeaders, DropsHopByHopAndLength) {
+TEST(RedfishProxyRelayedHeaders, DropsHopByHopAndLength) {
   http::HeaderMap in{{"Connection", "close, X-Hop"},
                      {"X-Hop", "1"},
                      {"Transfer-Encoding", "chunked"},
@@ -128,7 +128,7 @@ TEST(RelayedHeaders, DropsHopByHopAndLength) {
   EXPECT_EQ(relayed_headers(in, true).count("Content-Length"), 1u);
 }
 
-TEST(BackendUrl, JoinsPathsWithOneSlashAndQueries) {
+TEST(RedfishProxyBackendUrl, JoinsPathsWithOneSlashAndQueries) {
   auto url = [](const char* base, const char* target) { return backend_url(*make_target(base), target); };
   EXPECT_EQ(url("http://localhost:5000", "/"), "http://localhost:5000/");
   EXPECT_EQ(url("http://bmc", "/redfish/v1/"), "http://bmc/redfish/v1/");
@@ -181,7 +181,7 @@ std::unique_ptr<Proxy> make_proxy(ProxyConfig cfg, std::shared_ptr<FakeClient> c
   return p.ok() ? std::move(*p) : nullptr;
 }
 
-TEST(Proxy, RelaysToResolvedTargetWithTimeouts) {
+TEST(RedfishProxyProxy, RelaysToResolvedTargetWithTimeouts) {
   ProxyConfig cfg;
   cfg.insecure_skip_verify = true;
   cfg.targets.push_back({{"192.168.1.4"}, "https://bmc4:8443"});
@@ -209,7 +209,7 @@ TEST(Proxy, RelaysToResolvedTargetWithTimeouts) {
   EXPECT_EQ(sent.headers.find("Host")->second, "mgmt:5000");
 }
 
-TEST(Proxy, RefusalsNeverReachAClient) {
+TEST(RedfishProxyProxy, RefusalsNeverReachAClient) {
   ProxyConfig cfg;
   cfg.targets.push_back({{"192.168.1.4"}, "http://bmc4"});
   auto client = std::make_shared<FakeClient>();
@@ -241,7 +241,7 @@ TEST(Proxy, RefusalsNeverReachAClient) {
   EXPECT_TRUE(client->requests.empty());
 }
 
-TEST(Proxy, TransportErrorIs502) {
+TEST(RedfishProxyProxy, TransportErrorIs502) {
   auto client = std::make_shared<FakeClient>();
   client->fail = true;
   auto proxy = make_proxy(ProxyConfig{}, client);
@@ -251,7 +251,7 @@ TEST(Proxy, TransportErrorIs502) {
   EXPECT_EQ(client->requests.size(), 1u);
 }
 
-TEST(BackendFailure, HostPortWithDefaults) {
+TEST(RedfishProxyBackendFailure, HostPortWithDefaults) {
   auto target = [](const std::string& url) { return *make_target(url); };
   EXPECT_EQ(host_port(target("https://bmc")), "bmc:443");
   EXPECT_EQ(host_port(target("http://bmc/redfish")), "bmc:80");
@@ -260,7 +260,7 @@ TEST(BackendFailure, HostPortWithDefaults) {
   EXPECT_EQ(host_port(target("https://[fe80::1]:8443")), "[fe80::1]:8443");
 }
 
-TEST(BackendFailure, ReasonNamesTheBmcAndTheCause) {
+TEST(RedfishProxyBackendFailure, ReasonNamesTheBmcAndTheCause) {
   const Target tls = *make_target("https://bmc1.example:443");
   const std::string url = "https://bmc1.example:443/redfish/v1/Chassis?$top=1";
   auto reason = [&](const Target& t, ErrorKind kind, const std::string& detail) {
@@ -287,7 +287,7 @@ TEST(BackendFailure, ReasonNamesTheBmcAndTheCause) {
             "request to BMC bmc1.example:443 failed: oops at bmc1.example:443");
 }
 
-TEST(Proxy, HeadKeepsBackendLength) {
+TEST(RedfishProxyProxy, HeadKeepsBackendLength) {
   auto client = std::make_shared<FakeClient>();
   auto proxy = make_proxy(ProxyConfig{}, client);
   auto resp = proxy->handle(request("/redfish/v1/", {{"X-Redfish-Url", "http://bmc:5000"}}, "HEAD"));

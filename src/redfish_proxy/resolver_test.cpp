@@ -34,13 +34,13 @@ Resolution resolve(const TargetTable& table, TargetCache& cache, const std::vect
   return r;
 }
 
-TEST(CandidateIps, RealIpValuesInOrderThenPeer) {
+TEST(RedfishProxyCandidateIps, RealIpValuesInOrderThenPeer) {
   EXPECT_EQ(candidate_ips({"10.0.0.5", "10.0.0.6, 10.0.0.7"}, "::1"),
             (std::vector<std::string>{"10.0.0.5", "10.0.0.6, 10.0.0.7", "::1"}));
   EXPECT_EQ(candidate_ips({}, "127.0.0.1"), (std::vector<std::string>{"127.0.0.1"}));
 }
 
-TEST(TargetTable, LaterTargetWinsForDuplicatedIp) {
+TEST(RedfishProxyTargetTable, LaterTargetWinsForDuplicatedIp) {
   ProxyConfig c;
   c.targets.push_back({{"1.1.1.1"}, "http://a"});
   c.targets.push_back({{"1.1.1.1"}, "http://b"});
@@ -52,13 +52,13 @@ TEST(TargetTable, LaterTargetWinsForDuplicatedIp) {
   EXPECT_FALSE(t.allows(target("http://c")));
 }
 
-TEST(TargetTable, EmptyConfigAllowsAnyValidTarget) {
+TEST(RedfishProxyTargetTable, EmptyConfigAllowsAnyValidTarget) {
   auto t = table_of(ProxyConfig{});
   EXPECT_FALSE(t.restricted());
   EXPECT_TRUE(t.allows(target("https://anything:8443")));
 }
 
-TEST(ResolveTarget, StaticTargetByRealIpOrPeer) {
+TEST(RedfishProxyResolveTarget, StaticTargetByRealIpOrPeer) {
   auto table = table_of(two_bmcs());
   TargetCache cache;
   auto r = resolve(table, cache, {"192.168.1.1"}, "127.0.0.1", "");
@@ -75,7 +75,7 @@ TEST(ResolveTarget, StaticTargetByRealIpOrPeer) {
   EXPECT_EQ(cache.size(), 0u);  // nothing learned from config hits
 }
 
-TEST(ResolveTarget, StaticTargetWinsOverHeader) {
+TEST(RedfishProxyResolveTarget, StaticTargetWinsOverHeader) {
   auto table = table_of(two_bmcs());
   TargetCache cache;
   auto r = resolve(table, cache, {"192.168.1.0"}, "127.0.0.1", "https://bmc1.example");
@@ -83,7 +83,7 @@ TEST(ResolveTarget, StaticTargetWinsOverHeader) {
   EXPECT_EQ(r.target->host, "localhost:5000");
 }
 
-TEST(ResolveTarget, HeaderMustNameAConfiguredTarget) {
+TEST(RedfishProxyResolveTarget, HeaderMustNameAConfiguredTarget) {
   auto table = table_of(two_bmcs());
   TargetCache cache;
   auto ok = resolve(table, cache, {}, "127.0.0.1", "http://LOCALHOST:5000/");
@@ -96,7 +96,7 @@ TEST(ResolveTarget, HeaderMustNameAConfiguredTarget) {
   EXPECT_EQ(cache.find("127.0.0.2"), std::nullopt);
 }
 
-TEST(ResolveTarget, TargetlessModeLearnsFromHeaderAndReusesIt) {
+TEST(RedfishProxyResolveTarget, TargetlessModeLearnsFromHeaderAndReusesIt) {
   // Spec unit expectation (b): a later request with only X-Real-IP reaches the same BMC.
   auto table = table_of(ProxyConfig{});
   TargetCache cache;
@@ -113,7 +113,7 @@ TEST(ResolveTarget, TargetlessModeLearnsFromHeaderAndReusesIt) {
   EXPECT_EQ(third.target->host, "bmc-1:5000");
 }
 
-TEST(ResolveTarget, NoHeaderNoMatchFails) {
+TEST(RedfishProxyResolveTarget, NoHeaderNoMatchFails) {
   auto table = table_of(two_bmcs());
   TargetCache cache;
   auto r = resolve(table, cache, {"8.8.8.8"}, "127.0.0.1", "");
@@ -121,7 +121,7 @@ TEST(ResolveTarget, NoHeaderNoMatchFails) {
   EXPECT_EQ(r.failure, "no target");
 }
 
-TEST(ResolveTarget, MalformedHeaderIsNotCached) {
+TEST(RedfishProxyResolveTarget, MalformedHeaderIsNotCached) {
   // The reference caches "localhost:5000" (scheme "localhost", no host) and fails every
   // later request from that IP until restart.
   auto table = table_of(ProxyConfig{});
@@ -138,7 +138,7 @@ TEST(ResolveTarget, MalformedHeaderIsNotCached) {
   EXPECT_EQ(good.target->host, "localhost:5000");
 }
 
-TEST(ResolveTarget, HeaderReplacesStaleCacheEntry) {
+TEST(RedfishProxyResolveTarget, HeaderReplacesStaleCacheEntry) {
   // In the reference the first header seen pins an IP; a forged or stale entry would
   // keep redirecting that node's requests.
   auto table = table_of(ProxyConfig{});
@@ -150,7 +150,7 @@ TEST(ResolveTarget, HeaderReplacesStaleCacheEntry) {
   EXPECT_EQ(cache.find("192.168.1.3")->host, "bmc-3:80");
 }
 
-TEST(TargetCache, EvictsOldestWriteBeyondLimit) {
+TEST(RedfishProxyTargetCache, EvictsOldestWriteBeyondLimit) {
   TargetCache cache(3);
   cache.store({"a", "b"}, target("http://one"));
   cache.store({"c"}, target("http://two"));
@@ -163,14 +163,14 @@ TEST(TargetCache, EvictsOldestWriteBeyondLimit) {
   EXPECT_EQ(cache.find("d")->host, "four");
 }
 
-TEST(TargetCache, IgnoresValuesThatCannotBeIps) {
+TEST(RedfishProxyTargetCache, IgnoresValuesThatCannotBeIps) {
   TargetCache cache;
   cache.store({"", std::string(65, '1'), "fe80::1%eth0"}, target("http://x"));
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_TRUE(cache.find("fe80::1%eth0"));
 }
 
-TEST(TargetCache, ConcurrentReadersAndWriters) {
+TEST(RedfishProxyTargetCache, ConcurrentReadersAndWriters) {
   TargetCache cache(64);
   const std::vector<Target> targets{target("http://a"), target("http://b"), target("http://c")};
   std::atomic<bool> bad{false};
@@ -204,7 +204,7 @@ TEST(TargetCache, ConcurrentReadersAndWriters) {
 namespace ceems::redfish_proxy {
 namespace {
 
-TEST(TrustedRealIp, LoopbackPeersAreTrustedByDefault) {
+TEST(RedfishProxyTrustedRealIp, LoopbackPeersAreTrustedByDefault) {
   const auto table = table_of(two_bmcs());
   EXPECT_TRUE(table.may_claim("127.0.0.1", "192.168.1.1"));
   EXPECT_TRUE(table.may_claim("::1", "192.168.1.1"));
@@ -216,7 +216,7 @@ TEST(TrustedRealIp, LoopbackPeersAreTrustedByDefault) {
   EXPECT_TRUE(table.may_claim("10.0.0.1", "192.168.1.0"));
 }
 
-TEST(TrustedRealIp, ConfiguredProxiesReplaceLoopback) {
+TEST(RedfishProxyTrustedRealIp, ConfiguredProxiesReplaceLoopback) {
   ProxyConfig c = two_bmcs();
   c.trusted_proxies = std::vector<std::string>{"10.50.0.0/16"};
   const auto table = table_of(c);
@@ -224,7 +224,7 @@ TEST(TrustedRealIp, ConfiguredProxiesReplaceLoopback) {
   EXPECT_FALSE(table.may_claim("127.0.0.1", "192.168.1.1"));
 }
 
-TEST(AllowedHosts, HeaderTargetsMustFallInside) {
+TEST(RedfishProxyAllowedHosts, HeaderTargetsMustFallInside) {
   ProxyConfig c;
   c.allowed_hosts = {"10.20.0.0/16", "bmc.example.org"};
   const auto table = table_of(c);
@@ -240,7 +240,7 @@ TEST(AllowedHosts, HeaderTargetsMustFallInside) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
-TEST(AllowedHosts, BadEntryFailsTableCreation) {
+TEST(RedfishProxyAllowedHosts, BadEntryFailsTableCreation) {
   ProxyConfig c;
   c.allowed_hosts = {"10.20.0.0/99"};
   auto t = TargetTable::create(c);

@@ -5,7 +5,7 @@
 namespace ceems::redfish_proxy {
 namespace {
 
-TEST(ParseUrl, SplitsAbsoluteUrl) {
+TEST(RedfishProxyParseUrl, SplitsAbsoluteUrl) {
   auto u = parse_url("HTTPS://admin:pw@BMC-1.example:8443/base/path?x=1&y=2#frag");
   ASSERT_TRUE(u.ok()) << u.error().message();
   EXPECT_EQ(u->scheme, "https");
@@ -16,7 +16,7 @@ TEST(ParseUrl, SplitsAbsoluteUrl) {
   EXPECT_FALSE(u->opaque);
 }
 
-TEST(ParseUrl, SchemeWithoutSlashesIsOpaque) {
+TEST(RedfishProxyParseUrl, SchemeWithoutSlashesIsOpaque) {
   // Both parse (as in the reference) but have no host.
   auto a = parse_url("localhost:5000");
   ASSERT_TRUE(a.ok());
@@ -28,21 +28,21 @@ TEST(ParseUrl, SchemeWithoutSlashesIsOpaque) {
   EXPECT_TRUE(b->host.empty());
 }
 
-TEST(ParseUrl, Ipv6Literal) {
+TEST(RedfishProxyParseUrl, Ipv6Literal) {
   auto u = parse_url("http://[fe80::1]:8000/redfish");
   ASSERT_TRUE(u.ok()) << u.error().message();
   EXPECT_EQ(u->host, "[fe80::1]:8000");
   EXPECT_EQ(u->path, "/redfish");
 }
 
-TEST(ParseUrl, RejectsWhatNetUrlRejects) {
+TEST(RedfishProxyParseUrl, RejectsWhatNetUrlRejects) {
   for (const char* bad : {"192.168.1.1:80", ":foo", "http://host:port/", "http://a b/", "http://bmc/%zz",
                           "http://ho{st/", "http://[::1/", "http://bmc/\x01", "http://bmc\x7f/"}) {
     EXPECT_FALSE(parse_url(bad).ok()) << bad;
   }
 }
 
-TEST(ParseUrl, AcceptsRelativeReferences) {
+TEST(RedfishProxyParseUrl, AcceptsRelativeReferences) {
   auto u = parse_url("/redfish/v1?$expand=.");
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->path, "/redfish/v1");
@@ -50,7 +50,7 @@ TEST(ParseUrl, AcceptsRelativeReferences) {
   EXPECT_TRUE(parse_url("").ok());
 }
 
-TEST(MakeTarget, AcceptsHttpAndHttpsWithHost) {
+TEST(RedfishProxyMakeTarget, AcceptsHttpAndHttpsWithHost) {
   auto t = make_target("https://172.21.4.1");
   ASSERT_TRUE(t.ok()) << t.error().message();
   EXPECT_EQ(t->scheme, "https");
@@ -62,7 +62,7 @@ TEST(MakeTarget, AcceptsHttpAndHttpsWithHost) {
   EXPECT_TRUE(make_target("http://node-1_bmc.cluster:5000/prefix?a=b").ok());
 }
 
-TEST(MakeTarget, RejectsUnusableTargets) {
+TEST(RedfishProxyMakeTarget, RejectsUnusableTargets) {
   for (const char* bad :
        {"", "localhost:5000", "http:172.134.1.1:80", "ftp://bmc/", "file:///etc/passwd", "http://",
         "http:///redfish", "http://bmc:0/", "http://bmc:65536/", "http://bmc:80:80/", "http://[]:80/",
@@ -72,7 +72,7 @@ TEST(MakeTarget, RejectsUnusableTargets) {
   EXPECT_FALSE(make_target("http://bmc/" + std::string(3000, 'a')).ok());
 }
 
-TEST(MakeTarget, KeyNormalisesEquivalentSpellings) {
+TEST(RedfishProxyMakeTarget, KeyNormalisesEquivalentSpellings) {
   auto key = [](const char* s) { return make_target(s)->key; };
   EXPECT_EQ(key("https://BMC.example:443/"), key("https://bmc.example"));
   EXPECT_EQ(key("http://bmc:80"), key("HTTP://bmc/"));
@@ -83,14 +83,14 @@ TEST(MakeTarget, KeyNormalisesEquivalentSpellings) {
   EXPECT_EQ(key("http://user:pw@bmc"), key("http://bmc"));
 }
 
-TEST(MakeTarget, DropsUserInfo) {
+TEST(RedfishProxyMakeTarget, DropsUserInfo) {
   auto t = make_target("https://root:secret@bmc:443/x");
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->host, "bmc:443");
   EXPECT_EQ(t->display().find("secret"), std::string::npos);
 }
 
-TEST(RedactUrl, CutsCredentials) {
+TEST(RedfishProxyRedactUrl, CutsCredentials) {
   EXPECT_EQ(redact_url("https://root:secret@bmc/redfish"), "https://REDACTED@bmc/redfish");
   EXPECT_EQ(redact_url("http://bmc/a@b"), "http://bmc/a@b");
   EXPECT_EQ(redact_url("localhost:5000"), "localhost:5000");

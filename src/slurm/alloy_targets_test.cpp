@@ -16,7 +16,7 @@ ComputeUnit unit(std::string id, std::vector<pid_t> procs) {
   return u;
 }
 
-TEST(TargetsJson, OneTargetPerProcessInUnitOrder) {
+TEST(SlurmTargetsJson, OneTargetPerProcessInUnitOrder) {
   std::vector<ComputeUnit> units = {unit("1009248", {46231, 46281}), unit("1009249", {}),
                                     unit("1009250", {26242})};
   EXPECT_EQ(
@@ -27,7 +27,7 @@ TEST(TargetsJson, OneTargetPerProcessInUnitOrder) {
       "\n");
 }
 
-TEST(TargetsJson, SelfProfilerAppended) {
+TEST(SlurmTargetsJson, SelfProfilerAppended) {
   std::vector<ComputeUnit> units = {unit("1", {10})};
   EXPECT_EQ(targets_json(units, 99),
             "[{\"targets\":[\"1\"],\"labels\":{\"__process_pid__\":\"10\",\"service_name\":\"1\"}},"
@@ -35,19 +35,19 @@ TEST(TargetsJson, SelfProfilerAppended) {
             "\"service_name\":\"__internal_ceems_exporter\"}}]\n");
 }
 
-TEST(TargetsJson, UnitsWithoutProcessesEncodeAsNull) {
+TEST(SlurmTargetsJson, UnitsWithoutProcessesEncodeAsNull) {
   std::vector<ComputeUnit> units = {unit("1", {})};
   EXPECT_EQ(targets_json(units, 0), "null\n");
 }
 
-TEST(TargetsJson, EscapesStrings) {
+TEST(SlurmTargetsJson, EscapesStrings) {
   std::vector<ComputeUnit> units = {unit("a\"b\\c\n", {1})};
   EXPECT_EQ(targets_json(units, 0),
             "[{\"targets\":[\"a\\\"b\\\\c\\u000a\"],\"labels\":{\"__process_pid__\":\"1\",\"service_name\":"
             "\"a\\\"b\\\\c\\u000a\"}}]\n");
 }
 
-class AlloyTargetsServe : public ::testing::Test {
+class SlurmAlloyTargetsServe : public ::testing::Test {
  protected:
   void SetUp() override {
     using namespace std::string_literals;
@@ -75,7 +75,7 @@ class AlloyTargetsServe : public ::testing::Test {
   NoPrivileges privileges_;
 };
 
-TEST_F(AlloyTargetsServe, WithoutEnvVarsEveryProcessIsListed) {
+TEST_F(SlurmAlloyTargetsServe, WithoutEnvVarsEveryProcessIsListed) {
   auto r = serve({});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
@@ -84,7 +84,7 @@ TEST_F(AlloyTargetsServe, WithoutEnvVarsEveryProcessIsListed) {
   EXPECT_NE(r.body.find("\"__process_pid__\":\"12\""), std::string::npos);
 }
 
-TEST_F(AlloyTargetsServe, EnvVarsKeepMatchingNonHelperProcesses) {
+TEST_F(SlurmAlloyTargetsServe, EnvVarsKeepMatchingNonHelperProcesses) {
   auto r = serve({"PROFILE"});
   EXPECT_EQ(r.body,
             "[{\"targets\":[\"5\"],\"labels\":{\"__process_pid__\":\"11\",\"service_name\":\"5\"}}]\n");
@@ -92,7 +92,7 @@ TEST_F(AlloyTargetsServe, EnvVarsKeepMatchingNonHelperProcesses) {
   EXPECT_EQ(none.body, "[]\n");  // no unit left: no self target either
 }
 
-TEST_F(AlloyTargetsServe, DiscoveryErrorIs500) {
+TEST_F(SlurmAlloyTargetsServe, DiscoveryErrorIs500) {
   std::filesystem::remove_all(t_.path("cg/system.slice"));
   auto r = serve({});
   EXPECT_EQ(r.status, 500);

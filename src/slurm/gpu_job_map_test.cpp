@@ -7,7 +7,7 @@
 namespace ceems::slurm {
 namespace {
 
-TEST(BuildGpuJobMap, GroupsOrdinalsByJobInNumericOrder) {
+TEST(SlurmBuildGpuJobMap, GroupsOrdinalsByJobInNumericOrder) {
   auto m = build_gpu_job_map({{"10", "42\n"}, {"2", "42"}, {"0", "7\n"}, {"1.3", "7"}});
   ASSERT_EQ(m.by_job.size(), 2u);
   EXPECT_EQ(m.by_job.at("42"), (std::vector<std::string>{"2", "10"}));
@@ -15,13 +15,13 @@ TEST(BuildGpuJobMap, GroupsOrdinalsByJobInNumericOrder) {
   EXPECT_TRUE(m.skipped.empty());
 }
 
-TEST(BuildGpuJobMap, SkipsMalformedEntries) {
+TEST(SlurmBuildGpuJobMap, SkipsMalformedEntries) {
   auto m = build_gpu_job_map({{"README", "1"}, {"0", "not-a-job"}, {"1", ""}, {"2", "5"}, {"1.", "5"}});
   EXPECT_EQ(m.by_job.size(), 1u);
   EXPECT_EQ(m.skipped, (std::vector<std::string>{"README", "0", "1", "1."}));
 }
 
-TEST(ReadGpuJobMap, ReadsADirectoryAndReportsAMissingOne) {
+TEST(SlurmReadGpuJobMap, ReadsADirectoryAndReportsAMissingOne) {
   test_support::TempTree t;
   t.write("map/0", "1009249\n");
   t.write("map/2", "1009248\n");

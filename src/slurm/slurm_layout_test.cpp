@@ -48,7 +48,7 @@ const char* const kSlurmPaths[] = {
     "/job_1/slurm/job_2",
 };
 
-TEST(Matchers, SlurmEquivalentToRegex) {
+TEST(SlurmMatchers, SlurmEquivalentToRegex) {
   const std::regex re("^.*/slurm(?:.*?)/job_([0-9]+)(?:.*$)");
   for (const char* p : kSlurmPaths) {
     auto want = regex_capture(re, p);
@@ -66,7 +66,7 @@ TEST(Matchers, SlurmEquivalentToRegex) {
   EXPECT_FALSE(match_slurm_job("/slurm/job_9\n/x"));
 }
 
-TEST(Matchers, SlurmMultiSlurmdScope) {
+TEST(SlurmMatchers, SlurmMultiSlurmdScope) {
   EXPECT_EQ(*match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/job_42"), "42");
   EXPECT_EQ(*match_slurm_job("/sys/fs/cgroup/system.slice/node1_slurmstepd.scope/job_42/step_0/user/task_0"),
             "42");
@@ -75,7 +75,7 @@ TEST(Matchers, SlurmMultiSlurmdScope) {
   EXPECT_FALSE(match_slurm_job("/job_42/node1_slurmstepd.scope"));
 }
 
-TEST(Matchers, SlurmChildRule) {
+TEST(SlurmMatchers, SlurmChildRule) {
   EXPECT_TRUE(is_slurm_child("/slurm/uid_0/job_1/step_0"));
   EXPECT_FALSE(is_slurm_child("/slurm/uid_0/job_1"));
 }

@@ -45,7 +45,7 @@ std::vector<std::string> ids(const std::vector<ComputeUnit>& units) {
   return out;
 }
 
-TEST(Discovery, UnitsUnderRootsAndDescendedLevels) {
+TEST(UnitsDiscovery, UnitsUnderRootsAndDescendedLevels) {
   test_support::TempTree t;
   t.write("cg/pool_a/u1/cgroup.procs", "");
   t.write("cg/pool_a/group_x/u2/cgroup.procs", "");
@@ -64,7 +64,7 @@ TEST(Discovery, UnitsUnderRootsAndDescendedLevels) {
   EXPECT_NE(d.description().find(t.path("cg") + "/pool*"), std::string::npos) << d.description();
 }
 
-TEST(Discovery, WalkFillsOnlyWhatIsAskedAndKeepsLivePids) {
+TEST(UnitsDiscovery, WalkFillsOnlyWhatIsAskedAndKeepsLivePids) {
   test_support::TempTree t;
   t.write("proc/10/comm", "a");
   t.write("proc/11/comm", "b");
@@ -89,7 +89,7 @@ TEST(Discovery, WalkFillsOnlyWhatIsAskedAndKeepsLivePids) {
   EXPECT_EQ((*units)[0].procs, (std::vector<pid_t>{10, 11}));  // untouched
 }
 
-TEST(Discovery, VanishedCgroupIsSkipped) {
+TEST(UnitsDiscovery, VanishedCgroupIsSkipped) {
   test_support::TempTree t;
   t.write("proc/10/comm", "a");
   t.write("cg/pool/u1/cgroup.procs", "10\n");
@@ -113,7 +113,7 @@ TEST(Discovery, VanishedCgroupIsSkipped) {
   EXPECT_NE(logs.text().find("vanished"), std::string::npos);
 }
 
-TEST(Discovery, UnexpectedEntriesAreWarnedOnceWithAnExample) {
+TEST(UnitsDiscovery, UnexpectedEntriesAreWarnedOnceWithAnExample) {
   test_support::TempTree t;
   t.write("cg/pool/u1/cgroup.procs", "");
   t.write("cg/pool/known/cgroup.procs", "");
@@ -129,7 +129,7 @@ TEST(Discovery, UnexpectedEntriesAreWarnedOnceWithAnExample) {
   EXPECT_EQ(text.find("strange"), text.rfind("strange")) << text;
 }
 
-TEST(Discovery, NoRootIsAnErrorNamingThePatterns) {
+TEST(UnitsDiscovery, NoRootIsAnErrorNamingThePatterns) {
   test_support::TempTree t;
   t.write("cg/elsewhere/u1/cgroup.procs", "");
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));
@@ -141,7 +141,7 @@ TEST(Discovery, NoRootIsAnErrorNamingThePatterns) {
   EXPECT_NE(r.error().message().find(t.path("cg") + "/pool*"), std::string::npos) << r.error().message();
 }
 
-TEST(Discovery, RecreatedDirectoryHasANewInode) {
+TEST(UnitsDiscovery, RecreatedDirectoryHasANewInode) {
   test_support::TempTree t;
   t.write("cg/pool/u1/cgroup.procs", "");
   HostFs host(t.path("proc"), t.path("sys"), t.path("cg"));

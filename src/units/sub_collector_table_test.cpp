@@ -12,7 +12,7 @@
 namespace ceems::units {
 namespace {
 
-TEST(SubCollectorTable, RowsSayWhatTheyNeed) {
+TEST(UnitsSubCollectorTable, RowsSayWhatTheyNeed) {
   std::set<std::string_view> names;
   for (const auto& row : sub_collector_table()) {
     EXPECT_TRUE(names.insert(row.name).second) << row.name;
@@ -32,7 +32,7 @@ struct Fixture {
   FlagSet flags{"test"};
 };
 
-TEST(SubCollectorTable, NothingEnabledNeedsNoWalk) {
+TEST(UnitsSubCollectorTable, NothingEnabledNeedsNoWalk) {
   Fixture f;
   register_sub_collector_flags(f.flags);
   ASSERT_TRUE(f.flags.parse({}).ok());
@@ -43,7 +43,7 @@ TEST(SubCollectorTable, NothingEnabledNeedsNoWalk) {
   EXPECT_FALSE(subs->needs().any());
 }
 
-TEST(SubCollectorTable, PerfSoftwareEventsNeedProcesses) {
+TEST(UnitsSubCollectorTable, PerfSoftwareEventsNeedProcesses) {
   Fixture f;
   f.tree.write("proc/sys/kernel/perf_event_paranoid", "2\n");
   register_sub_collector_flags(f.flags);

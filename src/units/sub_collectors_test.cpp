@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "core/testing/test_support.h"
@@ -16,12 +17,14 @@ class FakeSub : public UnitSubCollector {
       : family_(std::move(family)), result_(std::move(result)), caps_(std::move(caps)) {}
   Status update(std::span<const ComputeUnit> units, MetricBatch& out) override {
     thread = std::this_thread::get_id();
+    ran.store(true, std::memory_order_release);
     for (const auto& u : units) out.add({family_, "F.", MetricType::kGauge, {"uuid"}}, {u.uuid}, 1);
     return result_;
   }
   void stop() override { stopped = true; }
   std::vector<std::string> capabilities() const override { return caps_; }
   std::thread::id thread;
+  std::atomic<bool> ran{false};
   bool stopped = false;
 
  private:
@@ -30,7 +33,7 @@ class FakeSub : public UnitSubCollector {
   std::vector<std::string> caps_;
 };
 
-TEST(SubCollectors, RunBesideOwnWorkAndMergeTheirBatches) {
+TEST(UnitsSubCollectors, RunBesideOwnWorkAndMergeTheirBatches) {
   SubCollectors subs;
   auto a = std::make_unique<FakeSub>("a_metric", Status::Ok(), std::vector<std::string>{"cap_perfmon"});
   auto b = std::make_unique<FakeSub>("b_metric", Error(ErrorKind::kNoData, "no devices"));
@@ -50,6 +53,11 @@ TEST(SubCollectors, RunBesideOwnWorkAndMergeTheirBatches) {
   subs.update(
       units, out,
       [&] {
+        // The own work stays on this thread; it waits (boundedly) for `a`, so that
+        // this thread cannot have taken `a` too.
+        for (int i = 0; i < 10000 && !ap->ran.load(std::memory_order_acquire); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
         out.add({"own", "O.", MetricType::kGauge, {}}, {}, 7);
       },
       log::Logger());
@@ -71,7 +79,7 @@ TEST(SubCollectors, RunBesideOwnWorkAndMergeTheirBatches) {
   EXPECT_TRUE(cp->stopped);
 }
 
-TEST(SubCollectors, EmptySetJustRunsOwnWork) {
+TEST(UnitsSubCollectors, EmptySetJustRunsOwnWork) {
   SubCollectors subs;
   EXPECT_TRUE(subs.empty());
   MetricBatch out;

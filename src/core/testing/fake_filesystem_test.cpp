@@ -8,7 +8,7 @@
 namespace ceems::test_support {
 namespace {
 
-TEST(FakeFilesystem, InjectedErrorsFailOpeningButNotStat) {
+TEST(CoreFakeFilesystem, InjectedErrorsFailOpeningButNotStat) {
   FakeFilesystem fs;
   fs.add_file("/sys/class/powercap/intel-rapl:0/energy_uj", "12\n", 0400);
   fs.add_dir("/sys/cray/pm_counters");
@@ -29,14 +29,14 @@ TEST(FakeFilesystem, InjectedErrorsFailOpeningButNotStat) {
   EXPECT_TRUE(fs.is_dir("/sys/cray/pm_counters"));
 }
 
-TEST(FakeFilesystem, RelativePathsResolveFromTheRoot) {
+TEST(CoreFakeFilesystem, RelativePathsResolveFromTheRoot) {
   FakeFilesystem fs;
   fs.add_file("proc/stat", "cpu 1\n");
   EXPECT_EQ(*fs.read_file("/proc/stat"), "cpu 1\n");
   EXPECT_EQ(*fs.read_file("proc/../proc/stat"), "cpu 1\n");
 }
 
-TEST(FakeFilesystem, AddingAnExistingDirectoryKeepsItsContent) {
+TEST(CoreFakeFilesystem, AddingAnExistingDirectoryKeepsItsContent) {
   FakeFilesystem fs;
   fs.add_file("/d/f", "x");
   fs.add_dir("/d", 0700);
@@ -44,7 +44,7 @@ TEST(FakeFilesystem, AddingAnExistingDirectoryKeepsItsContent) {
   EXPECT_EQ(fs.stat("/d")->mode & 07777, 0700U);
 }
 
-TEST(FakeFilesystem, RecreatedDirectoryGetsANewInode) {
+TEST(CoreFakeFilesystem, RecreatedDirectoryGetsANewInode) {
   FakeFilesystem fs;
   fs.add_dir("/cg/pool/u1");
   std::vector<DirEntry> before;
@@ -59,7 +59,7 @@ TEST(FakeFilesystem, RecreatedDirectoryGetsANewInode) {
   EXPECT_NE(before[0].inode, after[0].inode);
 }
 
-TEST(FakeFilesystem, FsTypeIsInheritedFromTheNearestMount) {
+TEST(CoreFakeFilesystem, FsTypeIsInheritedFromTheNearestMount) {
   constexpr uint64_t kCgroup2 = 0x63677270;
   FakeFilesystem fs;
   fs.add_file("/sys/fs/cgroup/unified/cgroup.controllers", "");
@@ -71,7 +71,7 @@ TEST(FakeFilesystem, FsTypeIsInheritedFromTheNearestMount) {
   EXPECT_EQ(missing.error().message(), "statfs /nowhere: No such file or directory");
 }
 
-TEST(FakeFilesystem, RecordsEveryCall) {
+TEST(CoreFakeFilesystem, RecordsEveryCall) {
   FakeFilesystem fs;
   fs.add_file("/d/f", "x");
   (void)fs.read_file("/d/f");
@@ -89,7 +89,7 @@ TEST(FakeFilesystem, RecordsEveryCall) {
   EXPECT_TRUE(fs.calls().empty());
 }
 
-TEST(FakeFilesystem, BuildingThroughAFileOrUpwardsIsATestError) {
+TEST(CoreFakeFilesystem, BuildingThroughAFileOrUpwardsIsATestError) {
   FakeFilesystem fs;
   fs.add_file("/f", "");
   EXPECT_THROW(fs.add_file("/f/g", ""), std::invalid_argument);

@@ -10,7 +10,7 @@ namespace {
 
 Command cmd(std::vector<std::string> argv) { return Command{.argv = std::move(argv)}; }
 
-TEST(FakeRunner, ExactThenLongestPrefixThenFallback) {
+TEST(CoreFakeRunner, ExactThenLongestPrefixThenFallback) {
   FakeRunner r;
   r.answer("statistic qp mode", "link mlx5_0/1 auto off\n");
   r.answer_prefix("statistic", "any statistic\n");
@@ -34,7 +34,7 @@ TEST(FakeRunner, ExactThenLongestPrefixThenFallback) {
   EXPECT_TRUE(r.calls().empty());
 }
 
-TEST(FakeRunner, OnlyOneProgram) {
+TEST(CoreFakeRunner, OnlyOneProgram) {
   FakeRunner r;
   r.only_program("/sbin/rdma");
   r.answer_prefix("", "ok");
@@ -45,7 +45,7 @@ TEST(FakeRunner, OnlyOneProgram) {
   EXPECT_EQ(r.calls().size(), 2U);
 }
 
-TEST(FakeRunner, RecordsCallsFromManyThreads) {
+TEST(CoreFakeRunner, RecordsCallsFromManyThreads) {
   FakeRunner r;
   r.answer("a", "1");
   std::vector<std::thread> threads;
@@ -58,7 +58,7 @@ TEST(FakeRunner, RecordsCallsFromManyThreads) {
   EXPECT_EQ(r.count("a"), 400U);
 }
 
-TEST(NoCommands, RefusesEverything) {
+TEST(CoreNoCommands, RefusesEverything) {
   NoCommands r;
   EXPECT_FALSE(r.run(cmd({"true"})).ok());
 }

@@ -10,7 +10,7 @@
 namespace ceems::test_support {
 namespace {
 
-class OverlayFilesystemTest : public ::testing::Test {
+class CoreOverlayFilesystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
     t_.write("proc/stat", "cpu 1 2 3\n");
@@ -22,7 +22,7 @@ class OverlayFilesystemTest : public ::testing::Test {
   OverlayFilesystem fs_;
 };
 
-TEST_F(OverlayFilesystemTest, OverlaidFilesWinOverTheDiskThroughEveryRead) {
+TEST_F(CoreOverlayFilesystemTest, OverlaidFilesWinOverTheDiskThroughEveryRead) {
   fs_.set_file(t_.path("proc/stat"), "cpu 9 9 9\n");
   fs_.set_file(t_.path("proc/extra"), "only in memory\n");
   EXPECT_EQ(*fs_.read_file(t_.path("proc/stat")), "cpu 9 9 9\n");
@@ -48,7 +48,7 @@ TEST_F(OverlayFilesystemTest, OverlaidFilesWinOverTheDiskThroughEveryRead) {
   EXPECT_EQ(*fs_.read_file(t_.path("proc/stat")), "cpu 1 2 3\n");
 }
 
-TEST_F(OverlayFilesystemTest, ChosenPathsFail) {
+TEST_F(CoreOverlayFilesystemTest, ChosenPathsFail) {
   fs_.fail(t_.path("proc/1"), ENOENT);
   fs_.fail_where([](std::string_view p) { return p.ends_with("/meminfo"); }, EACCES);
   std::vector<std::string> subdirs;
@@ -66,7 +66,7 @@ TEST_F(OverlayFilesystemTest, ChosenPathsFail) {
   EXPECT_TRUE(fs_.read_file(t_.path("proc/meminfo")).ok());
 }
 
-TEST_F(OverlayFilesystemTest, HookRunsBeforeEachReadAndCallsAreRecorded) {
+TEST_F(CoreOverlayFilesystemTest, HookRunsBeforeEachReadAndCallsAreRecorded) {
   fs_.on_read([&](const std::string& path) {
     if (path.ends_with("/environ")) std::filesystem::remove_all(t_.path("proc/1"));
   });
@@ -80,7 +80,7 @@ TEST_F(OverlayFilesystemTest, HookRunsBeforeEachReadAndCallsAreRecorded) {
   EXPECT_EQ(fs_.count_reads([](std::string_view p) { return p.ends_with("/environ"); }), 1U);
 }
 
-TEST_F(OverlayFilesystemTest, FsTypeCanBeSet) {
+TEST_F(CoreOverlayFilesystemTest, FsTypeCanBeSet) {
   constexpr uint64_t kTmpfs = 0x01021994;
   fs_.set_fs_type(t_.path("proc"), kTmpfs);
   EXPECT_EQ(*fs_.fs_type(t_.path("proc")), kTmpfs);
