@@ -42,7 +42,8 @@ constexpr const char* kFixtureExposition =
 
 class RedfishMockTest : public ::testing::Test {
  protected:
-  RedfishMockTest() : dir_("redfish_mock_test"), flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup") {
+  RedfishMockTest()
+      : dir_("redfish_mock_test"), flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup") {
     register_redfish_flags(flags_);
     EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + dir_.path("redfish.yml")}).ok());
   }
