@@ -62,7 +62,7 @@ count() {
   fi
 }
 
-echo "== release build"
+echo "== release build (at ${SECONDS} s)"
 # With the packages' compiler flags, so that the binaries tested are the ones packaged.
 mapfile -t package_flags < <(bash scripts/package-flags.sh)
 release_built=0
@@ -75,7 +75,7 @@ else
   status=1
 fi
 
-echo "== packages (lintian) and a real node in a guest"
+echo "== packages (lintian) and a real node in a guest (at ${SECONDS} s)"
 packages_built=0
 if [ "$release_built" -eq 1 ]; then
   count bash scripts/build-packages.sh --reuse-build build build/packages && packages_built=1
@@ -100,7 +100,7 @@ await_guest() {
   local rc=0
   wait "$guest_pid" || rc=$?
   guest_pid=""
-  echo "== guest node test (started after the packages)"
+  echo "== guest node test (started after the packages; awaited at ${SECONDS} s)"
   cat "$guest_log"
   if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
@@ -111,7 +111,7 @@ await_guest() {
   fi
 }
 
-echo "== sanitizer build (ASan+UBSan)"
+echo "== sanitizer build (ASan+UBSan) (at ${SECONDS} s)"
 # The binaries are built too (never left stale there) and run the conformance scenarios.
 # Line tables are all a sanitizer report needs; full debug info only slows the build.
 if build build-asan "ceems_unit_tests ceems_exporter redfish_proxy" -DCMAKE_BUILD_TYPE=Debug -DCEEMS_SANITIZE=ON \
@@ -125,7 +125,7 @@ else
   status=1
 fi
 
-echo "== fuzz build (clang + libFuzzer)"
+echo "== fuzz build (clang + libFuzzer) (at ${SECONDS} s)"
 # -O1 and line tables: what libFuzzer's coverage and crash reports need, built faster
 # than RelWithDebInfo's -O2 -g.
 if CC=clang CXX=clang++ build build-fuzz ceems_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCEEMS_FUZZ=ON \
@@ -138,7 +138,7 @@ else
   status=1
 fi
 
-echo "== lint"
+echo "== lint (at ${SECONDS} s)"
 if bash scripts/lint.sh build; then
   passed=$((passed + 1))
 else
@@ -146,5 +146,6 @@ else
   status=1
 fi
 
+echo "== done (at ${SECONDS} s)"
 echo "tests: ${passed} passed, ${failed} failed"
 exit $status
