@@ -55,22 +55,19 @@ class Doc {
     return doc;
   }
 
-  // The value of key in obj as the reference decoder assigns it (nullptr when absent or null).
-  static const Json* member(const Json& obj, std::string_view key) { return go::json_field(obj, key); }
-
   Error type_error(const std::string& field, const char* want, const Json& got) const {
     return invalid(name_ + ": " + field + ": expected " + want + ", got " + type_name(got));
   }
 
   // An object value (nullptr when absent).
   Result<const Json*> object(const Json& parent, std::string_view key, const std::string& field) const {
-    const Json* v = member(parent, key);
+    const Json* v = go::json_field(parent, key);
     if (v != nullptr && !v->is_object()) return type_error(field, "an object", *v);
     return v;
   }
 
   Status string(const Json& parent, std::string_view key, const std::string& field, std::string& out) const {
-    const Json* v = member(parent, key);
+    const Json* v = go::json_field(parent, key);
     if (v == nullptr) return Status::Ok();
     if (!v->is_string()) return type_error(field, "a string", *v);
     out = v->get<std::string>();
@@ -79,7 +76,7 @@ class Doc {
 
   // A link object {"@odata.id": "..."}; absent or null leaves out empty.
   Status link(const Json& parent, std::string_view key, const std::string& field, std::string& out) const {
-    const Json* v = member(parent, key);
+    const Json* v = go::json_field(parent, key);
     if (v == nullptr) return Status::Ok();
     return link_value(*v, field, out);
   }
@@ -92,7 +89,7 @@ class Doc {
 
   Status links(const Json& parent, std::string_view key, const std::string& field,
                std::vector<std::string>& out) const {
-    const Json* v = member(parent, key);
+    const Json* v = go::json_field(parent, key);
     if (v == nullptr) return Status::Ok();
     if (!v->is_array()) return type_error(field, "an array", *v);
     for (size_t i = 0; i < v->size(); ++i) {
@@ -104,7 +101,7 @@ class Doc {
   }
 
   Status float32(const Json& parent, std::string_view key, const std::string& field, double& out) const {
-    const Json* v = member(parent, key);
+    const Json* v = go::json_field(parent, key);
     if (v == nullptr) return Status::Ok();
     if (!v->is_number()) return type_error(field, "a number", *v);
     const double d = v->get<double>();
@@ -239,7 +236,7 @@ Result<Power> parse_power(std::string_view json) {
   if (!top) return top.error();
   Power p;
   if (*top == nullptr) return p;
-  const Json* list = Doc::member(**top, "PowerControl");
+  const Json* list = go::json_field(**top, "PowerControl");
   if (list == nullptr) return p;
   if (!list->is_array()) return d.type_error("PowerControl", "an array", *list);
   for (size_t i = 0; i < list->size(); ++i) {
