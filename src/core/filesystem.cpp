@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "core/strings.h"
+
 namespace ceems {
 
 DirHandle::~DirHandle() {
@@ -39,6 +41,15 @@ std::string HostFs::join(std::string_view a, std::string_view b) {
   if (out.back() != '/') out.push_back('/');
   out.append(b);
   return out;
+}
+
+Status HostFs::check_sysfs_root() const {
+  auto root = fs_->stat(sysfs_);
+  if (!root) return root.error().wrap("failed to open sysfs");
+  if (!root->is_dir) {
+    return invalid("failed to open sysfs: mount point " + quote_for_error(sysfs_) + " is not a directory");
+  }
+  return Status::Ok();
 }
 
 }  // namespace ceems

@@ -117,6 +117,10 @@ class HostFs {
 
   static std::string join(std::string_view a, std::string_view b);
 
+  // Fails when --path.sysfs does not name a directory ("failed to open sysfs: ..."):
+  // the start-up check of the collectors that read sysfs.
+  Status check_sysfs_root() const;
+
  private:
   std::string procfs_;
   std::string sysfs_;

@@ -290,7 +290,7 @@ TEST(IpmiDcmiMode, RootProbeMeansCapMode) {
   EXPECT_EQ(f.runner.calls()[2].timeout, kIpmiCommandTimeout);
   EXPECT_THAT(f.runner.calls()[2].argv, ElementsAre("/usr/bin/ipmitool", "dcmi", "power", "reading"));
   // The probe runs before the privilege drop: no privileged context yet.
-  EXPECT_TRUE(f.privileges.contexts.empty());
+  EXPECT_TRUE(f.privileges.contexts().empty());
 }
 
 TEST(IpmiDcmiMode, CommandStartingWithSudoSkipsTheSudoProbe) {

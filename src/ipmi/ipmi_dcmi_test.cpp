@@ -31,7 +31,7 @@ TEST(IpmiDcmiUpdate, TestModeRunsTheCommandPlainly) {
   EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("/e2e/ipmi-dcmi-wrapper", ""));
   EXPECT_FALSE(f.runner.calls()[0].uid);
   EXPECT_TRUE(f.runner.calls()[0].merge_stderr);
-  EXPECT_TRUE(f.privileges.contexts.empty());
+  EXPECT_TRUE(f.privileges.contexts().empty());
   EXPECT_EQ(render(batch),
             "# HELP ceems_ipmi_dcmi_avg_watts Average Power consumption in watts\n"
             "# TYPE ceems_ipmi_dcmi_avg_watts gauge\n"
@@ -88,7 +88,7 @@ TEST(IpmiDcmiUpdate, CapModeRunsAsRootInsideThePrivilegedContext) {
   RecordingPrivileges* privileges = &f.privileges;
   int depth_at_run = -1;
   f.runner.fallback([&](const Command&) {
-    depth_at_run = privileges->depth;
+    depth_at_run = privileges->depth();
     return FakeRunner::ok(kFreeIpmiOutput);
   });
   auto c = f.must_create();
@@ -98,8 +98,8 @@ TEST(IpmiDcmiUpdate, CapModeRunsAsRootInsideThePrivilegedContext) {
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
   EXPECT_EQ(batch.sample_count(), 4u);
-  EXPECT_THAT(f.privileges.contexts, ElementsAre("ipmi_exec_cmd"));
-  EXPECT_THAT(f.privileges.last_caps, ElementsAre("cap_setuid", "cap_setgid"));
+  EXPECT_THAT(f.privileges.contexts(), ElementsAre("ipmi_exec_cmd"));
+  EXPECT_THAT(f.privileges.last_caps(), ElementsAre("cap_setuid", "cap_setgid"));
   ASSERT_EQ(f.runner.calls().size(), 1u);
   const Command cmd = f.runner.calls()[0];
   EXPECT_EQ(cmd.uid, 0u);
@@ -127,7 +127,7 @@ TEST(IpmiDcmiUpdate, SudoModePrefixesSudo) {
   ASSERT_EQ(f.runner.calls().size(), 1u);
   EXPECT_THAT(f.runner.calls()[0].argv, ElementsAre("sudo", "/usr/bin/ipmitool", "dcmi", "power", "reading"));
   EXPECT_EQ(f.runner.calls()[0].timeout, kIpmiSudoTimeout);
-  EXPECT_TRUE(f.privileges.contexts.empty());
+  EXPECT_TRUE(f.privileges.contexts().empty());
 }
 
 TEST(IpmiDcmiUpdate, ExecutionFailureIsWrapped) {
@@ -230,8 +230,8 @@ TEST(IpmiDcmiNative, ReadsThroughTheTransportInsideOpenIpmiContext) {
   EXPECT_THAT(page, HasSubstr("ceems_ipmi_dcmi_max_watts{hostname=\"node1\"} 280\n"));
   EXPECT_THAT(page, HasSubstr("ceems_ipmi_dcmi_avg_watts{hostname=\"node1\"} 251\n"));
   EXPECT_THAT(page, Not(HasSubstr("min_watts")));  // 0: not available
-  EXPECT_THAT(f.privileges.contexts, ElementsAre("open_ipmi"));
-  EXPECT_THAT(f.privileges.last_caps, ElementsAre("cap_dac_override"));
+  EXPECT_THAT(f.privileges.contexts(), ElementsAre("open_ipmi"));
+  EXPECT_THAT(f.privileges.last_caps(), ElementsAre("cap_dac_override"));
   ASSERT_EQ(f.transport->requests.size(), 1u);
   EXPECT_EQ(f.transport->requests[0].netfn, 0x2C);
   EXPECT_EQ(f.transport->requests[0].timeout, std::chrono::milliseconds(1000));

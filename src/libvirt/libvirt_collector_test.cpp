@@ -55,7 +55,7 @@ TEST_F(LibvirtCollectorTest, SystemdLayoutV1WithGpus) {
   EXPECT_EQ(flags, 3U) << text;
   EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_EQ((*c)->capabilities(), std::vector<std::string>{"cap_dac_read_search"});
-  EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
+  EXPECT_EQ(privileges_.last_caps(), std::vector<std::string>{"cap_dac_read_search"});
 }
 
 TEST_F(LibvirtCollectorTest, LibvirtOwnLayoutV1) {

@@ -19,12 +19,12 @@ TEST_F(LibvirtCollectorTest, InstanceXmlIsReadOncePerInstance) {
   ASSERT_TRUE(c.ok());
   (void)scrape(**c);
   EXPECT_EQ(xml_reads(), 2U);
-  EXPECT_EQ(privileges_.calls, 1);  // one privileged thread for both files
+  EXPECT_EQ(privileges_.calls().size(), 1u);  // one privileged thread for both files
   EXPECT_EQ(vgpu_calls(), 1U);
   std::string text = scrape(**c);
   (void)scrape(**c);
   EXPECT_EQ(xml_reads(), 2U);
-  EXPECT_EQ(privileges_.calls, 1);
+  EXPECT_EQ(privileges_.calls().size(), 1u);
   EXPECT_EQ(vgpu_calls(), 1U);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuid1, "0", "GPU-vgpu/", "0.5")));
 
@@ -111,15 +111,15 @@ TEST_F(LibvirtCollectorTest, RuntimeStatusXmlAloneLabelsTheInstance) {
   EXPECT_THAT(text, Not(HasSubstr("uuid=\"\"")));
   EXPECT_EQ(runtime_reads(), 1U);
   EXPECT_EQ(xml_reads(), 0U);
-  EXPECT_EQ(privileges_.calls, 1);
-  EXPECT_EQ(privileges_.last_caps, std::vector<std::string>{"cap_dac_read_search"});
+  EXPECT_EQ(privileges_.calls().size(), 1u);
+  EXPECT_EQ(privileges_.last_caps(), std::vector<std::string>{"cap_dac_read_search"});
   EXPECT_THAT(logs.text(), Not(HasSubstr("level=ERROR")));
 
   // Cached like any other instance.
   text = scrape(**c);
   EXPECT_THAT(text, HasSubstr(gpu_flag_line(kUuidD, "1", "GPU-whole/", "1")));
   EXPECT_EQ(runtime_reads(), 1U);
-  EXPECT_EQ(privileges_.calls, 1);
+  EXPECT_EQ(privileges_.calls().size(), 1u);
 }
 
 TEST_F(LibvirtCollectorTest, RuntimeXmlIsPreferredToTheDefinition) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/recording_privileges.h"
 #include "core/testing/test_support.h"
 #include "perf/perf.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 using namespace std::string_literals;
 using test_support::LogCapture;
+using test_support::RecordingPrivileges;
 using test_support::TempTree;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -113,19 +115,6 @@ class FakeOpener : public EventOpener {
   FakeKernel* k_;
 };
 
-// Records privileged calls; can refuse one context.
-class RecordingPrivileges : public Privileges {
- public:
-  Status run_with(std::string_view context, const std::vector<std::string>& caps,
-                  const std::function<Status()>& fn) override {
-    calls.emplace_back(context, caps);
-    if (context == fail_context) return Error(ErrorKind::kPermissionDenied, "refused");
-    return fn();
-  }
-  std::vector<std::pair<std::string, std::vector<std::string>>> calls;
-  std::string fail_context;
-};
-
 ComputeUnit unit(const std::string& uuid, std::vector<pid_t> procs) {
   ComputeUnit u;
   u.id = uuid;
@@ -194,8 +183,8 @@ TEST_F(PerfCollectorTest, OpensOncePerNewPidAndClosesWhenItLeaves) {
 
   // Opening is privileged with cap_perfmon only, and only asked for when some PID is
   // new (scrapes 1 and 3); nothing else asked for privileges.
-  ASSERT_EQ(privileges_.calls.size(), 2U);
-  for (const auto& [context, caps] : privileges_.calls) {
+  ASSERT_EQ(privileges_.calls().size(), 2U);
+  for (const auto& [context, caps] : privileges_.calls()) {
     EXPECT_EQ(context, kOpenContext);
     EXPECT_THAT(caps, ElementsAre("cap_perfmon"));
   }
@@ -311,9 +300,9 @@ TEST_F(PerfCollectorTest, EnvVarGateKeepsProcessesWithTheVariableWhateverItsValu
   EXPECT_EQ(kernel_.opens(10), 5);
   EXPECT_EQ(kernel_.opens(15), 5);
 
-  ASSERT_FALSE(privileges_.calls.empty());
-  EXPECT_EQ(privileges_.calls.front().first, kFilterContext);
-  EXPECT_THAT(privileges_.calls.front().second, ElementsAre("cap_sys_ptrace", "cap_dac_read_search"));
+  ASSERT_FALSE(privileges_.calls().empty());
+  EXPECT_EQ(privileges_.calls().front().first, kFilterContext);
+  EXPECT_THAT(privileges_.calls().front().second, ElementsAre("cap_sys_ptrace", "cap_dac_read_search"));
 }
 
 TEST_F(PerfCollectorTest, HelpersAreOnlyIgnoredForSlurm) {
@@ -331,7 +320,7 @@ TEST_F(PerfCollectorTest, FilteringFailureFailsTheUpdate) {
   CollectorConfig cfg = config({EventClass::kSoftware});
   cfg.env_vars = {"CEEMS_PERF"};
   auto c = make(std::move(cfg));
-  privileges_.fail_context = std::string(kFilterContext);
+  privileges_.refuse(std::string(kFilterContext));
   MetricBatch out;
   Status st = c->update(std::vector<ComputeUnit>{unit("1", {10})}, out);
   ASSERT_FALSE(st.ok());
@@ -459,7 +448,7 @@ TEST_F(PerfCollectorTest, FailedPrivilegedOpenClosesEveryProfiler) {
   auto c = make(config({EventClass::kSoftware}));
   scrape(*c, {unit("1", {10})});
   EXPECT_EQ(kernel_.live(), 5U);
-  privileges_.fail_context = std::string(kOpenContext);
+  privileges_.refuse(std::string(kOpenContext));
   // A new PID makes the privileged action run (and fail).
   MetricBatch out = scrape(*c, {unit("1", {10, 11})});
   EXPECT_EQ(kernel_.live(), 0U);

@@ -153,12 +153,7 @@ Status CrayPmCountersCollector::update(MetricBatch& out) {
 }
 
 Result<std::unique_ptr<Collector>> make_cray_pm_counters_collector(const CollectorContext& ctx) {
-  auto root = ctx.host.fs().stat(ctx.host.sysfs_root());
-  if (!root) return root.error().wrap("failed to open sysfs");
-  if (!root->is_dir) {
-    return invalid("failed to open sysfs: mount point " + quote_for_error(ctx.host.sysfs_root()) +
-                   " is not a directory");
-  }
+  if (Status root = ctx.host.check_sysfs_root(); !root) return root.error();
   return std::unique_ptr<Collector>(
       std::make_unique<CrayPmCountersCollector>(ctx.host, ctx.hostname, ctx.logger));
 }

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "core/go/filepath.h"
 #include "core/go/strconv.h"
 #include "core/strings.h"
 
@@ -52,31 +53,6 @@ int64_t RaplZoneIndexer::assign(const RaplZoneName& name) {
   return index;
 }
 
-std::string clean_path(std::string_view path) {
-  if (path.empty()) return ".";
-  const bool rooted = path.front() == '/';
-  std::vector<std::string_view> parts;
-  for (std::string_view part : split(path, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += '/';
-    out.append(parts[i]);
-  }
-  if (out.empty()) out = ".";
-  return out;
-}
-
 Result<std::vector<RaplZone>> discover_rapl_zones(const HostFs& host) {
   const std::string dir = host.sys("class/powercap");
   auto entries = host.fs().list_dir(dir);
@@ -92,7 +68,7 @@ Result<std::vector<RaplZone>> discover_rapl_zones(const HostFs& host) {
     RaplZone zone;
     zone.index = indexer.assign(name);
     zone.name = std::move(name.base);
-    zone.path = clean_path(zone_dir);
+    zone.path = go::clean_path(zone_dir);
     auto max = read_u64(host.fs(), zone.path + "/max_energy_range_uj");
     if (!max) return max.error();
     zone.max_microjoules = *max;
@@ -117,12 +93,7 @@ Result<uint64_t> read_rapl_power_limit(const Filesystem& fs, const RaplZone& zon
 Result<std::unique_ptr<RaplCollector>> RaplCollector::create(const HostFs& host, Privileges& privileges,
                                                              std::string hostname, bool zone_label,
                                                              log::Logger logger) {
-  auto root = host.fs().stat(host.sysfs_root());
-  if (!root) return root.error().wrap("failed to open sysfs");
-  if (!root->is_dir) {
-    return invalid("failed to open sysfs: mount point " + quote_for_error(host.sysfs_root()) +
-                   " is not a directory");
-  }
+  if (Status root = host.check_sysfs_root(); !root) return root.error();
   // Since Linux 5.10 energy_uj is readable by root only (a side channel otherwise).
   // Probing the files instead of comparing kernel versions also covers backports.
   bool needs_cap = false;

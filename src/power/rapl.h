@@ -41,13 +41,10 @@ class RaplZoneIndexer {
 struct RaplZone {
   std::string name;  // unsanitised, e.g. "package", "dram", "psys"
   int64_t index = 0;
-  std::string path;  // <sysfs>/class/powercap/<entry>, cleaned like Go's filepath.Join
+  std::string path;  // <sysfs>/class/powercap/<entry>, cleaned like Go's filepath.Join (go::clean_path),
+                     // so the `path` label matches the original for roots such as "./sys" or "/sys/"
   uint64_t max_microjoules = 0;
 };
-
-// Lexical path cleaning with the rules of Go's filepath.Clean, so that the `path` label
-// matches the original for roots such as "./sys" or "/sys/".
-std::string clean_path(std::string_view path);
 
 // Lists the zones in name order. Fails when the directory cannot be listed or any zone
 // lacks a readable, numeric max_energy_range_uj (error kinds follow the failing file).

@@ -17,6 +17,7 @@
 #include "core/strings.h"
 #include "core/testing/fake_runner.h"
 #include "core/testing/overlay_filesystem.h"
+#include "core/testing/recording_privileges.h"
 #include "core/testing/test_support.h"
 
 namespace ceems {
@@ -24,6 +25,7 @@ namespace {
 
 using test_support::LogCapture;
 using test_support::NoCommands;
+using test_support::RecordingPrivileges;
 using test_support::render;
 // A scratch sysfs tree with a helper for powercap zones.
 struct TempTree : test_support::TempTree {
@@ -42,19 +44,6 @@ using ::testing::Not;
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
 const std::string kSys = kTestData + "/sys";
 const std::string kPowercap = kSys + "/class/powercap";
-
-// Records every privileged call and runs fn in place.
-class RecordingPrivileges : public Privileges {
- public:
-  Status run_with(std::string_view context, const std::vector<std::string>& caps,
-                  const std::function<Status()>& fn) override {
-    contexts.emplace_back(context);
-    last_caps = caps;
-    return fn();
-  }
-  std::vector<std::string> contexts;
-  std::vector<std::string> last_caps;
-};
 
 // Energy counters readable by root only, as on kernels >= 5.10 seen by an unprivileged process.
 void deny_energy(test_support::OverlayFilesystem& fs) {
@@ -101,19 +90,6 @@ TEST(PowerRaplZoneIndexer, CountsRepeatedNamesWithoutSuffix) {
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("dram-5")), 5);
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("dram")), 6);
   EXPECT_EQ(idx.assign(parse_rapl_zone_name("package")), 2);
-}
-
-TEST(PowerCleanPath, FollowsGoFilepathClean) {
-  EXPECT_EQ(clean_path("pkg/collector/testdata/sys/class/powercap/intel-rapl:0"),
-            "pkg/collector/testdata/sys/class/powercap/intel-rapl:0");
-  EXPECT_EQ(clean_path("/sys/class/powercap/intel-rapl:0"), "/sys/class/powercap/intel-rapl:0");
-  EXPECT_EQ(clean_path("./sys//class/"), "sys/class");
-  EXPECT_EQ(clean_path("/sys/../sys/./class"), "/sys/class");
-  EXPECT_EQ(clean_path("/../x"), "/x");
-  EXPECT_EQ(clean_path("../a/../../b"), "../../b");
-  EXPECT_EQ(clean_path("a/.."), ".");
-  EXPECT_EQ(clean_path(""), ".");
-  EXPECT_EQ(clean_path("//"), "/");
 }
 
 // ---- discovery ----
@@ -341,8 +317,8 @@ TEST(PowerRaplCollector, RootOnlyEnergyFilesNeedDacReadSearch) {
   EXPECT_THAT(c->capabilities(), ElementsAre("cap_dac_read_search"));
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
-  EXPECT_THAT(privileges.contexts, ElementsAre("rapl_read_energy_counters"));
-  EXPECT_THAT(privileges.last_caps, ElementsAre("cap_dac_read_search"));
+  EXPECT_THAT(privileges.contexts(), ElementsAre("rapl_read_energy_counters"));
+  EXPECT_THAT(privileges.last_caps(), ElementsAre("cap_dac_read_search"));
   EXPECT_THAT(render(batch), HasSubstr("ceems_rapl_package_joules_total{hostname=\"\",index=\"0\",path=\"" +
                                        t.root() + "/class/powercap/intel-rapl:0\"} 3\n"));
 }
@@ -354,7 +330,7 @@ TEST(PowerRaplCollector, WorldReadableEnergyFilesNeedNoPrivilege) {
   EXPECT_THAT(c->capabilities(), IsEmpty());
   MetricBatch batch;
   ASSERT_TRUE(c->update(batch).ok());
-  EXPECT_THAT(privileges.contexts, IsEmpty());
+  EXPECT_THAT(privileges.contexts(), IsEmpty());
 }
 
 TEST(PowerRaplCollector, UnreadableEnergyIsLoggedOnceAndTheScrapeSucceeds) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/testing/fake_runner.h"
+#include "core/testing/recording_privileges.h"
 #include "core/testing/test_support.h"
 #include "rdma/rdma.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using test_support::FakeRunner;
 using test_support::LogCapture;
+using test_support::RecordingPrivileges;
 using test_support::render;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -24,21 +26,6 @@ using ::testing::Not;
 
 const std::string kTestData = CEEMS_TEST_DATA_DIR;
 constexpr const char* kRdma = "/opt/iproute2/sbin/rdma";
-
-// Records the privileged contexts and runs fn in place.
-class RecordingPrivileges : public Privileges {
- public:
-  Status run_with(std::string_view context, const std::vector<std::string>& caps,
-                  const std::function<Status()>& fn) override {
-    std::lock_guard lock(mu_);
-    contexts.emplace_back(context);
-    last_caps = caps;
-    return fn();
-  }
-  std::mutex mu_;
-  std::vector<std::string> contexts;
-  std::vector<std::string> last_caps;
-};
 
 const char* const kQpMode =
     "link mlx5_0/1 auto off\n"
@@ -208,8 +195,8 @@ ceems_rdma_rx_write_requests{device="mlx5_0",hostname="node1",manager="slurm",po
     }
   }
   EXPECT_TRUE(saw_set);
-  EXPECT_THAT(privileges.contexts, ElementsAre("rdma_exec_cmd"));
-  EXPECT_THAT(privileges.last_caps, ElementsAre("cap_setuid", "cap_setgid"));
+  EXPECT_THAT(privileges.contexts(), ElementsAre("rdma_exec_cmd"));
+  EXPECT_THAT(privileges.last_caps(), ElementsAre("cap_setuid", "cap_setgid"));
   EXPECT_THAT(runner.call_args(), ::testing::UnorderedElementsAre(
                                       "statistic qp set link mlx5_0/1 auto type,pid on", "resource show mr",
                                       "resource show cq", "resource show qp", "statistic qp show"));
@@ -232,7 +219,7 @@ TEST(RdmaCollector, StopSwitchesOffOnlyWhatItSwitchedOn) {
   MetricBatch batch;
   ASSERT_TRUE(c->update(two_units(), batch).ok());
   runner.clear_calls();
-  privileges.contexts.clear();
+  privileges.clear();
 
   c->stop();
   auto calls = runner.calls();
@@ -240,7 +227,7 @@ TEST(RdmaCollector, StopSwitchesOffOnlyWhatItSwitchedOn) {
   EXPECT_EQ(FakeRunner::args(calls[0]), "statistic qp set link mlx5_0/1 auto off");
   EXPECT_EQ(calls[0].uid, 0U);
   EXPECT_EQ(calls[0].gid, 0U);
-  EXPECT_THAT(privileges.contexts, ElementsAre("rdma_exec_cmd"));
+  EXPECT_THAT(privileges.contexts(), ElementsAre("rdma_exec_cmd"));
 
   runner.clear_calls();
   c->stop();
@@ -361,7 +348,7 @@ TEST(RdmaCollector, NonMellanoxLinksNeedNoPrivileges) {
   EXPECT_THAT(logs.text(), Not(HasSubstr("Per-PID QP stats available")));
   MetricBatch batch;
   ASSERT_TRUE(c->update(two_units(), batch).ok());
-  EXPECT_THAT(privileges.contexts, IsEmpty());
+  EXPECT_THAT(privileges.contexts(), IsEmpty());
   EXPECT_THAT(runner.call_args(), Not(::testing::Contains("statistic qp show")));
   const std::string text = render(batch);
   EXPECT_THAT(text, HasSubstr("ceems_rdma_qps_active{"));

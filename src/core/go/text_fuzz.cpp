@@ -1,8 +1,9 @@
-// Runes and text helpers: the invariants Go's utf8 and strings packages guarantee.
+// Runes, text and path helpers: the invariants Go's utf8, strings and filepath packages guarantee.
 #include <cstdlib>
 #include <string>
 
 #include "core/fuzz_harness.h"
+#include "core/go/filepath.h"
 #include "core/go/runes.h"
 #include "core/go/text.h"
 
@@ -33,6 +34,9 @@ void fuzz(std::string_view in) {
     return true;
   });
   if (total > in.size()) std::abort();
+
+  const std::string cleaned = ceems::go::clean_path(in);
+  if (cleaned.empty() || ceems::go::clean_path(cleaned) != cleaned) std::abort();
 }
 }  // namespace
 CEEMS_FUZZ_TARGET(fuzz)

@@ -12,6 +12,7 @@
 
 #include "core/exposition.h"
 #include "core/testing/fake_runner.h"
+#include "core/testing/recording_privileges.h"
 #include "core/testing/test_support.h"
 #include "ipmi/ipmi_dcmi.h"
 #include "ipmi/testing/fake_transport.h"
@@ -19,6 +20,7 @@
 namespace ceems::ipmi::testing {
 
 using test_support::FakeRunner;
+using test_support::RecordingPrivileges;
 using test_support::render;
 struct LogCapture : test_support::LogCapture {
   LogCapture() : test_support::LogCapture(log::Level::kDebug) {}
@@ -38,22 +40,6 @@ constexpr std::string_view kFreeIpmiOutput =
 constexpr std::string_view kCapmcOutput =
     "{\n\"start_time\":\"2015-04-01 17:02:10\",\n\"avg\":5942,\n\"min\":5748,\n\"max\":6132,\n"
     "\"window_len\":600,\n\"e\":0,\n\"err_msg\":\"\"\n}\n";
-
-class RecordingPrivileges : public Privileges {
- public:
-  Status run_with(std::string_view context, const std::vector<std::string>& caps,
-                  const std::function<Status()>& fn) override {
-    contexts.emplace_back(context);
-    last_caps = caps;
-    ++depth;
-    Status st = fn();
-    --depth;
-    return st;
-  }
-  std::vector<std::string> contexts;
-  std::vector<std::string> last_caps;
-  int depth = 0;  // > 0 while a privileged function runs
-};
 
 // Everything a factory call needs, with fakes for the host.
 class Fixture {

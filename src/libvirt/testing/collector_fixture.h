@@ -15,6 +15,7 @@
 #include "core/privileges.h"
 #include "core/testing/fake_runner.h"
 #include "core/testing/overlay_filesystem.h"
+#include "core/testing/recording_privileges.h"
 #include "core/testing/test_support.h"
 #include "gpu/gpu.h"
 #include "libvirt/libvirt_collector.h"
@@ -22,21 +23,9 @@
 
 namespace ceems::libvirt::testing {
 
+using test_support::RecordingPrivileges;
 using test_support::render;
 using test_support::TempTree;
-
-// Privileges that record what was asked for.
-class RecordingPrivileges : public Privileges {
- public:
-  Status run_with(std::string_view, const std::vector<std::string>& caps,
-                  const std::function<Status()>& fn) override {
-    ++calls;
-    last_caps = caps;
-    return fn();
-  }
-  int calls = 0;
-  std::vector<std::string> last_caps;
-};
 
 constexpr const char* kSmiXml =
     "<?xml version=\"1.0\" ?>\n<nvidia_smi_log>\n"
