@@ -6,6 +6,7 @@
 #include "node/cpu.h"
 #include "node/meminfo.h"
 #include "power/cray_pm_counters.h"
+#include "power/hwmon.h"
 #include "power/rapl.h"
 #include "redfish/redfish_collector.h"
 #include "slurm/slurm_collector.h"
@@ -17,6 +18,7 @@ std::span<const CollectorInfo> collector_table() {
       {"cpu", true, nullptr, &make_cpu_collector},
       {"cray_pm_counters", false, nullptr, &make_cray_pm_counters_collector},
       {"emissions", false, &register_emissions_flags, &make_emissions_collector},
+      {"hwmon", false, nullptr, &make_hwmon_collector},
       {"ipmi_dcmi", false, &register_ipmi_dcmi_flags, &make_ipmi_dcmi_collector},
       {"libvirt", false, &libvirt::register_libvirt_flags, &libvirt::make_libvirt_collector},
       {"meminfo", true, &register_meminfo_flags, &make_meminfo_collector},
