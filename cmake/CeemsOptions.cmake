@@ -29,6 +29,11 @@ endif()
 
 # ceems_add_fuzzer(<name> <source> LIBS <libs...>): a libFuzzer target whose seed corpus is
 # <source dir>/fuzz_corpus/<name>. The test suite runs it for a few seconds so a crash fails CI.
+# Seconds each fuzz target runs in the suite (on its seed corpus plus what it finds):
+# a smoke test that every parser survives arbitrary input, within CI's time budget.
+# Longer runs: ctest -L fuzz after cmake -DCEEMS_FUZZ_SECONDS=600.
+set(CEEMS_FUZZ_SECONDS 3 CACHE STRING "Seconds each fuzz target runs under ctest")
+
 function(ceems_add_fuzzer name source)
   cmake_parse_arguments(F "" "" "LIBS" ${ARGN})
   if(NOT CEEMS_FUZZ)
@@ -43,7 +48,7 @@ function(ceems_add_fuzzer name source)
   set(work ${CMAKE_CURRENT_BINARY_DIR}/fuzz_work/${name})
   file(MAKE_DIRECTORY ${work})
   add_test(NAME fuzz.${name}
-    COMMAND ${name} -max_total_time=5 -timeout=5 -rss_limit_mb=1024 ${work} ${corpus})
+    COMMAND ${name} -max_total_time=${CEEMS_FUZZ_SECONDS} -timeout=5 -rss_limit_mb=1024 ${work} ${corpus})
   set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 120)
 endfunction()
 
