@@ -29,6 +29,10 @@ class Collector {
   // to 0; ErrorKind::kNoData is logged at debug level only. Never called concurrently
   // for one collector (the framework serialises updates).
   virtual Status update(MetricBatch& out) = 0;
+  // Samples about the collector's own work that belong with the exporter's own
+  // metrics, so --web.disable-exporter-metrics leaves them out. Called after each
+  // update, under the same serialisation.
+  virtual void own_metrics(MetricBatch& /*out*/) const {}
   // Releases resources (perf fds, BPF links...) at shutdown.
   virtual void stop() {}
   // Linux capabilities (libcap names, e.g. "cap_dac_read_search") this collector needs

@@ -48,6 +48,7 @@ void ScrapeEngine::run_one(Slot& slot, Outcome& out) const {
   Status st = slot.impl->update(out.batch);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.success = st.ok();
+  if (exporter_metrics_) slot.impl->own_metrics(out.own);
   if (!st.ok()) {
     if (st.error().kind() == ErrorKind::kNoData && !slot.no_data_reported) {
       slot.no_data_reported = true;
@@ -86,7 +87,10 @@ std::string ScrapeEngine::scrape() {
 
   std::vector<const MetricBatch*> batches;
   batches.push_back(&framework);
-  for (const auto& o : outcomes) batches.push_back(&o.batch);
+  for (const auto& o : outcomes) {
+    batches.push_back(&o.batch);
+    batches.push_back(&o.own);
+  }
   std::string page;
   const size_t last = last_page_size_.load(std::memory_order_relaxed);
   page.reserve(std::max<size_t>(16384, last + last / 16));

@@ -50,6 +50,7 @@ class ScrapeEngine {
   };
   struct Outcome {
     MetricBatch batch;
+    MetricBatch own;  // the collector's part of the exporter's own metrics
     double seconds = 0;
     bool success = false;
   };

@@ -56,6 +56,13 @@ const MetricDesc& avg_desc() {
   return d;
 }
 
+// A reading that says what the node draws: a current value above 0 W or, from a tool
+// that prints no current value, any value above 0.
+bool is_good_reading(const ipmi::PowerReadings& r) {
+  if (r.current) return *r.current > 0;
+  return (r.min && *r.min > 0) || (r.max && *r.max > 0) || (r.avg && *r.avg > 0);
+}
+
 std::string describe(const ipmi::PowerReadings& r) {
   std::string out;
   auto add = [&](const char* key, const std::optional<double>& v) {
@@ -209,7 +216,8 @@ IpmiDcmiCollector::IpmiDcmiCollector(Config config, CommandRunner& runner, Privi
       hostname_(std::move(config.hostname)),
       runner_(runner),
       privileges_(privileges),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      hold_(config.hold, std::move(config.clock)) {}
 
 std::vector<std::string> IpmiDcmiCollector::capabilities() const {
   switch (mode_) {
@@ -313,27 +321,56 @@ Result<ipmi::PowerReadings> IpmiDcmiCollector::read() {
 
 Status IpmiDcmiCollector::update(MetricBatch& out) {
   auto readings = read();
-  ipmi::PowerReadings values;
-  if (readings) {
-    values = *readings;
-  } else {
-    if (cache_.empty()) return Error(ErrorKind::kNoData, "no data: " + readings.error().message());
-    // Reference behaviour: the cache is reused for as long as the source keeps failing.
-    logger_.error("Failed to get power statistics from IPMI. Using last cached values",
-                  {{"err", readings.error()}, {"cache", describe(cache_)}});
-    values = cache_;
+  if (readings && is_good_reading(*readings)) {
+    if (const uint64_t bad = hold_.good(); bad > 0) {
+      logger_.info("IPMI DCMI power readings are good again", {{"bad_readings", bad}});
+    }
+    emit(out, *readings, /*update_cache=*/true);
+    return Status::Ok();
   }
-  auto emit = [&](const MetricDesc& desc, const std::optional<double>& value, std::optional<double>& cached) {
+  return serve_held(out, readings);
+}
+
+Status IpmiDcmiCollector::serve_held(MetricBatch& out, const Result<ipmi::PowerReadings>& readings) {
+  const std::string why = readings ? std::string("the BMC reported 0 W") : readings.error().message();
+  const ReadingHold::Verdict verdict = hold_.bad();
+  if (verdict.hold && !cache_.empty()) {
+    // A gap in node power is a gap in every job's power series: bridge it.
+    const std::initializer_list<log::Field> fields = {
+        {"reason", why}, {"cache", describe(cache_)}, {"hold_seconds", hold_.max_age().count() / 1000}};
+    if (verdict.episode_start) {
+      logger_.warn("IPMI DCMI power reading failed or was 0 W; serving the last good reading", fields);
+    } else {
+      logger_.debug("IPMI DCMI power reading failed or was 0 W; serving the last good reading", fields);
+    }
+    emit(out, cache_, /*update_cache=*/false);
+    return Status::Ok();
+  }
+  if (cache_.empty()) {
+    // No good reading yet: a failure is "no data" and 0 W no sample, as in the reference.
+    if (!readings) return Error(ErrorKind::kNoData, "no data: " + readings.error().message());
+    return Status::Ok();
+  }
+  return Error(
+      readings ? ErrorKind::kNoData : readings.error().kind(),
+      "no good IPMI DCMI power reading for longer than --" + std::string(kIpmiDcmiHoldFlag) + ": " + why);
+}
+
+void IpmiDcmiCollector::emit(MetricBatch& out, const ipmi::PowerReadings& values, bool update_cache) {
+  auto one = [&](const MetricDesc& desc, const std::optional<double>& value, std::optional<double>& cached) {
     // 0 means "not available": no sample, and it never replaces a cached value.
     if (!value || !(*value > 0)) return;
     out.add(desc, {hostname_}, *value);
-    cached = *value;
+    if (update_cache) cached = *value;
   };
-  emit(current_desc(), values.current, cache_.current);
-  emit(min_desc(), values.min, cache_.min);
-  emit(max_desc(), values.max, cache_.max);
-  emit(avg_desc(), values.avg, cache_.avg);
-  return Status::Ok();
+  one(current_desc(), values.current, cache_.current);
+  one(min_desc(), values.min, cache_.min);
+  one(max_desc(), values.max, cache_.max);
+  one(avg_desc(), values.avg, cache_.avg);
+}
+
+void IpmiDcmiCollector::own_metrics(MetricBatch& out) const {
+  out.add(held_readings_desc(), {"ipmi_dcmi"}, static_cast<double>(hold_.held_total()));
 }
 
 Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const CollectorContext& ctx,
@@ -350,6 +387,10 @@ Result<std::unique_ptr<IpmiDcmiCollector>> create_ipmi_dcmi_collector(const Coll
 
   IpmiDcmiCollector::Config config;
   config.hostname = ctx.empty_hostname_label ? std::string() : ctx.hostname;
+  auto hold = hold_duration_flag(ctx.flags, kIpmiDcmiHoldFlag);
+  if (!hold) return hold.error();
+  config.hold = *hold;
+  config.clock = host.clock;
   if (ctx.flags.get_bool(kIpmiDcmiForceNativeFlag)) {
     config.mode = IpmiExecMode::kNative;
   } else {
@@ -406,6 +447,7 @@ void register_ipmi_dcmi_flags(FlagSet& flags) {
   flags.add_int(std::string(kIpmiDcmiDevNumFlag), std::string(kDevNumHelp), 0);
   flags.add_bool(std::string(kIpmiDcmiForceNativeFlag), std::string(kForceNativeHelp), false);
   flags.add_bool(std::string(kIpmiDcmiTestModeFlag), std::string(kTestModeHelp), false, /*hidden=*/true);
+  register_hold_duration_flag(flags, std::string(kIpmiDcmiHoldFlag));
 }
 
 Result<std::unique_ptr<Collector>> make_ipmi_dcmi_collector(const CollectorContext& ctx) {

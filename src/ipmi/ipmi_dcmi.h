@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/privileges.h"
+#include "core/reading_hold.h"
 #include "core/result.h"
 #include "ipmi/openipmi.h"
 #include "ipmi/tool_output.h"
@@ -29,6 +30,7 @@ inline constexpr std::string_view kIpmiDcmiDeprecatedCmdFlag = "collector.ipmi.d
 inline constexpr std::string_view kIpmiDcmiDevNumFlag = "collector.ipmi_dcmi.dev-num";
 inline constexpr std::string_view kIpmiDcmiForceNativeFlag = "collector.ipmi_dcmi.force-native-mode";
 inline constexpr std::string_view kIpmiDcmiTestModeFlag = "collector.ipmi_dcmi.test-mode";
+inline constexpr std::string_view kIpmiDcmiHoldFlag = "collector.ipmi_dcmi.hold-duration";
 
 inline constexpr std::string_view kIpmiExecContext = "ipmi_exec_cmd";
 inline constexpr std::string_view kIpmiNativeContext = "open_ipmi";
@@ -61,6 +63,7 @@ std::string find_ipmi_tool(const std::string& name);
 struct IpmiDcmiHost {
   std::function<std::string(const std::string&)> find_tool;
   std::function<Result<std::unique_ptr<ipmi::IpmiTransport>>(int64_t dev_num)> open_device;
+  ReadingHold::Clock clock;  // how old the last good reading is; steady_clock::now when empty
 };
 IpmiDcmiHost real_ipmi_dcmi_host(const log::Logger& logger);
 
@@ -71,11 +74,15 @@ class IpmiDcmiCollector final : public Collector {
     std::vector<std::string> command;                // tool modes
     std::unique_ptr<ipmi::IpmiTransport> transport;  // native mode
     std::string hostname;
+    // How long the last good reading answers for 0 W or failed reads (0: never).
+    std::chrono::milliseconds hold{std::chrono::minutes(5)};
+    ReadingHold::Clock clock;  // steady_clock::now when empty (tests set it)
   };
 
   IpmiDcmiCollector(Config config, CommandRunner& runner, Privileges& privileges, log::Logger logger);
 
   Status update(MetricBatch& out) override;
+  void own_metrics(MetricBatch& out) const override;
   void stop() override;
   std::vector<std::string> capabilities() const override;
   bool runs_set_user_id_programs() const override;
@@ -91,6 +98,9 @@ class IpmiDcmiCollector final : public Collector {
   Result<ipmi::PowerReadings> read_native();
   Result<ipmi::PowerReadings> read_tool();
   void note_measurement_state(std::optional<bool> active);
+  // A reading of 0 W or a failed read: the last good reading while the hold lasts.
+  Status serve_held(MetricBatch& out, const Result<ipmi::PowerReadings>& readings);
+  void emit(MetricBatch& out, const ipmi::PowerReadings& values, bool update_cache);
 
   IpmiExecMode mode_;
   std::vector<std::string> command_;
@@ -99,8 +109,9 @@ class IpmiDcmiCollector final : public Collector {
   CommandRunner& runner_;
   Privileges& privileges_;
   log::Logger logger_;
-  // Last positive value of each reading; stands in for the readings when a scrape fails.
+  // Last positive value of each reading; stands in for a bad reading while hold_ allows.
   ipmi::PowerReadings cache_;
+  ReadingHold hold_;
   std::optional<bool> last_measurement_active_;
 };
 

@@ -181,7 +181,7 @@ TEST(IpmiDcmiCache, ErrorsReuseTheLastPositiveValues) {
   EXPECT_THAT(page, Not(HasSubstr("min_watts")));
   EXPECT_THAT(page, Not(HasSubstr("max_watts")));
   std::string text = logs.text();
-  EXPECT_THAT(text, HasSubstr("Failed to get power statistics from IPMI. Using last cached values"));
+  EXPECT_THAT(text, HasSubstr("IPMI DCMI power reading failed or was 0 W; serving the last good reading"));
   EXPECT_THAT(text, HasSubstr("IPMI Power readings not Active"));
   EXPECT_THAT(text, HasSubstr("current=100 avg=90"));
 
@@ -201,18 +201,87 @@ TEST(IpmiDcmiCache, ErrorsReuseTheLastPositiveValues) {
   EXPECT_THAT(page, HasSubstr("avg_watts{hostname=\"node1\"} 90\n"));
 }
 
-TEST(IpmiDcmiCache, SuccessfulZeroReadingEmitsNothingAndIgnoresCache) {
+TEST(IpmiDcmiCache, ZeroReadingBeforeAnyGoodOneEmitsNothing) {
   Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool"});
+  f.runner.fallback([&](const Command&) {
+    return FakeRunner::ok("Power Measurement : Active\nCurrent Power : 0 Watts\n");
+  });
+  auto c = f.must_create();
+  ASSERT_TRUE(c);
+  MetricBatch b;
+  ASSERT_TRUE(c->update(b).ok());  // as the reference: 0 W is "not available"
+  EXPECT_EQ(b.sample_count(), 0u);
+}
+
+TEST(IpmiDcmiHold, ZeroWattsAndFailuresServeTheLastGoodReadingForTheHoldDuration) {
+  LogCapture logs;
+  Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool",
+             "--collector.ipmi_dcmi.hold-duration=2m"});
+  std::chrono::steady_clock::time_point now{};
+  f.ipmi_host.clock = [&] { return now; };
   std::string output(kFreeIpmiOutput);
   f.runner.fallback([&](const Command&) { return FakeRunner::ok(output); });
   auto c = f.must_create();
   ASSERT_TRUE(c);
-  MetricBatch b1;
-  ASSERT_TRUE(c->update(b1).ok());
+  MetricBatch good;
+  ASSERT_TRUE(c->update(good).ok());
+  const std::string good_page = render(good);
+
+  // 0 W and a failed read within the hold: the same samples, success, one WARN.
   output = "Power Measurement : Active\nCurrent Power : 0 Watts\n";
-  MetricBatch b2;
-  ASSERT_TRUE(c->update(b2).ok());
-  EXPECT_EQ(b2.sample_count(), 0u);
+  now += std::chrono::seconds(30);
+  MetricBatch zero;
+  ASSERT_TRUE(c->update(zero).ok());
+  EXPECT_EQ(render(zero), good_page);
+  output = "garbage";
+  now += std::chrono::seconds(60);
+  MetricBatch failed;
+  ASSERT_TRUE(c->update(failed).ok());
+  EXPECT_EQ(render(failed), good_page);
+  MetricBatch own;
+  c->own_metrics(own);
+  EXPECT_THAT(render(own),
+              HasSubstr("ceems_exporter_held_power_readings_total{collector=\"ipmi_dcmi\"} 2\n"));
+  std::string text = logs.text();
+  EXPECT_THAT(text, HasSubstr("level=WARN"));
+  EXPECT_THAT(text, HasSubstr("reason=\"the BMC reported 0 W\""));
+  EXPECT_EQ(text.find("level=WARN"), text.rfind("level=WARN"));  // once per episode
+
+  // Past the hold: failure, no samples.
+  now += std::chrono::seconds(31);
+  MetricBatch expired;
+  Status st = c->update(expired);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.error().message(), HasSubstr("--collector.ipmi_dcmi.hold-duration"));
+  EXPECT_EQ(expired.sample_count(), 0u);
+
+  // Recovery ends the episode with one INFO line.
+  output = kFreeIpmiOutput;
+  MetricBatch back;
+  ASSERT_TRUE(c->update(back).ok());
+  EXPECT_THAT(logs.text(), HasSubstr("IPMI DCMI power readings are good again"));
+}
+
+TEST(IpmiDcmiHold, ZeroDisablesHoldingAndMalformedDurationIsRejected) {
+  Fixture f({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool",
+             "--collector.ipmi_dcmi.hold-duration=0"});
+  std::string output(kFreeIpmiOutput);
+  f.runner.fallback([&](const Command&) { return FakeRunner::ok(output); });
+  auto c = f.must_create();
+  ASSERT_TRUE(c);
+  MetricBatch good;
+  ASSERT_TRUE(c->update(good).ok());
+  output = "Power Measurement : Active\nCurrent Power : 0 Watts\n";
+  MetricBatch zero;
+  EXPECT_FALSE(c->update(zero).ok());
+  EXPECT_EQ(zero.sample_count(), 0u);
+
+  Fixture bad({"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=/bin/tool",
+               "--collector.ipmi_dcmi.hold-duration=5 minutes"});
+  auto made = bad.create();
+  ASSERT_FALSE(made.ok());
+  EXPECT_THAT(made.error().message(), HasSubstr("--collector.ipmi_dcmi.hold-duration"));
+  EXPECT_THAT(made.error().message(), HasSubstr("5 minutes"));
 }
 
 // ---- native mode ----

@@ -24,6 +24,7 @@
 
 #include "core/command_runner.h"
 #include "core/privileges.h"
+#include "core/testing/test_support.h"
 #include "ipmi/ipmi_dcmi.h"
 #include "ipmi/tool_output.h"
 
@@ -422,6 +423,43 @@ TEST_F(IpmiSimTest, CollectorKeepsCachedValuesWhenTheBmcGoesAway) {
   ASSERT_TRUE(st.ok()) << st.error().message();
   EXPECT_EQ(sample(second, "ceems_ipmi_dcmi_current_watts"), sample(first, "ceems_ipmi_dcmi_current_watts"));
   EXPECT_EQ(sample(second, "ceems_ipmi_dcmi_avg_watts"), std::optional<double>(kBaseWatts));
+}
+
+// A BMC that answers every other power reading with 0 W: every scrape still has
+// node power (the last good reading), one WARN per episode, and the exporter's own
+// counter says how many readings were held.
+TEST_F(IpmiSimTest, ZeroWattReadingsLeaveNoGap) {
+  start("watts=" + std::to_string(kBaseWatts) + " zero_every=2");
+  FlagSet flags("ceems_exporter");
+  ProcessRunner runner;
+  NoPrivileges privileges;
+  test_support::LogCapture logs;
+  auto c = make_collector(
+      {"--collector.ipmi_dcmi.test-mode", "--collector.ipmi_dcmi.cmd=" + join(ipmitool_argv())}, flags,
+      runner, privileges);
+  ASSERT_TRUE(c);
+  constexpr int kScrapes = 6;
+  for (int scrape = 0; scrape < kScrapes; ++scrape) {
+    MetricBatch batch;
+    Status st = c->update(batch);
+    ASSERT_TRUE(st.ok()) << "scrape " << scrape << ": " << st.error().message();
+    expect_sim_metrics(batch);  // real or held, never a gap and never 0 W
+  }
+  MetricBatch own;
+  c->own_metrics(own);
+  EXPECT_EQ(sample(own, "ceems_exporter_held_power_readings_total"), std::optional<double>(kScrapes / 2));
+  const std::string text = logs.text();
+  size_t warns = 0;
+  for (size_t at = text.find("serving the last good reading"); at != std::string::npos;
+       at = text.find("serving the last good reading", at + 1)) {
+    ++warns;
+  }
+  // At most one per episode (each 0 W reading is one here); the log also folds
+  // identical lines that repeat within its interval.
+  EXPECT_GE(warns, 1u);
+  EXPECT_LE(warns, static_cast<size_t>(kScrapes / 2));
+  EXPECT_THAT(text, ::testing::HasSubstr("the BMC reported 0 W"));
+  EXPECT_THAT(text, ::testing::HasSubstr("IPMI DCMI power readings are good again"));
 }
 
 }  // namespace

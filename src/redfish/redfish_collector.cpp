@@ -128,31 +128,25 @@ Status RedfishCollector::update(MetricBatch& out) {
   // (but, unlike the reference, with the new session rather than the logged-out one).
   const std::vector<redfish::Chassis> chassis = chassis_;
   std::map<std::string, redfish::PowerSums> sums;
+  std::vector<std::string> expired;
   for (const auto& c : chassis) {
     const std::string label = sanitize_metric_name(c.id);
     if (c.power.empty()) {
-      cache_[label] = std::nullopt;
+      state_.erase(label);
       continue;
     }
     Result<redfish::Power> power =
         client_->connected() ? client_->get_power(c.power, deadline)
                              : Result<redfish::Power>(Error(ErrorKind::kIo, "not connected to Redfish"));
-    std::optional<redfish::PowerSums> reading;
-    if (power) {
-      reading = redfish::sum_power(*power);
-      cache_[label] = reading;
-    } else {
-      logger_.error("Failed to get power statistics from Redfish. Using last cached values",
-                    {{"chassis", label}, {"err", power.error()}});
-      if (auto it = cache_.find(label); it != cache_.end()) reading = it->second;
+    if (!power && client_->connected()) {
       // Any failure (not only an expired session) starts a new session, as in the
       // reference; without a connection this already failed once this scrape.
-      if (client_->connected()) {
-        client_->logout(deadline);
-        reconnect(deadline);
-      }
+      client_->logout(deadline);
+      reconnect(deadline);
     }
-    if (reading) sums[label] += *reading;
+    bool hold_expired = false;
+    if (auto reading = reading_for(label, power, hold_expired)) sums[label] += *reading;
+    if (hold_expired) expired.push_back(label);
   }
 
   for (const auto& [label, s] : sums) {
@@ -162,7 +156,60 @@ Status RedfishCollector::update(MetricBatch& out) {
     if (s.max > 0) out.add(max_desc(), {hostname_, label}, s.max);
     if (s.avg > 0) out.add(avg_desc(), {hostname_, label}, s.avg);
   }
+  if (!expired.empty()) {
+    std::string names;
+    for (const std::string& label : expired) names += (names.empty() ? "" : ",") + label;
+    return Error(ErrorKind::kIo, "no good Redfish power reading for longer than --" +
+                                     std::string(kRedfishHoldFlag) + " for chassis " + names);
+  }
   return Status::Ok();
+}
+
+std::optional<redfish::PowerSums> RedfishCollector::reading_for(const std::string& label,
+                                                                const Result<redfish::Power>& power,
+                                                                bool& expired) {
+  ChassisState& st = state_.try_emplace(label, timeouts_).first->second;
+  std::optional<redfish::PowerSums> reading;
+  if (power) reading = redfish::sum_power(*power);
+  if (reading && reading->current > 0) {
+    if (const uint64_t bad = st.hold.good(); bad > 0) {
+      logger_.info("Redfish power readings are good again", {{"chassis", label}, {"bad_readings", bad}});
+    }
+    st.last = st.last_good = reading;
+    return reading;
+  }
+  if (!st.last_good) {
+    // Never a good reading: the reference's rule.
+    if (reading) {
+      st.last = reading;
+      return reading;
+    }
+    logger_.error("Failed to get power statistics from Redfish. Using last cached values",
+                  {{"chassis", label}, {"err", power.error()}});
+    return st.last;
+  }
+  const std::string why = reading ? std::string("the BMC reported 0 W") : power.error().message();
+  const ReadingHold::Verdict verdict = st.hold.bad();
+  if (!verdict.hold) {
+    expired = true;
+    logger_.debug("Redfish power reading failed or was 0 W past the hold",
+                  {{"chassis", label}, {"reason", why}});
+    return std::nullopt;
+  }
+  ++held_total_;
+  // A gap in node power is a gap in every job's power series: bridge it.
+  const std::initializer_list<log::Field> fields = {
+      {"chassis", label}, {"reason", why}, {"hold_seconds", st.hold.max_age().count() / 1000}};
+  if (verdict.episode_start) {
+    logger_.warn("Redfish power reading failed or was 0 W; serving the last good reading", fields);
+  } else {
+    logger_.debug("Redfish power reading failed or was 0 W; serving the last good reading", fields);
+  }
+  return st.last_good;
+}
+
+void RedfishCollector::own_metrics(MetricBatch& out) const {
+  out.add(held_readings_desc(), {"redfish"}, static_cast<double>(held_total_));
 }
 
 void RedfishCollector::stop() {
@@ -177,6 +224,9 @@ Result<std::unique_ptr<RedfishCollector>> create_redfish_collector(const Collect
                                                                    const BmcDiscovery& discover,
                                                                    RedfishTimeouts timeouts) {
   const log::Logger& logger = ctx.logger;
+  auto hold = hold_duration_flag(ctx.flags, kRedfishHoldFlag);
+  if (!hold) return hold.error();
+  timeouts.hold = *hold;
   auto cfg = redfish::load_redfish_web_config(ctx.host.fs(), ctx.flags.get_string(kRedfishWebConfigFlag));
   if (!cfg) return cfg.error();
   for (const auto& w : cfg->warnings)
@@ -230,6 +280,7 @@ Result<std::unique_ptr<RedfishCollector>> create_redfish_collector(const Collect
 
 void register_redfish_flags(FlagSet& flags) {
   flags.add_string(std::string(kRedfishWebConfigFlag), std::string(kConfigHelp));
+  register_hold_duration_flag(flags, std::string(kRedfishHoldFlag));
 }
 
 Result<std::unique_ptr<Collector>> make_redfish_collector(const CollectorContext& ctx) {

@@ -17,6 +17,7 @@
 #include "core/flags.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/reading_hold.h"
 #include "core/result.h"
 #include "http/client.h"
 #include "redfish/config.h"
@@ -25,6 +26,7 @@
 namespace ceems {
 
 inline constexpr std::string_view kRedfishWebConfigFlag = "collector.redfish.web-config";
+inline constexpr std::string_view kRedfishHoldFlag = "collector.redfish.hold-duration";
 
 // Time limits; the defaults are the documented constants of redfish/redfish.h. Tests
 // shorten them.
@@ -32,6 +34,10 @@ struct RedfishTimeouts {
   std::chrono::milliseconds request = redfish::kRequestTimeout;  // one HTTP exchange
   std::chrono::milliseconds scrape = redfish::kScrapeBudget;     // all requests of one update()
   std::chrono::milliseconds startup = redfish::kStartupBudget;   // construction, and stop()
+  // How long a chassis' last good reading answers for 0 W or failed reads; set from
+  // --collector.redfish.hold-duration by create_redfish_collector.
+  std::chrono::milliseconds hold = std::chrono::minutes(5);
+  ReadingHold::Clock clock;  // what the hold is measured with; steady_clock::now when empty
 };
 
 // Host name to use when the config has none; empty when it cannot be found. Runs at
@@ -51,9 +57,12 @@ class RedfishCollector final : public Collector {
   RedfishCollector(std::unique_ptr<redfish::RedfishClient> client, std::vector<redfish::Chassis> chassis,
                    std::string hostname, RedfishTimeouts timeouts, log::Logger logger);
 
-  // Never fails (the reference always reports success); failed readings fall back to
-  // the chassis' last good Power resource.
+  // A failed read or a reading of 0 W falls back to the chassis' last good reading for
+  // timeouts.hold; after that the chassis has no samples and the update fails. Before
+  // a chassis' first good reading, the reference's rule: a failure serves its last
+  // successful reading, 0 W no current sample.
   Status update(MetricBatch& out) override;
+  void own_metrics(MetricBatch& out) const override;
   // Deletes the session.
   void stop() override;
 
@@ -62,14 +71,25 @@ class RedfishCollector final : public Collector {
  private:
   void reconnect(const redfish::Deadline& deadline);
 
+  struct ChassisState {
+    explicit ChassisState(const RedfishTimeouts& t) : hold(t.hold, t.clock) {}
+    std::optional<redfish::PowerSums> last;       // last successful reading
+    std::optional<redfish::PowerSums> last_good;  // last reading above 0 W
+    ReadingHold hold;
+  };
+  // The reading a chassis contributes this scrape; sets expired when its hold ran out.
+  std::optional<redfish::PowerSums> reading_for(const std::string& label, const Result<redfish::Power>& power,
+                                                bool& expired);
+
   std::mutex mu_;
   std::unique_ptr<redfish::RedfishClient> client_;
   std::vector<redfish::Chassis> chassis_;
   std::string hostname_;
   RedfishTimeouts timeouts_;
   log::Logger logger_;
-  // Last good reading per sanitised chassis id; nullopt for chassis without Power.
-  std::unordered_map<std::string, std::optional<redfish::PowerSums>> cache_;
+  // Per sanitised chassis id.
+  std::unordered_map<std::string, ChassisState> state_;
+  uint64_t held_total_ = 0;
   bool relist_ = false;  // the last chassis listing failed; retried on the next scrape
   bool stopped_ = false;
 };

@@ -10,90 +10,18 @@
 #include "core/testing/fake_filesystem.h"
 #include "core/testing/fake_runner.h"
 #include "core/testing/test_support.h"
+#include "redfish/testing/collector_fixture.h"
 #include "redfish/testing/fake_bmc.h"
 
 namespace ceems {
 namespace {
 
 using redfish::testing::FakeBmc;
+using redfish::testing::fixture_samples;
+using redfish::testing::RedfishCollectorTest;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-// Samples of a batch as "name{chassis,hostname}" -> value.
-std::map<std::string, double> samples(const MetricBatch& batch) {
-  std::map<std::string, double> out;
-  for (const auto& f : batch.families()) {
-    EXPECT_EQ(f->desc().labels, (std::vector<std::string>{"hostname", "chassis"}));
-    for (size_t i = 0; i < f->size(); ++i) {
-      out[f->desc().name + "{" + std::string(f->label_value(i, 1)) + "," + std::string(f->label_value(i, 0)) +
-          "}"] = f->value(i);
-    }
-  }
-  return out;
-}
-
-std::map<std::string, double> fixture_samples(const std::string& hostname = "") {
-  return {{"ceems_redfish_current_watts{Chassis_1," + hostname + "}", 397},
-          {"ceems_redfish_min_watts{Chassis_1," + hostname + "}", 326},
-          {"ceems_redfish_max_watts{Chassis_1," + hostname + "}", 609},
-          {"ceems_redfish_avg_watts{Chassis_1," + hostname + "}", 365}};
-}
-
-class RedfishCollectorTest : public ::testing::Test {
- protected:
-  RedfishCollectorTest() : flags_("ceems_exporter"), host_("/proc", "/sys", "/sys/fs/cgroup", &fs_) {
-    register_redfish_flags(flags_);
-    EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + std::string(kConfigPath)}).ok());
-  }
-
-  void write_config(const std::string& yaml) { fs_.add_file(kConfigPath, yaml); }
-
-  Result<std::unique_ptr<RedfishCollector>> create(const std::string& yaml) {
-    write_config(yaml);
-    CollectorContext ctx{flags_, host_, runner_, privileges_, hostname, empty_hostname_label, log::Logger()};
-    BmcDiscovery discover = [this](const log::Logger&) {
-      ++discoveries;
-      return discovered;
-    };
-    return create_redfish_collector(ctx, bmc, discover, timeouts);
-  }
-
-  std::unique_ptr<RedfishCollector> must_create(const std::string& yaml) {
-    auto c = create(yaml);
-    EXPECT_TRUE(c.ok()) << c.error().message();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  std::map<std::string, double> scrape(RedfishCollector& c) {
-    MetricBatch batch;
-    EXPECT_TRUE(c.update(batch).ok());
-    return samples(batch);
-  }
-
-  static constexpr const char* kConfigPath = "/etc/ceems_exporter/redfish.yml";
-  static constexpr const char* kSessionConfig =
-      "redfish_web_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n  username: admin\n"
-      "  password: secret\n  insecure_skip_verify: true\n  use_session_token: true\n";
-  static constexpr const char* kBasicConfig =
-      "redfish_web_config:\n  protocol: https\n  hostname: bmc\n  port: 443\n  username: admin\n"
-      "  password: secret\n  use_session_token: false\n";
-
-  std::shared_ptr<FakeBmc> bmc = std::make_shared<FakeBmc>("https://bmc:443");
-  std::string hostname;
-  bool empty_hostname_label = false;
-  std::string discovered;
-  int discoveries = 0;
-  RedfishTimeouts timeouts{std::chrono::milliseconds(500), std::chrono::milliseconds(2000),
-                           std::chrono::milliseconds(3000)};
-
- private:
-  FlagSet flags_;
-  test_support::FakeFilesystem fs_;
-  HostFs host_;
-  test_support::NoCommands runner_;
-  NoPrivileges privileges_;
-};
 
 TEST_F(RedfishCollectorTest, FlagRegistered) {
   FlagSet flags("ceems_exporter");
@@ -291,9 +219,9 @@ TEST_F(RedfishCollectorTest, ProxyBadGatewayReasonIsLogged) {
   bmc->status["/redfish/v1/Chassis/Chassis-1/Power"] = 502;
   bmc->status_body["/redfish/v1/Chassis/Chassis-1/Power"] =
       "TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate\n";
-  EXPECT_EQ(scrape(*c), fixture_samples());  // cached
+  EXPECT_EQ(scrape(*c), fixture_samples());  // the last good reading, held
   const std::string text = capture.text();
-  EXPECT_THAT(text, HasSubstr("Failed to get power statistics from Redfish. Using last cached values"));
+  EXPECT_THAT(text, HasSubstr("Redfish power reading failed or was 0 W; serving the last good reading"));
   EXPECT_THAT(text, HasSubstr("HTTP 502 from the Redfish proxy"));
   EXPECT_THAT(
       text, HasSubstr("TLS handshake with bmc:443 failed: SSL certificate problem: self-signed certificate"));

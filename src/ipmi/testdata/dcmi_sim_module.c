@@ -1,12 +1,14 @@
 /*
  * DCMI support for OpenIPMI's BMC simulator (ipmi_sim), which has none of its own.
  * Built by ipmi_sim_test at test time and loaded with a lan.conf line such as
- *   loadlib "/tmp/x/dcmi_sim_module.so" "watts=250 inactive"
+ *   loadlib "/tmp/x/dcmi_sim_module.so" "watts=250 inactive zero_every=2"
  *
  * Answers, for the DCMI group extension (netfn 0x2C, first data byte 0xDC):
  *   0x01 Get DCMI Capabilities Info (parameter 1: supported capabilities)
  *   0x02 Get Power Reading: current = watts + (time % 7), minimum = watts - 20,
- *        maximum = watts + 30, average = watts; "inactive" clears the state bit.
+ *        maximum = watts + 30, average = watts; "inactive" clears the state bit;
+ *        "zero_every=N" answers every Nth power reading with 0 W everywhere, the
+ *        glitch some BMCs have.
  * Everything else gets completion code 0xC1 (invalid command).
  */
 #include <stdint.h>
@@ -24,6 +26,8 @@
 
 static unsigned int base_watts = 250;
 static int measurement_active = 1;
+static unsigned int zero_every = 0;
+static unsigned long power_readings = 0;
 
 static void store_le(unsigned char *dst, uint32_t value, int bytes) {
   int i;
@@ -44,14 +48,21 @@ static void answer_capabilities(unsigned char *rdata, unsigned int *rdata_len) {
 static void answer_power_reading(unsigned char *rdata, unsigned int *rdata_len) {
   time_t now = time(NULL);
   unsigned int current = base_watts + (unsigned int)(now % 7);
+  unsigned int base = base_watts;
+
+  power_readings++;
+  if (zero_every > 0 && power_readings % zero_every == 0) {
+    current = 0;
+    base = 0;
+  }
 
   memset(rdata, 0, 19);
   rdata[0] = CC_OK;
   rdata[1] = DCMI_GROUP_ID;
   store_le(rdata + 2, current, 2);
-  store_le(rdata + 4, base_watts > 20 ? base_watts - 20 : 0, 2);
-  store_le(rdata + 6, base_watts + 30, 2);
-  store_le(rdata + 8, base_watts, 2);
+  store_le(rdata + 4, base > 20 ? base - 20 : 0, 2);
+  store_le(rdata + 6, base > 0 ? base + 30 : 0, 2);
+  store_le(rdata + 8, base, 2);
   store_le(rdata + 10, (uint32_t)now, 4);
   store_le(rdata + 14, 1000, 4); /* statistics period, ms */
   rdata[18] = measurement_active ? 0x40 : 0x00;
@@ -87,6 +98,8 @@ static void parse_options(const char *opts) {
   p = strstr(opts, "watts=");
   if (p != NULL) base_watts = (unsigned int)strtoul(p + 6, NULL, 10);
   if (strstr(opts, "inactive") != NULL) measurement_active = 0;
+  p = strstr(opts, "zero_every=");
+  if (p != NULL) zero_every = (unsigned int)strtoul(p + 11, NULL, 10);
 }
 
 int ipmi_sim_module_init(sys_data_t *sys, const char *initstr) {
