@@ -74,6 +74,14 @@ std::string local_date_today();
 std::chrono::milliseconds retry_delay(int failures, std::chrono::milliseconds initial,
                                       std::chrono::milliseconds max);
 
+// A GET of `url` that ends within `timeout` (connection included) and follows
+// redirects; a request carrying a credential header must turn that off.
+http::ClientRequest get_request(std::string url, std::chrono::milliseconds timeout);
+
+// Sends req. Any HTTP status is a response; a transport failure is an error that names
+// the URL without its query.
+Result<http::ClientResponse> send_request(http::HttpClient& client, const http::ClientRequest& req);
+
 // The URL as logs show it: without query and fragment, which may carry parameters an
 // operator did not mean to publish.
 std::string url_without_query(std::string_view url);
