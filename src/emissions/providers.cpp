@@ -81,6 +81,15 @@ ProviderOptions provider_options_from_environment() {
   if (const char* url = std::getenv(std::string(kRteUrlEnv).c_str()); url != nullptr) {
     options.rte_url = url;
   }
+  const auto from_env = [](std::string_view name, std::optional<std::string>& out) {
+    if (const char* value = std::getenv(std::string(name).c_str()); value != nullptr) out = value;
+  };
+  from_env(kWattTimeUsernameEnv, options.wt_username);
+  from_env(kWattTimePasswordEnv, options.wt_password);
+  from_env(kWattTimeRegionEnv, options.wt_region);
+  if (const char* base = std::getenv(std::string(kWattTimeBaseUrlEnv).c_str()); base != nullptr) {
+    options.wt_base_url = base;
+  }
   return options;
 }
 
