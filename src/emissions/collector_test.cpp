@@ -58,6 +58,11 @@ TEST(EmissionsFlags, ProviderIsARepeatableEnum) {
       flags.parse({"--collector.emissions.provider=owid", "--collector.emissions.provider", "rte"}).ok());
   EXPECT_EQ(flags.get_list(kEmissionsProviderFlag), (std::vector<std::string>{"owid", "rte"}));
 
+  FlagSet wt("test");
+  register_emissions_flags(wt);
+  ASSERT_TRUE(wt.parse({"--collector.emissions.provider=wt"}).ok());
+  EXPECT_EQ(wt.get_list(kEmissionsProviderFlag), (std::vector<std::string>{"wt"}));
+
   FlagSet defaults("test");
   register_emissions_flags(defaults);
   ASSERT_TRUE(defaults.parse({}).ok());
@@ -80,7 +85,9 @@ TEST(EmissionsFlags, HelpTextIsVerbatim) {
   EXPECT_THAT(flags.usage(),
               HasSubstr("\t- \"emaps\": Electricity Maps (https://app.electricitymaps.com/)\n"));
   EXPECT_THAT(flags.usage(), HasSubstr("\t- \"rte\": RTE eCO2 Mix (Only for France) "
-                                       "(https://www.rte-france.com/en/eco2mix/co2-emissions)"));
+                                       "(https://www.rte-france.com/en/eco2mix/co2-emissions)\n"));
+  EXPECT_THAT(flags.usage(), HasSubstr("\t- \"wt\": Watt Time (https://docs.watttime.org/#tag/Introduction) "
+                                       "(only when named; needs WT_USERNAME, WT_PASSWORD and WT_REGION)"));
 }
 
 // ---- provider selection ----
@@ -254,13 +261,17 @@ TEST(EmissionsCollector, OnlyPositiveFactorsAreExported) {
 
 TEST(EmissionsCollector, RegistryMatchesTheSpec) {
   const auto providers = registered_providers();
-  ASSERT_EQ(providers.size(), 4u);
+  ASSERT_EQ(providers.size(), 5u);
   EXPECT_EQ(providers[0].key, "global");
   EXPECT_EQ(providers[0].display_name, "World Average");
   EXPECT_FALSE(providers[0].selectable);
   EXPECT_EQ(providers[1].display_name, "OWID");
   EXPECT_EQ(providers[2].display_name, "Electricity Maps");
   EXPECT_EQ(providers[3].display_name, "RTE eCO2 Mix");
+  EXPECT_EQ(providers[4].key, "wt");
+  EXPECT_EQ(providers[4].display_name, "Watt Time");
+  EXPECT_TRUE(providers[4].selectable);
+  EXPECT_FALSE(providers[4].in_default) << "0.5.1's default set must start without WattTime credentials";
   EXPECT_FALSE(create_provider("watttime", ProviderOptions{}, log::Logger()).ok());
   const MetricDesc& d = emissions_metric_desc();
   EXPECT_EQ(d.labels, (std::vector<std::string>{"provider", "provider_name", "country_code", "country"}));

@@ -5,16 +5,16 @@
 #include <utility>
 
 #include "core/parallel.h"
+#include "emissions/watttime.h"
 
 namespace ceems {
 namespace emissions {
 namespace {
 
 constexpr ProviderInfo kProviders[] = {
-    {"global", "World Average", false},
-    {"owid", "OWID", true},
-    {"emaps", "Electricity Maps", true},
-    {"rte", "RTE eCO2 Mix", true},
+    {"global", "World Average", false, true},  {"owid", "OWID", true, true},
+    {"emaps", "Electricity Maps", true, true}, {"rte", "RTE eCO2 Mix", true, true},
+    {"wt", "Watt Time", true, false},
 };
 
 constexpr std::string_view kProviderHelp =
@@ -23,7 +23,9 @@ constexpr std::string_view kProviderHelp =
     "\t- \"owid\": Our World In Data "
     "(https://ourworldindata.org/grapher/carbon-intensity-electricity?tab=table)\n"
     "\t- \"emaps\": Electricity Maps (https://app.electricitymaps.com/)\n"
-    "\t- \"rte\": RTE eCO2 Mix (Only for France) (https://www.rte-france.com/en/eco2mix/co2-emissions)";
+    "\t- \"rte\": RTE eCO2 Mix (Only for France) (https://www.rte-france.com/en/eco2mix/co2-emissions)\n"
+    "\t- \"wt\": Watt Time (https://docs.watttime.org/#tag/Introduction) (only when named; needs "
+    "WT_USERNAME, WT_PASSWORD and WT_REGION)";
 
 }  // namespace
 
@@ -45,6 +47,11 @@ Result<std::unique_ptr<Provider>> create_provider(std::string_view key, const Pr
     return std::unique_ptr<Provider>(std::make_unique<RteProvider>(options, std::move(logger)));
   if (key == "emaps") {
     auto p = EmapsProvider::create(options, std::move(logger));
+    if (!p) return p.error();
+    return std::unique_ptr<Provider>(std::move(*p));
+  }
+  if (key == "wt") {
+    auto p = WattTimeProvider::create(options, std::move(logger));
     if (!p) return p.error();
     return std::unique_ptr<Provider>(std::move(*p));
   }
@@ -83,7 +90,8 @@ Result<std::unique_ptr<EmissionsCollector>> make_emissions_collector(const std::
                                                                      log::Logger logger) {
   std::vector<EmissionsCollector::Source> sources;
   for (const ProviderInfo& info : kProviders) {
-    if (!selected.empty() && std::find(selected.begin(), selected.end(), info.key) == selected.end())
+    if (selected.empty() ? !info.in_default
+                         : std::find(selected.begin(), selected.end(), info.key) == selected.end())
       continue;
     auto provider = create_provider(info.key, options, logger.with("provider", info.key));
     if (!provider) {

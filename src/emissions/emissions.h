@@ -26,11 +26,14 @@ Result<std::unique_ptr<Collector>> make_emissions_collector(const CollectorConte
 namespace emissions {
 
 // Key (`provider` label) and display name (`provider_name` label) of a registered
-// provider, in construction order. `global` cannot be named on the command line.
+// provider, in construction order. `global` cannot be named on the command line; `wt`
+// is built only when named (it is not part of CEEMS 0.5.1's default set, which must
+// keep starting without WattTime credentials).
 struct ProviderInfo {
   std::string_view key;
   std::string_view display_name;
   bool selectable;
+  bool in_default;  // built when no provider is named
 };
 std::span<const ProviderInfo> registered_providers();
 
@@ -60,10 +63,10 @@ class EmissionsCollector final : public Collector {
   log::Logger logger_;
 };
 
-// Builds the providers named in `selected` (every registered one, `global` included,
-// when empty). Any construction failure fails the collector; construction checks the
-// configuration only (a missing or malformed token) and makes no request, so an
-// unreachable API never stops the exporter from starting.
+// Builds the providers named in `selected` (when empty: every registered one that is
+// in_default, `global` included, `wt` not). Any construction failure fails the collector; construction checks
+// the configuration only (a missing or malformed token) and makes no request, so an unreachable API never
+// stops the exporter from starting.
 Result<std::unique_ptr<EmissionsCollector>> make_emissions_collector(const std::vector<std::string>& selected,
                                                                      const ProviderOptions& options,
                                                                      log::Logger logger);

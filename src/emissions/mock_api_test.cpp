@@ -9,55 +9,26 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
-#include "core/command_runner.h"
 #include "core/exposition.h"
-#include "core/privileges.h"
-#include "core/testing/fake_runner.h"
 #include "emissions/emissions.h"
+#include "emissions/testing/factory.h"
+#include "emissions/testing/mock_server.h"
 
 namespace ceems::emissions {
 namespace {
 
+using test::make_from_flags;
+using test::MockServer;
+using test::ScopedEnv;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 constexpr const char* kToken = "mock-token-123";
-
-// A loopback HTTP server on an ephemeral port, stopped when the test ends.
-class MockServer {
- public:
-  MockServer() = default;
-  MockServer(const MockServer&) = delete;
-  MockServer& operator=(const MockServer&) = delete;
-  ~MockServer() { stop(); }
-
-  httplib::Server& server() { return server_; }
-  void start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(2ms);
-  }
-  void stop() {
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 // Electricity Maps v3: public /zones; /carbon-intensity/latest needs the token and
 // knows FR and DE only, like a free-tier account would not.
@@ -347,42 +318,6 @@ TEST(EmissionsUnreachableApi, SilentApisBoundTheScrape) {
 }
 
 // ---- the production factory ----
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_.c_str());
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
-
-Result<std::unique_ptr<Collector>> make_from_flags(const std::vector<std::string>& args) {
-  FlagSet flags("test");
-  register_emissions_flags(flags);
-  EXPECT_TRUE(flags.parse(args).ok());
-  HostFs host("/proc", "/sys", "/sys/fs/cgroup");
-  test_support::NoCommands runner;
-  NoPrivileges privileges;
-  CollectorContext ctx{flags, host, runner, privileges, "", false, {}};
-  return make_emissions_collector(ctx);
-}
 
 TEST(EmissionsFactory, DefaultSelectionWithoutTokenFailsStartUp) {
   ScopedEnv token("EMAPS_API_TOKEN", nullptr);

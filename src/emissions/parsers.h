@@ -1,5 +1,5 @@
-// Pure decoders for the emission-factor data sources: the Electricity Maps and RTE
-// eCO2mix JSON APIs, the OWID grapher CSV and the ISO 3166-1 code list. They follow
+// Pure decoders for the emission-factor data sources: the Electricity Maps, RTE
+// eCO2mix and WattTime JSON APIs, the OWID grapher CSV and the ISO 3166-1 code list. They follow
 // the decoding rules of Go's encoding/json and encoding/csv (what CEEMS 0.5.1 uses)
 // so that the same responses are accepted and rejected: null leaves a field unset,
 // object keys match struct fields case-insensitively, integer fields reject 1.0 and
@@ -8,10 +8,13 @@
 // are listed in README.md.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -54,6 +57,33 @@ std::string rte_query(std::string_view local_date);
 
 // Go's url.QueryEscape: keeps A-Z a-z 0-9 - _ . ~, space becomes '+', the rest %XX.
 std::string query_escape(std::string_view s);
+
+// WattTime GET /login: the "token" member. An empty or missing token, or one holding
+// white space or a control character (it travels in a header), is an error that never
+// contains the token.
+Result<std::string> parse_wt_login(std::string_view body);
+
+// WattTime GET /v3/historical (and the other v3 signal endpoints): the value of the
+// last data point, the units and warnings of `meta`. point_time and last_updated must
+// be RFC 3339 strings when present (Go's time.Time); value is any JSON number.
+struct WattTimeSignal {
+  std::optional<double> latest;       // data[last].value; nullopt when data is empty
+  std::string units;                  // meta.units, "" when absent
+  std::vector<std::string> warnings;  // meta.warnings[].message
+};
+Result<WattTimeSignal> parse_wt_signal(std::string_view body);
+
+// 1 lb CO2/MWh in g CO2/kWh: WattTime's co2_moer is in lbs_co2_per_mwh.
+inline constexpr double kLbPerMWhInGPerKWh = 0.453592;
+
+// The factor of `region` (`country_code` and `country` label values alike) in
+// gCO2/kWh from a decoded signal: missing data is a kNoData error listing the
+// warnings, units other than lbs_co2_per_mwh (or none) are an error.
+Result<EmissionFactors> wt_factors(const WattTimeSignal& signal, const std::string& region);
+
+// Query of the /v3/historical request: co2_moer for `region` over the 15 minutes up
+// to `now`, times in UTC RFC 3339, encoded like Go's url.Values.Encode.
+std::string wt_historical_query(std::string_view region, std::chrono::system_clock::time_point now);
 
 // ISO 3166-1 list in the Debian iso-codes JSON layout: alpha-3 -> alpha-2.
 Result<std::map<std::string, std::string>> parse_iso3166_alpha3_to_alpha2(std::string_view body);

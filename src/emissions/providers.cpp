@@ -17,6 +17,24 @@ constexpr OwidRow kOwidTable[] = {
 #include "emissions/owid_factors.inc"
 };
 
+Result<std::string> get_body(http::HttpClient& client, const http::ClientRequest& req,
+                             bool* transport_failed = nullptr) {
+  if (transport_failed != nullptr) *transport_failed = false;
+  auto resp = send_request(client, req);
+  if (!resp) {
+    if (transport_failed != nullptr) *transport_failed = true;
+    return resp.error();
+  }
+  // The reference ignores the status code: only the body's decoding decides.
+  return std::move(resp->body);
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
+}
+
+}  // namespace
+
 http::ClientRequest get_request(std::string url, std::chrono::milliseconds timeout) {
   http::ClientRequest req;
   req.method = "GET";
@@ -28,31 +46,19 @@ http::ClientRequest get_request(std::string url, std::chrono::milliseconds timeo
   return req;
 }
 
-Result<std::string> get_body(http::HttpClient& client, const http::ClientRequest& req,
-                             bool* transport_failed = nullptr) {
-  if (transport_failed != nullptr) *transport_failed = false;
+Result<http::ClientResponse> send_request(http::HttpClient& client, const http::ClientRequest& req) {
   auto resp = client.send(req);
-  if (!resp) {
-    if (transport_failed != nullptr) *transport_failed = true;
-    // The client names the full URL; logs get it without the query.
-    std::string msg = resp.error().message();
-    const std::string shown = url_without_query(req.url);
-    if (shown.size() != req.url.size()) {
-      for (size_t pos = msg.find(req.url); pos != std::string::npos;
-           pos = msg.find(req.url, pos + shown.size()))
-        msg.replace(pos, req.url.size(), shown);
-    }
-    return Error(resp.error().kind(), "failed to make HTTP request: " + msg);
+  if (resp) return resp;
+  // The client names the full URL; logs get it without the query.
+  std::string msg = resp.error().message();
+  const std::string shown = url_without_query(req.url);
+  if (shown.size() != req.url.size()) {
+    for (size_t pos = msg.find(req.url); pos != std::string::npos;
+         pos = msg.find(req.url, pos + shown.size()))
+      msg.replace(pos, req.url.size(), shown);
   }
-  // The reference ignores the status code: only the body's decoding decides.
-  return std::move(resp->body);
+  return Error(resp.error().kind(), "failed to make HTTP request: " + msg);
 }
-
-std::string seconds_text(std::chrono::milliseconds d) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
-}
-
-}  // namespace
 
 std::string local_date_today() {
   const std::time_t now = std::time(nullptr);
@@ -74,6 +80,15 @@ ProviderOptions provider_options_from_environment() {
   }
   if (const char* url = std::getenv(std::string(kRteUrlEnv).c_str()); url != nullptr) {
     options.rte_url = url;
+  }
+  const auto from_env = [](std::string_view name, std::optional<std::string>& out) {
+    if (const char* value = std::getenv(std::string(name).c_str()); value != nullptr) out = value;
+  };
+  from_env(kWattTimeUsernameEnv, options.wt_username);
+  from_env(kWattTimePasswordEnv, options.wt_password);
+  from_env(kWattTimeRegionEnv, options.wt_region);
+  if (const char* base = std::getenv(std::string(kWattTimeBaseUrlEnv).c_str()); base != nullptr) {
+    options.wt_base_url = base;
   }
   return options;
 }

@@ -1,9 +1,10 @@
 // Emission-factor providers: `global` (world average), `owid` (static table embedded
-// at build time), `emaps` (Electricity Maps API) and `rte` (RTE eCO2mix, France).
-// The two network providers fetch lazily on a scrape and serve the last successful
-// result for 30 minutes. Unlike the reference, nothing is fetched at start-up: an
-// unreachable API leaves its provider out of the page (logged once per failure
-// episode) and is tried again with backoff, while the other providers keep serving.
+// at build time), `emaps` (Electricity Maps API), `rte` (RTE eCO2mix, France) and `wt`
+// (WattTime, watttime.h). The network providers fetch lazily on a scrape and serve
+// the last successful result for 30 minutes. Unlike the reference, nothing is fetched
+// at start-up: an unreachable API leaves its provider out of the page (logged once
+// per failure episode) and is tried again with backoff, while the other providers
+// keep serving.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,12 @@ inline constexpr std::string_view kEmapsTokenEnv = "EMAPS_API_TOKEN";
 inline constexpr std::string_view kEmapsZonesBaseUrlEnv = "__EMAPS_BASE_URL";
 // Test hook of this implementation: replaces the RTE records URL (the query is appended).
 inline constexpr std::string_view kRteUrlEnv = "__RTE_URL";
+inline constexpr std::string_view kWattTimeBaseUrl = "https://api.watttime.org";
+inline constexpr std::string_view kWattTimeUsernameEnv = "WT_USERNAME";
+inline constexpr std::string_view kWattTimePasswordEnv = "WT_PASSWORD";
+inline constexpr std::string_view kWattTimeRegionEnv = "WT_REGION";
+// Test hook of the reference: replaces the WattTime base URL (login and data requests).
+inline constexpr std::string_view kWattTimeBaseUrlEnv = "__WT_BASE_URL";
 
 inline constexpr double kWorldAverageFactor = 475;
 
@@ -50,6 +57,13 @@ struct ProviderOptions {
   std::string emaps_base_url{kEmapsBaseUrl};
   std::string emaps_zones_base_url{kEmapsBaseUrl};
   std::string rte_url{kRteUrl};
+  // WattTime: nullopt where the variable is not set. Never logged.
+  std::optional<std::string> wt_username;
+  std::optional<std::string> wt_password;
+  std::optional<std::string> wt_region;
+  std::string wt_base_url{kWattTimeBaseUrl};
+  // A login token is reused for this long (WattTime's expire after 30 minutes).
+  std::chrono::milliseconds wt_token_lifetime{1500000};
   std::chrono::milliseconds request_timeout{5000};  // per request, connection included
   // After a failed fetch (or zone list request) the next one waits retry_initial,
   // doubled per further failure up to retry_max; the scrapes in between do not ask.
@@ -62,9 +76,11 @@ struct ProviderOptions {
   std::chrono::milliseconds cache_duration{1800000};
   SteadyClock clock;                        // steady_clock::now when empty
   std::function<std::string()> local_date;  // today's host-local "YYYY-MM-DD" when empty
+  std::function<std::chrono::system_clock::time_point()> wall_clock;  // system_clock::now when empty
 };
 
-// Production options: the curl client, EMAPS_API_TOKEN, __EMAPS_BASE_URL and __RTE_URL.
+// Production options: the curl client, EMAPS_API_TOKEN, __EMAPS_BASE_URL, __RTE_URL,
+// WT_USERNAME, WT_PASSWORD, WT_REGION and __WT_BASE_URL.
 ProviderOptions provider_options_from_environment();
 
 // The host-local date as "YYYY-MM-DD".
@@ -73,6 +89,14 @@ std::string local_date_today();
 // Delay before the attempt that follows `failures` (>= 1) consecutive failed ones.
 std::chrono::milliseconds retry_delay(int failures, std::chrono::milliseconds initial,
                                       std::chrono::milliseconds max);
+
+// A GET of `url` that ends within `timeout` (connection included) and follows
+// redirects; a request carrying a credential header must turn that off.
+http::ClientRequest get_request(std::string url, std::chrono::milliseconds timeout);
+
+// Sends req. Any HTTP status is a response; a transport failure is an error that names
+// the URL without its query.
+Result<http::ClientResponse> send_request(http::HttpClient& client, const http::ClientRequest& req);
 
 // The URL as logs show it: without query and fragment, which may carry parameters an
 // operator did not mean to publish.
