@@ -124,7 +124,7 @@ std::string hwmon_chip_label_from_device(std::string_view resolved) {
       slash == std::string::npos ? std::string_view() : std::string_view(path).substr(0, slash);
   const size_t parent_slash = parent.rfind('/');
   if (parent_slash != std::string_view::npos) parent = parent.substr(parent_slash + 1);
-  const std::string name = clean_hwmon_name(dev_name);
+  std::string name = clean_hwmon_name(dev_name);
   const std::string type = clean_hwmon_name(parent);
   if (!type.empty() && !name.empty()) return type + "_" + name;
   return name;

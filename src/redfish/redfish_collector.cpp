@@ -84,7 +84,7 @@ RedfishCollector::RedfishCollector(std::unique_ptr<redfish::RedfishClient> clien
     : client_(std::move(client)),
       chassis_(std::move(chassis)),
       hostname_(std::move(hostname)),
-      timeouts_(timeouts),
+      timeouts_(std::move(timeouts)),
       logger_(std::move(logger)) {}
 
 void RedfishCollector::reconnect(const redfish::Deadline& deadline) {
