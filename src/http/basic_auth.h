@@ -12,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/base64.h"
+
 namespace ceems::http {
 
 struct BasicCredentials {
@@ -22,9 +24,6 @@ struct BasicCredentials {
 // Parses an "Authorization" header value of the form "Basic <base64(user:password)>"
 // (scheme case-insensitive, standard padded base64). nullopt for any other form.
 std::optional<BasicCredentials> parse_basic_authorization(std::string_view header_value);
-
-// Strict standard base64 (RFC 4648 with padding); nullopt on any invalid input.
-std::optional<std::string> base64_decode(std::string_view in);
 
 // True when s has the shape of a bcrypt hash ($2a$, $2b$, $2x$ or $2y$, cost 04..31,
 // 53 characters of salt and digest).
