@@ -1,7 +1,6 @@
 #include "core/privileges.h"
 
 #include <grp.h>
-#include <pwd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -12,6 +11,9 @@
 #include <cstdlib>
 #include <memory>
 #include <thread>
+
+#include "core/filesystem.h"
+#include "core/user_db.h"
 
 namespace ceems {
 namespace {
@@ -220,12 +222,11 @@ Status drop_privileges(const DropOptions& opts, const log::Logger& logger) {
   }
 
   // Started as root: switch user, keeping the permitted set across the uid change.
-  errno = 0;
-  struct passwd* pw = ::getpwnam(opts.user.c_str());
-  if (pw == nullptr) return invalid("could not lookup user \"" + opts.user + "\" to run as");
-  uid_t uid = pw->pw_uid;
-  gid_t gid = pw->pw_gid;
-  std::string home = pw->pw_dir != nullptr ? pw->pw_dir : "/";
+  auto user = resolve_run_as_user(real_filesystem(), opts.user);
+  if (!user) return user.error().wrap("could not lookup user \"" + opts.user + "\" to run as");
+  const uid_t uid = user->uid;
+  const gid_t gid = user->gid;
+  const std::string home = user->home;
   if (uid == 0) return invalid("run-as user \"" + opts.user + "\" is root; refusing to keep running as root");
 
   // The bounding set needs cap_setpcap, which only root still has here.

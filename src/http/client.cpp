@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 
 #include "core/strings.h"
+#include "http/ca_bundle.h"
 
 namespace ceems::http {
 
@@ -64,7 +66,8 @@ namespace {
 
 class CurlClient final : public HttpClient {
  public:
-  CurlClient() {
+  CurlClient()
+      : ca_(find_ca_locations(real_filesystem(), [](const char* name) { return std::getenv(name); })) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
@@ -93,6 +96,10 @@ class CurlClient final : public HttpClient {
     if (req.insecure_skip_verify) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else {
+      // Not curl's compiled-in path, which names the build machine's distribution.
+      if (!ca_.file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_.file.c_str());
+      if (!ca_.dir.empty()) curl_easy_setopt(h, CURLOPT_CAPATH, ca_.dir.c_str());
     }
     if (req.method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -129,6 +136,9 @@ class CurlClient final : public HttpClient {
     resp.status = static_cast<int>(status);
     return resp;
   }
+
+ private:
+  CaLocations ca_;  // found once: the files do not move while the exporter runs
 };
 
 }  // namespace
