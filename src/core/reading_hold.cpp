@@ -13,14 +13,13 @@ std::chrono::steady_clock::time_point ReadingHold::now() const {
   return clock_ ? clock_() : std::chrono::steady_clock::now();
 }
 
-uint64_t ReadingHold::good() {
+int ReadingHold::good() {
   last_good_ = now();
-  return std::exchange(bad_in_episode_, 0);
+  return episode_.succeeded();
 }
 
 ReadingHold::Verdict ReadingHold::bad() {
-  Verdict v;
-  v.episode_start = bad_in_episode_++ == 0;
+  Verdict v{false, episode_.failed()};
   if (last_good_ && max_age_.count() > 0 && now() - *last_good_ <= max_age_) {
     v.hold = true;
     ++held_total_;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/failure_episode.h"
 #include "core/flags.h"
 #include "core/metrics.h"
 #include "core/result.h"
@@ -25,12 +26,12 @@ class ReadingHold {
   explicit ReadingHold(std::chrono::milliseconds max_age, Clock clock = {});
 
   // A good reading now. Returns how many bad readings the episode it ends had
-  // (0: there was none), for one line saying the source recovered.
-  uint64_t good();
+  // (0: there was none), for one INFO line saying the source recovered.
+  int good();
 
   struct Verdict {
-    bool hold = false;           // serve the last good reading
-    bool episode_start = false;  // the first bad reading since a good one: warn once
+    bool hold = false;  // serve the last good reading
+    log::Level level;   // WARN for the first bad reading since a good one, then DEBUG
   };
   // A bad reading (0 W or a failed read) now.
   Verdict bad();
@@ -45,7 +46,7 @@ class ReadingHold {
   std::chrono::milliseconds max_age_;
   Clock clock_;
   std::optional<std::chrono::steady_clock::time_point> last_good_;
-  uint64_t bad_in_episode_ = 0;
+  FailureEpisode episode_;
   uint64_t held_total_ = 0;
 };
 

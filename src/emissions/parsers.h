@@ -58,6 +58,22 @@ std::string rte_query(std::string_view local_date);
 // Go's url.QueryEscape: keeps A-Z a-z 0-9 - _ . ~, space becomes '+', the rest %XX.
 std::string query_escape(std::string_view s);
 
+// Where a credential (an API token, a user name, a password) first holds a byte that
+// `bad` rejects, as "byte i of n", which names no part of the secret; nullopt when
+// none does. Credentials travel in headers, where white space or a control character
+// (a CR left by an edited EnvironmentFile) would corrupt the request.
+template <typename Bad>
+std::optional<std::string> first_bad_byte(std::string_view value, Bad bad) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (bad(static_cast<unsigned char>(value[i]))) {
+      return "byte " + std::to_string(i + 1) + " of " + std::to_string(value.size());
+    }
+  }
+  return std::nullopt;
+}
+inline bool is_control_byte(unsigned char c) { return c < 0x20 || c == 0x7f; }
+inline bool is_space_or_control_byte(unsigned char c) { return c <= 0x20 || c == 0x7f; }
+
 // WattTime GET /login: the "token" member. An empty or missing token, or one holding
 // white space or a control character (it travels in a header), is an error that never
 // contains the token.

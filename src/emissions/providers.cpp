@@ -105,13 +105,9 @@ std::string url_without_query(std::string_view url) {
 }
 
 Status check_emaps_token(std::string_view token) {
-  for (size_t i = 0; i < token.size(); ++i) {
-    const auto c = static_cast<unsigned char>(token[i]);
-    if (c <= 0x20 || c == 0x7f) {
-      return invalid("malformed Electricity Maps API token in " + std::string(kEmapsTokenEnv) + ": byte " +
-                     std::to_string(i + 1) + " of " + std::to_string(token.size()) +
-                     " is white space or a control character");
-    }
+  if (auto at = first_bad_byte(token, is_space_or_control_byte)) {
+    return invalid("malformed Electricity Maps API token in " + std::string(kEmapsTokenEnv) + ": " + *at +
+                   " is white space or a control character");
   }
   return Status::Ok();
 }

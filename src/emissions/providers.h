@@ -21,6 +21,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/failure_episode.h"
 #include "core/log.h"
 #include "core/result.h"
 #include "emissions/parsers.h"
@@ -106,20 +107,6 @@ std::string url_without_query(std::string_view url);
 // (a CR left by an edited EnvironmentFile) would corrupt the request, so such a token
 // is a configuration error. The message never contains the token.
 Status check_emaps_token(std::string_view token);
-
-// One failing source logs one WARN per failure episode: the first failure is WARN,
-// the following ones DEBUG, and the first success after them INFO (the caller logs).
-class FailureEpisode {
- public:
-  // Counts a failure and returns the level to log it at.
-  log::Level failed() { return ++failures_ == 1 ? log::Level::kWarn : log::Level::kDebug; }
-  // Ends the episode; returns how many failures it had (0: there was none to report).
-  int succeeded() { return std::exchange(failures_, 0); }
-  int failures() const { return failures_; }
-
- private:
-  int failures_ = 0;
-};
 
 class Provider {
  public:

@@ -11,19 +11,6 @@
 namespace ceems::emissions {
 namespace {
 
-// Position of the first byte of `value` that `bad` rejects, as "byte i of n".
-template <typename Bad>
-std::optional<std::string> first_bad_byte(std::string_view value, Bad bad) {
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (bad(static_cast<unsigned char>(value[i]))) {
-      return "byte " + std::to_string(i + 1) + " of " + std::to_string(value.size());
-    }
-  }
-  return std::nullopt;
-}
-
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
 bool is_success(int status) { return status >= 200 && status < 300; }
 
 }  // namespace
@@ -46,16 +33,16 @@ Status check_wt_credentials(const ProviderOptions& options) {
     return invalid("malformed Watt Time credentials in " + std::string(name) + ": " + where + " is " +
                    std::string(what));
   };
-  if (auto at = first_bad_byte(*options.wt_username, is_control)) {
+  if (auto at = first_bad_byte(*options.wt_username, is_control_byte)) {
     return malformed(kWattTimeUsernameEnv, *at, "a control character");
   }
   if (auto at = first_bad_byte(*options.wt_username, [](unsigned char c) { return c == ':'; })) {
     return malformed(kWattTimeUsernameEnv, *at, "':', which basic authentication cannot carry");
   }
-  if (auto at = first_bad_byte(*options.wt_password, is_control)) {
+  if (auto at = first_bad_byte(*options.wt_password, is_control_byte)) {
     return malformed(kWattTimePasswordEnv, *at, "a control character");
   }
-  if (auto at = first_bad_byte(*options.wt_region, [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+  if (auto at = first_bad_byte(*options.wt_region, is_space_or_control_byte)) {
     return malformed(kWattTimeRegionEnv, *at, "white space or a control character");
   }
   return Status::Ok();

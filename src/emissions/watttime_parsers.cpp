@@ -128,12 +128,9 @@ Result<std::string> parse_wt_login(std::string_view body) {
   });
   if (!st) return st.error();
   if (token.empty()) return no_data("no token in Watt Time login response");
-  for (size_t i = 0; i < token.size(); ++i) {
-    const auto c = static_cast<unsigned char>(token[i]);
-    if (c <= 0x20 || c == 0x7f) {
-      return invalid("malformed token in Watt Time login response: byte " + std::to_string(i + 1) + " of " +
-                     std::to_string(token.size()) + " is white space or a control character");
-    }
+  if (auto at = first_bad_byte(token, is_space_or_control_byte)) {
+    return invalid("malformed token in Watt Time login response: " + *at +
+                   " is white space or a control character");
   }
   return token;
 }

@@ -322,7 +322,7 @@ Result<ipmi::PowerReadings> IpmiDcmiCollector::read() {
 Status IpmiDcmiCollector::update(MetricBatch& out) {
   auto readings = read();
   if (readings && is_good_reading(*readings)) {
-    if (const uint64_t bad = hold_.good(); bad > 0) {
+    if (const int bad = hold_.good(); bad > 0) {
       logger_.info("IPMI DCMI power readings are good again", {{"bad_readings", bad}});
     }
     emit(out, *readings, /*update_cache=*/true);
@@ -336,13 +336,10 @@ Status IpmiDcmiCollector::serve_held(MetricBatch& out, const Result<ipmi::PowerR
   const ReadingHold::Verdict verdict = hold_.bad();
   if (verdict.hold && !cache_.empty()) {
     // A gap in node power is a gap in every job's power series: bridge it.
-    const std::initializer_list<log::Field> fields = {
-        {"reason", why}, {"cache", describe(cache_)}, {"hold_seconds", hold_.max_age().count() / 1000}};
-    if (verdict.episode_start) {
-      logger_.warn("IPMI DCMI power reading failed or was 0 W; serving the last good reading", fields);
-    } else {
-      logger_.debug("IPMI DCMI power reading failed or was 0 W; serving the last good reading", fields);
-    }
+    logger_.write(
+        verdict.level, "IPMI DCMI power reading failed or was 0 W; serving the last good reading",
+        {{"reason", why}, {"cache", describe(cache_)}, {"hold_seconds", hold_.max_age().count() / 1000}},
+        log::SourceLocation::current());
     emit(out, cache_, /*update_cache=*/false);
     return Status::Ok();
   }

@@ -172,7 +172,7 @@ std::optional<redfish::PowerSums> RedfishCollector::reading_for(const std::strin
   std::optional<redfish::PowerSums> reading;
   if (power) reading = redfish::sum_power(*power);
   if (reading && reading->current > 0) {
-    if (const uint64_t bad = st.hold.good(); bad > 0) {
+    if (const int bad = st.hold.good(); bad > 0) {
       logger_.info("Redfish power readings are good again", {{"chassis", label}, {"bad_readings", bad}});
     }
     st.last = st.last_good = reading;
@@ -198,13 +198,9 @@ std::optional<redfish::PowerSums> RedfishCollector::reading_for(const std::strin
   }
   ++held_total_;
   // A gap in node power is a gap in every job's power series: bridge it.
-  const std::initializer_list<log::Field> fields = {
-      {"chassis", label}, {"reason", why}, {"hold_seconds", st.hold.max_age().count() / 1000}};
-  if (verdict.episode_start) {
-    logger_.warn("Redfish power reading failed or was 0 W; serving the last good reading", fields);
-  } else {
-    logger_.debug("Redfish power reading failed or was 0 W; serving the last good reading", fields);
-  }
+  logger_.write(verdict.level, "Redfish power reading failed or was 0 W; serving the last good reading",
+                {{"chassis", label}, {"reason", why}, {"hold_seconds", st.hold.max_age().count() / 1000}},
+                log::SourceLocation::current());
   return st.last_good;
 }
 

@@ -52,7 +52,8 @@ class HwmonTest(E2ETestCase):
         text = self.get_ok(exp.url()).text
         self.assertEqual(sample_lines(text, "ceems_hwmon_"), [])
         self.assertNotIn('collector="hwmon"', text)
-        help_text = self.run_exporter_cli("--help").stdout + self.run_exporter_cli("--help").stderr
+        help_run = self.run_exporter_cli("--help")
+        help_text = help_run.stdout + help_run.stderr
         self.assertIn("--[no-]collector.hwmon", help_text)
         self.assertIn("Enable the hwmon collector (default: disabled).", help_text)
 
