@@ -65,6 +65,13 @@ inline Status decode_int(const Json& v, std::string_view field, int64_t& out) {
   return type_error(v, field, "int");
 }
 
+inline Status decode_float(const Json& v, std::string_view field, double& out) {
+  if (v.is_null()) return Status::Ok();
+  if (!v.is_number()) return type_error(v, field, "float64");
+  out = v.get<double>();
+  return Status::Ok();
+}
+
 inline Status decode_bool(const Json& v, std::string_view field, bool& out) {
   if (v.is_null()) return Status::Ok();
   if (!v.is_boolean()) return type_error(v, field, "bool");

@@ -72,24 +72,17 @@ std::string local_date_today() {
 ProviderOptions provider_options_from_environment() {
   ProviderOptions options;
   options.client = http::make_curl_client();
-  if (const char* token = std::getenv(std::string(kEmapsTokenEnv).c_str()); token != nullptr) {
-    options.emaps_token = token;
-  }
-  if (const char* base = std::getenv(std::string(kEmapsZonesBaseUrlEnv).c_str()); base != nullptr) {
-    options.emaps_zones_base_url = base;
-  }
-  if (const char* url = std::getenv(std::string(kRteUrlEnv).c_str()); url != nullptr) {
-    options.rte_url = url;
-  }
-  const auto from_env = [](std::string_view name, std::optional<std::string>& out) {
+  // Assigns the variable's value where it is set; out keeps its default otherwise.
+  const auto from_env = [](std::string_view name, auto& out) {
     if (const char* value = std::getenv(std::string(name).c_str()); value != nullptr) out = value;
   };
+  from_env(kEmapsTokenEnv, options.emaps_token);
+  from_env(kEmapsZonesBaseUrlEnv, options.emaps_zones_base_url);
+  from_env(kRteUrlEnv, options.rte_url);
   from_env(kWattTimeUsernameEnv, options.wt_username);
   from_env(kWattTimePasswordEnv, options.wt_password);
   from_env(kWattTimeRegionEnv, options.wt_region);
-  if (const char* base = std::getenv(std::string(kWattTimeBaseUrlEnv).c_str()); base != nullptr) {
-    options.wt_base_url = base;
-  }
+  from_env(kWattTimeBaseUrlEnv, options.wt_base_url);
   return options;
 }
 

@@ -5,29 +5,24 @@
 #include <utility>
 
 #include "core/go/json.h"
+#include "core/strings.h"
 #include "emissions/json_fields.h"
 #include "emissions/parsers.h"
 
 namespace ceems::emissions {
 namespace {
 
+using json_fields::decode_float;
 using json_fields::decode_object;
 using json_fields::decode_string;
 using json_fields::Json;
 using json_fields::type_error;
 
-Status decode_float(const Json& v, std::string_view field, double& out) {
-  if (v.is_null()) return Status::Ok();
-  if (!v.is_number()) return type_error(v, field, "float64");
-  out = v.get<double>();
-  return Status::Ok();
-}
-
 bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
   out = 0;
   for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
+    if (!is_ascii_digit(s[i])) return false;
     out = out * 10 + (s[i] - '0');
   }
   return true;

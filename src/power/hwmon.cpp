@@ -65,7 +65,6 @@ HwmonCollector::HwmonCollector(const HostFs& host, Privileges& privileges, std::
       needs_dac_read_search_(needs_dac_read_search),
       logger_(std::move(logger)) {
   if (chips_.empty()) {
-    empty_logged_ = true;
     logger_.warn("No hwmon chip with power or energy sensors found; looking again at every scrape",
                  {{"path", host_.sys("class/hwmon")}});
   } else {

@@ -35,8 +35,6 @@ class HwmonCollector final : public Collector {
   Status update(MetricBatch& out) override;
   std::vector<std::string> capabilities() const override;
 
-  const std::vector<HwmonChip>& chips() const { return chips_; }
-
  private:
   struct Reading {
     const HwmonChip* chip;
@@ -56,7 +54,6 @@ class HwmonCollector final : public Collector {
   // Files already reported at WARN: a sensor that needs root stays unreadable, and
   // one line per file is what an operator needs, not one per scrape.
   std::set<std::string> reported_files_;
-  bool empty_logged_ = false;
 };
 
 Result<std::unique_ptr<Collector>> make_hwmon_collector(const CollectorContext& ctx);

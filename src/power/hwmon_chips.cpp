@@ -159,7 +159,6 @@ Result<std::vector<HwmonChip>> discover_hwmon_chips(const HostFs& host) {
     if (candidates.empty()) continue;
 
     HwmonChip chip;
-    chip.dir = dir;
     if (auto name = fs.read_file(HostFs::join(dir, "name"), kMaxLabelBytes))
       chip.chip_name = clean_hwmon_name(*name);
     chip.chip = chip_label(fs, dir, chip.chip_name);

@@ -60,7 +60,6 @@ struct HwmonSensor {
 };
 
 struct HwmonChip {
-  std::string dir;        // <sysfs>/class/hwmon/<entry>
   std::string chip;       // the `chip` label, unique among the chips found
   std::string chip_name;  // the `chip_name` label (cleaned `name` file, may be "")
   std::vector<HwmonSensor> sensors;

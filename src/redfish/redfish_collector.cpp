@@ -132,7 +132,9 @@ Status RedfishCollector::update(MetricBatch& out) {
   for (const auto& c : chassis) {
     const std::string label = sanitize_metric_name(c.id);
     if (c.power.empty()) {
-      state_.erase(label);
+      // Nothing to hold any more; the hold (and its count of held readings) stays.
+      if (auto it = state_.find(label); it != state_.end())
+        it->second.last = it->second.last_good = std::nullopt;
       continue;
     }
     Result<redfish::Power> power =
@@ -196,7 +198,6 @@ std::optional<redfish::PowerSums> RedfishCollector::reading_for(const std::strin
                   {{"chassis", label}, {"reason", why}});
     return std::nullopt;
   }
-  ++held_total_;
   // A gap in node power is a gap in every job's power series: bridge it.
   logger_.write(verdict.level, "Redfish power reading failed or was 0 W; serving the last good reading",
                 {{"chassis", label}, {"reason", why}, {"hold_seconds", st.hold.max_age().count() / 1000}},
@@ -205,7 +206,9 @@ std::optional<redfish::PowerSums> RedfishCollector::reading_for(const std::strin
 }
 
 void RedfishCollector::own_metrics(MetricBatch& out) const {
-  out.add(held_readings_desc(), {"redfish"}, static_cast<double>(held_total_));
+  uint64_t held = 0;
+  for (const auto& [label, st] : state_) held += st.hold.held_total();
+  out.add(held_readings_desc(), {"redfish"}, static_cast<double>(held));
 }
 
 void RedfishCollector::stop() {

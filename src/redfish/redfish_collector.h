@@ -89,7 +89,6 @@ class RedfishCollector final : public Collector {
   log::Logger logger_;
   // Per sanitised chassis id.
   std::unordered_map<std::string, ChassisState> state_;
-  uint64_t held_total_ = 0;
   bool relist_ = false;  // the last chassis listing failed; retried on the next scrape
   bool stopped_ = false;
 };
