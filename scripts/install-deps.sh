@@ -5,10 +5,10 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang lld clang-format clang-tidy git
+  build-essential cmake ninja-build pkg-config clang lld clang-format clang-tidy git ccache
   # libraries
   libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev nlohmann-json3-dev
-  libpugixml-dev libcurl4-openssl-dev libfmt-dev libcap-dev libcrypt-dev
+  libpugixml-dev libcap-dev libcrypt-dev
   # eBPF sub-collector: CO-RE programs compiled with clang, skeletons from bpftool
   libbpf-dev bpftool
   # IPMI tools and the BMC simulator (ipmi_dcmi collector and its integration test)

@@ -1,5 +1,5 @@
 // The providers against local mocks of the Electricity Maps and RTE APIs, through the
-// real curl client, and the time budget when an API does not answer.
+// real HTTP client, and the time budget when an API does not answer.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -159,9 +159,9 @@ std::string closed_port_url(const std::string& path) {
   return "http://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + path;
 }
 
-ProviderOptions curl_options() {
+ProviderOptions client_options() {
   ProviderOptions o;
-  o.client = http::make_curl_client();
+  o.client = http::make_http_client();
   o.emaps_token = kToken;
   o.local_date = [] { return std::string("2025-01-15"); };
   return o;
@@ -171,7 +171,7 @@ ProviderOptions curl_options() {
 
 TEST(EmissionsEmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
   EmapsMock api;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_base_url = o.emaps_zones_base_url = api.base();
   auto p = EmapsProvider::create(o, log::Logger());
   ASSERT_TRUE(p.ok()) << p.error().message();
@@ -191,7 +191,7 @@ TEST(EmissionsEmapsMockApi, ZonesThenOneRequestPerZoneWithTheToken) {
 
 TEST(EmissionsEmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
   EmapsMock api;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_token = "wrong";
   o.emaps_base_url = o.emaps_zones_base_url = api.base();
   auto p = EmapsProvider::create(o, log::Logger());
@@ -203,7 +203,7 @@ TEST(EmissionsEmapsMockApi, WrongTokenGivesAnEmptyButSuccessfulRound) {
 
 TEST(EmissionsRteMockApi, QueryParametersAndResult) {
   RteMock api;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.rte_url = api.url();
   RteProvider p(o, log::Logger());
   auto f = p.update();
@@ -224,7 +224,7 @@ TEST(EmissionsRteMockApi, QueryParametersAndResult) {
 TEST(EmissionsRteMockApi, EmptyResultsBeforeTheFirstSuccess) {
   RteMock api;
   api.set_body(R"({"total_count": 0, "results": []})");
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.rte_url = api.url();
   RteProvider p(o, log::Logger());
   auto f = p.update();
@@ -235,7 +235,7 @@ TEST(EmissionsRteMockApi, EmptyResultsBeforeTheFirstSuccess) {
 TEST(EmissionsMockApi, CollectorPageFromBothMocks) {
   EmapsMock emaps;
   RteMock rte;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_base_url = o.emaps_zones_base_url = emaps.base();
   o.rte_url = rte.url();
   auto c = make_emissions_collector({"emaps", "rte"}, o, log::Logger());
@@ -259,7 +259,7 @@ TEST(EmissionsMockApi, CollectorPageFromBothMocks) {
 // ---- unreachable APIs: bounded time, clear errors ----
 
 TEST(EmissionsUnreachableApi, RefusedApisDoNotStopTheCollector) {
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_zones_base_url = closed_port_url("/v3");
   o.rte_url = closed_port_url("/records");
   const auto start = std::chrono::steady_clock::now();
@@ -276,7 +276,7 @@ TEST(EmissionsUnreachableApi, RefusedApisDoNotStopTheCollector) {
 // request, a scrape waits zone_wait for it, stop() waits for the request's timeout.
 TEST(EmissionsUnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
   BlackHole hole;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_zones_base_url = hole.url("/v3");
   o.rte_url = closed_port_url("/records");
   o.request_timeout = 1500ms;
@@ -300,7 +300,7 @@ TEST(EmissionsUnreachableApi, SilentZonesEndpointHoldsNeitherStartUpNorScrape) {
 TEST(EmissionsUnreachableApi, SilentApisBoundTheScrape) {
   EmapsMock zones_only;  // zones come from the mock, the intensities from a black hole
   BlackHole hole;
-  ProviderOptions o = curl_options();
+  ProviderOptions o = client_options();
   o.emaps_zones_base_url = zones_only.base();
   o.emaps_base_url = hole.url("/v3");
   o.rte_url = hole.url("/records");

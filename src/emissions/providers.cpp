@@ -71,7 +71,7 @@ std::string local_date_today() {
 
 ProviderOptions provider_options_from_environment() {
   ProviderOptions options;
-  options.client = http::make_curl_client();
+  options.client = http::make_http_client();
   // Assigns the variable's value where it is set; out keeps its default otherwise.
   const auto from_env = [](std::string_view name, auto& out) {
     if (const char* value = std::getenv(std::string(name).c_str()); value != nullptr) out = value;
@@ -304,8 +304,9 @@ Result<EmissionFactors> EmapsProvider::fetch(std::chrono::milliseconds timeout) 
         get_request(base_url_ + "/carbon-intensity/latest?zone=" + query_escape(zone), timeout);
     if (!token_.empty()) {
       req.headers.emplace(std::string(kEmapsTokenHeader), token_);
-      // libcurl would replay custom headers to whatever host a redirect names: a
-      // request carrying the token never follows one.
+      // The client keeps custom headers across a redirect to another host (it drops
+      // only Authorization, Cookie and X-Auth-Token): a request carrying the token
+      // never follows one.
       req.follow_redirects = false;
     }
     bool transport_failed = false;

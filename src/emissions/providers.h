@@ -80,7 +80,7 @@ struct ProviderOptions {
   std::function<std::chrono::system_clock::time_point()> wall_clock;  // system_clock::now when empty
 };
 
-// Production options: the curl client, EMAPS_API_TOKEN, __EMAPS_BASE_URL, __RTE_URL,
+// Production options: the HTTP client, EMAPS_API_TOKEN, __EMAPS_BASE_URL, __RTE_URL,
 // WT_USERNAME, WT_PASSWORD, WT_REGION and __WT_BASE_URL.
 ProviderOptions provider_options_from_environment();
 

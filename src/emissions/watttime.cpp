@@ -78,8 +78,7 @@ Result<http::ClientResponse> WattTimeProvider::get(http::ClientRequest req,
                  "no time left for GET " + url_without_query(req.url) + " within the request timeout");
   }
   req.timeout = req.connect_timeout = left;
-  // The request carries a credential: libcurl would replay it to whatever host a
-  // redirect names.
+  // The request carries a credential: no redirect may take it anywhere.
   req.follow_redirects = false;
   return send_request(*client_, req);
 }

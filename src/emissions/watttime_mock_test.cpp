@@ -1,5 +1,5 @@
 // The WattTime provider against a local mock of its API (GET /login with basic
-// authentication, GET /v3/historical with the bearer token), through the real curl
+// authentication, GET /v3/historical with the bearer token), through the real HTTP
 // client and the collector.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -104,7 +104,7 @@ class WattTimeMock {
 
 ProviderOptions mock_options(const WattTimeMock& api, ManualClock* clock = nullptr) {
   ProviderOptions o;
-  o.client = http::make_curl_client();
+  o.client = http::make_http_client();
   o.wt_username = kUser;
   o.wt_password = kPassword;
   o.wt_region = "CAISO_NORTH";

@@ -1,16 +1,36 @@
 #include "http/client.h"
 
-#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <cstdlib>
-#include <mutex>
+#include <optional>
 
+#include "core/base64.h"
 #include "core/strings.h"
 #include "http/ca_bundle.h"
+#include "http/client_url.h"
 
 namespace ceems::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bh = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -25,124 +45,362 @@ std::string ClientResponse::header(const std::string& name) const {
 
 namespace {
 
-struct Transfer {
-  ClientResponse* response;
-  size_t limit;
-  bool overflow = false;
+bool same_name(const std::string& a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool has_header(const HeaderMap& h, std::string_view name) {
+  return std::any_of(h.begin(), h.end(), [&](const auto& kv) { return same_name(kv.first, name); });
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2])) != 0) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string millis_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+// The last OpenSSL error of this thread, for a TLS failure that asio only reports as
+// a generic category code.
+std::string openssl_reason(const beast::error_code& ec) {
+  std::string out = ec.message();
+  if (ec.category() == asio::error::get_ssl_category()) {
+    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    if (reason != nullptr) out = reason;
+  }
+  return out;
+}
+
+// TLS settings shared by every connection: one context that verifies servers against
+// the CA certificates found at start, one that does not (insecure_skip_verify).
+struct TlsContexts {
+  asio::ssl::context verify{asio::ssl::context::tls_client};
+  asio::ssl::context skip{asio::ssl::context::tls_client};
+  std::string ca_note;  // why verification may fail for lack of trust anchors
+
+  TlsContexts() {
+    for (auto* ctx : {&verify, &skip}) {
+      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+      ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+    }
+    skip.set_verify_mode(asio::ssl::verify_none);
+    verify.set_verify_mode(asio::ssl::verify_peer);
+    // Not OpenSSL's compiled-in directory, which names the build machine's distribution.
+    const CaLocations ca =
+        find_ca_locations(real_filesystem(), [](const char* name) { return std::getenv(name); });
+    const char* file = ca.file.empty() ? nullptr : ca.file.c_str();
+    const char* dir = ca.dir.empty() ? nullptr : ca.dir.c_str();
+    bool loaded = false;
+    if (file != nullptr && SSL_CTX_load_verify_locations(verify.native_handle(), file, nullptr) == 1)
+      loaded = true;
+    // OpenSSL accepts any directory name and looks inside only when verifying.
+    struct stat st {};
+    if (dir != nullptr && ::stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+        SSL_CTX_load_verify_locations(verify.native_handle(), nullptr, dir) == 1) {
+      loaded = true;
+    }
+    ERR_clear_error();
+    if (!loaded) {
+      ca_note = " (no CA certificates could be loaded from " +
+                (ca.file.empty() && ca.dir.empty()
+                     ? std::string("the usual locations")
+                     : quote_for_error(ca.file + (ca.dir.empty() ? "" : " " + ca.dir))) +
+                "; name a bundle with SSL_CERT_FILE)";
+    }
+  }
 };
 
-size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * nmemb;
-  if (t->response->body.size() + n > t->limit) {
-    t->overflow = true;
-    return 0;  // aborts the transfer
+struct Exchange {
+  const TlsContexts& tls;
+  const ClientUrl& url;
+  const std::string& method;
+  const HeaderMap& headers;
+  const std::string& body;
+  Clock::time_point deadline;
+  std::chrono::milliseconds connect_timeout;
+  bool insecure;
+  size_t max_body;
+};
+
+struct Outcome {
+  std::optional<ClientResponse> response;
+  std::optional<Error> error;
+};
+
+Error transport_error(const beast::error_code& ec, std::string_view step, const ClientUrl& url,
+                      std::chrono::milliseconds timeout) {
+  if (ec == beast::error::timeout || ec == asio::error::timed_out) {
+    return Error(ErrorKind::kTimeout, std::string(step) + " " + url.endpoint() + ": timed out (deadline " +
+                                          millis_text(timeout) + ")");
   }
-  t->response->body.append(data, n);
-  return n;
+  return Error(ErrorKind::kIo, std::string(step) + " " + url.endpoint() + ": " + openssl_reason(ec));
 }
 
-size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * nmemb;
-  add_response_header_line(t->response->headers, std::string_view(data, n));
-  return n;
+// Connects, writes the request and reads the answer on one connection, every step
+// bound by the request's deadline through beast::tcp_stream's expiry.
+template <class Stream>
+asio::awaitable<void> run_exchange(Stream& stream, beast::tcp_stream& tcp, const Exchange& ex,
+                                   const std::vector<tcp::endpoint>& endpoints,
+                                   std::chrono::milliseconds timeout, Outcome& out) {
+  beast::error_code ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  tcp.expires_at(std::min(ex.deadline, Clock::now() + ex.connect_timeout));
+  co_await tcp.async_connect(endpoints, token);
+  if (ec) {
+    out.error =
+        transport_error(ec, "connect", ex.url, ec == beast::error::timeout ? ex.connect_timeout : timeout);
+    co_return;
+  }
+  tcp.expires_at(ex.deadline);
+
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    co_await stream.async_handshake(asio::ssl::stream_base::client, token);
+    if (ec) {
+      std::string why = openssl_reason(ec);
+      const long verify = SSL_get_verify_result(stream.native_handle());
+      if (!ex.insecure && verify != X509_V_OK) {
+        why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
+              ex.tls.ca_note;
+      }
+      if (ec == beast::error::timeout) {
+        out.error = transport_error(ec, "TLS handshake with", ex.url, timeout);
+      } else {
+        out.error = Error(ErrorKind::kIo, "TLS handshake with " + ex.url.endpoint() + ": " + why);
+      }
+      co_return;
+    }
+  }
+
+  bh::request<bh::string_body> req;
+  const bh::verb verb = bh::string_to_verb(ex.method);
+  if (verb == bh::verb::unknown) {
+    req.method_string(ex.method);
+  } else {
+    req.method(verb);
+  }
+  req.target(ex.url.target);
+  req.version(11);
+  req.set(bh::field::host, ex.url.authority());
+  for (const auto& [name, value] : ex.headers) {
+    if (same_name(name, "Host")) {
+      req.set(bh::field::host, value);
+    } else {
+      req.insert(name, value);
+    }
+  }
+  if (!ex.url.userinfo.empty() && !has_header(ex.headers, "Authorization")) {
+    req.set(bh::field::authorization, "Basic " + base64_encode(percent_decode(ex.url.userinfo)));
+  }
+  if (!ex.body.empty() || ex.method == "POST" || ex.method == "PUT" || ex.method == "PATCH") {
+    req.body() = ex.body;
+    req.prepare_payload();
+  }
+  co_await bh::async_write(stream, req, token);
+  if (ec) {
+    out.error = transport_error(ec, "write request to", ex.url, timeout);
+    co_return;
+  }
+
+  beast::flat_buffer buffer;
+  bh::response_parser<bh::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(ex.max_body);
+  if (ex.method == "HEAD") parser.skip(true);
+  // read_some in a loop rather than async_read: Boost 1.74's composed read can finish
+  // a message whose Content-Length the parser had refused (body_limit), which the
+  // per-call result reports faithfully.
+  while (!parser.is_done()) {
+    co_await bh::async_read_some(stream, buffer, parser, token);
+    if (ec) break;
+  }
+  // A TLS peer that closes without close_notify after a complete message is harmless.
+  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
+  if (ec == bh::error::body_limit) {
+    out.error = Error(ErrorKind::kInvalid, "response larger than " + std::to_string(ex.max_body) + " bytes");
+    co_return;
+  }
+  if (ec) {
+    out.error = transport_error(ec, "read response from", ex.url, timeout);
+    co_return;
+  }
+  ClientResponse resp;
+  auto& msg = parser.get();
+  resp.status = static_cast<int>(msg.result_int());
+  for (const auto& field : msg) {
+    resp.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+  }
+  resp.body = std::move(msg.body());
+  out.response = std::move(resp);
 }
 
-}  // namespace
-
-void add_response_header_line(HeaderMap& headers, std::string_view line) {
-  if (starts_with(line, "HTTP/")) {
-    headers.clear();
-    return;
-  }
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    headers.emplace(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
-  }
+// A completion handler that turns an escaped exception (an allocation failure, say)
+// into the exchange's error instead of losing it.
+auto keep_exception(Outcome& out) {
+  return [&out](const std::exception_ptr& e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      out.error = Error(ErrorKind::kIo, ex.what());
+    }
+  };
 }
 
-namespace {
+// Header names are tokens and values hold no line breaks: a value from a config file
+// or a proxied request must not be able to add headers or a second request.
+std::optional<std::string> bad_header(const HeaderMap& headers) {
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || std::any_of(name.begin(), name.end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return u <= 0x20 || u >= 0x7f ||
+                 std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos;
+        })) {
+      return "invalid header name " + quote_for_error(name);
+    }
+    if (std::any_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; })) {
+      return "invalid value of header " + quote_for_error(name);
+    }
+  }
+  return std::nullopt;
+}
 
-class CurlClient final : public HttpClient {
+// Until the project's resolver is wired in: literal addresses only, then getaddrinfo.
+Result<std::vector<std::string>> lookup_with_libc(const std::string& host, Clock::time_point) {
+  beast::error_code ec;
+  auto literal = asio::ip::make_address(host, ec);
+  if (!ec) return std::vector<std::string>{literal.to_string()};
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, "", ec);
+  if (ec) return Error(ErrorKind::kIo, "lookup " + host + ": " + ec.message());
+  std::vector<std::string> out;
+  for (const auto& r : results) out.push_back(r.endpoint().address().to_string());
+  return out;
+}
+
+class BeastClient final : public HttpClient {
  public:
-  CurlClient()
-      : ca_(find_ca_locations(real_filesystem(), [](const char* name) { return std::getenv(name); })) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
+  explicit BeastClient(HostResolver resolve)
+      : resolve_(resolve ? std::move(resolve) : HostResolver(&lookup_with_libc)) {}
 
   Result<ClientResponse> send(const ClientRequest& req) override {
-    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
-    if (!curl) return Error(ErrorKind::kIo, "curl_easy_init failed");
-    CURL* h = curl.get();
-    ClientResponse resp;
-    Transfer transfer{&resp, req.max_response_bytes};
-    char errbuf[CURL_ERROR_SIZE] = {0};
-
-    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    if (req.insecure_skip_verify) {
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else {
-      // Not curl's compiled-in path, which names the build machine's distribution.
-      if (!ca_.file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_.file.c_str());
-      if (!ca_.dir.empty()) curl_easy_setopt(h, CURLOPT_CAPATH, ca_.dir.c_str());
-    }
-    if (req.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    } else if (req.method != "GET" || !req.body.empty()) {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-      if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    auto url = parse_client_url(req.url);
+    if (!url) return Error(url.error().kind(), req.method + " " + url.error().message());
+    if (auto bad = bad_header(req.headers)) return invalid(req.method + " " + url->redacted() + ": " + *bad);
+    const std::string first = req.method + " " + url->redacted();
+    const Clock::time_point deadline = Clock::now() + req.timeout;
+    std::string method = req.method;
+    std::string body = req.body;
+    HeaderMap headers = req.headers;
+    // Go's client stops after ten redirects; so does this one.
+    for (int hop = 0;; ++hop) {
+      auto resp = exchange(*url, method, headers, body, deadline, req);
+      if (!resp) return Error(resp.error().kind(), first + ": " + resp.error().message());
+      const int s = resp->status;
+      const bool redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+      if (!req.follow_redirects || !redirect || resp->header("Location").empty()) return resp;
+      if (hop == 10) return Error(ErrorKind::kIo, first + ": stopped after 10 redirects");
+      auto next = resolve_location(*url, resp->header("Location"));
+      if (!next) return Error(ErrorKind::kInvalid, first + ": " + next.error().message());
+      // As browsers and Go do: 301/302/303 turn a POST into a GET without body.
+      if ((s == 301 || s == 302 || s == 303) && method != "GET" && method != "HEAD") {
+        method = "GET";
+        body.clear();
+        std::erase_if(headers, [](const auto& kv) {
+          return same_name(kv.first, "Content-Type") || same_name(kv.first, "Content-Length");
+        });
       }
+      // Credentials are for the host they were given for, not for one a redirect names.
+      if (next->host != url->host) {
+        std::erase_if(headers, [](const auto& kv) {
+          return same_name(kv.first, "Authorization") || same_name(kv.first, "Cookie") ||
+                 same_name(kv.first, "X-Auth-Token");
+        });
+      }
+      url = std::move(next);
     }
-    struct curl_slist* list = nullptr;
-    bool has_expect = false;
-    for (const auto& [k, v] : req.headers) {
-      if (!CaseInsensitiveLess{}(k, "Expect") && !CaseInsensitiveLess{}("Expect", k)) has_expect = true;
-      list = curl_slist_append(list, (k + ": " + v).c_str());
-    }
-    // curl would otherwise wait for "100 Continue" on larger POST bodies.
-    if (!has_expect) list = curl_slist_append(list, "Expect:");
-    std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(list, &curl_slist_free_all);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-
-    CURLcode rc = curl_easy_perform(h);
-    if (transfer.overflow) {
-      return Error(ErrorKind::kInvalid, req.method + " " + req.url + ": response larger than " +
-                                            std::to_string(req.max_response_bytes) + " bytes");
-    }
-    if (rc != CURLE_OK) {
-      ErrorKind kind = rc == CURLE_OPERATION_TIMEDOUT ? ErrorKind::kTimeout : ErrorKind::kIo;
-      std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-      return Error(kind, req.method + " " + req.url + ": " + detail);
-    }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    resp.status = static_cast<int>(status);
-    return resp;
   }
 
  private:
-  CaLocations ca_;  // found once: the files do not move while the exporter runs
+  Result<ClientResponse> exchange(const ClientUrl& url, const std::string& method, const HeaderMap& headers,
+                                  const std::string& body, Clock::time_point deadline,
+                                  const ClientRequest& req) {
+    auto addresses = resolve_(url.host, deadline);
+    if (!addresses) return addresses.error();
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& a : *addresses) {
+      beast::error_code ec;
+      auto addr = asio::ip::make_address(a, ec);
+      if (!ec) endpoints.emplace_back(addr, url.port);
+    }
+    if (endpoints.empty()) return Error(ErrorKind::kIo, "lookup " + url.host + ": no address");
+    if (Clock::now() >= deadline) {
+      return Error(ErrorKind::kTimeout,
+                   "lookup " + url.host + ": timed out (deadline " + millis_text(req.timeout) + ")");
+    }
+
+    const Exchange ex{tls_,
+                      url,
+                      method,
+                      headers,
+                      body,
+                      deadline,
+                      req.connect_timeout,
+                      req.insecure_skip_verify,
+                      req.max_response_bytes};
+    Outcome out;
+    asio::io_context io(1);
+    if (url.tls()) {
+      asio::ssl::context& ctx = req.insecure_skip_verify ? tls_.skip : tls_.verify;
+      beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+      SSL* ssl = stream.native_handle();
+      const bool literal = url.ipv6_literal() || std::all_of(url.host.begin(), url.host.end(), [](char c) {
+                             return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.';
+                           });
+      if (!literal) SSL_set_tlsext_host_name(ssl, url.host.c_str());
+      if (!req.insecure_skip_verify) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const int ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
+                               : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
+        if (ok != 1)
+          return Error(ErrorKind::kInvalid, "TLS: cannot verify host " + quote_for_error(url.host));
+      }
+      asio::co_spawn(io,
+                     run_exchange(stream, beast::get_lowest_layer(stream), ex, endpoints, req.timeout, out),
+                     keep_exception(out));
+      io.run();
+    } else {
+      beast::tcp_stream stream(io);
+      asio::co_spawn(io, run_exchange(stream, stream, ex, endpoints, req.timeout, out), keep_exception(out));
+      io.run();
+    }
+    if (out.error) return *out.error;
+    if (!out.response)
+      return Error(ErrorKind::kIo, "exchange with " + url.endpoint() + " ended without a response");
+    return std::move(*out.response);
+  }
+
+  HostResolver resolve_;
+  // Found when the client is made: the files do not move while the exporter runs.
+  TlsContexts tls_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> make_curl_client() { return std::make_unique<CurlClient>(); }
+std::unique_ptr<HttpClient> make_http_client(HostResolver resolve) {
+  return std::make_unique<BeastClient>(std::move(resolve));
+}
 
 }  // namespace ceems::http

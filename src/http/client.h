@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,11 +43,6 @@ struct ClientResponse {
   std::string header(const std::string& name) const;
 };
 
-// Files one received header line ("Name: value\r\n") into headers; a status line
-// ("HTTP/...", after a 100 Continue or a redirect) starts a fresh set. Lines without
-// a colon are ignored.
-void add_response_header_line(HeaderMap& headers, std::string_view line);
-
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
@@ -55,8 +51,16 @@ class HttpClient {
   virtual Result<ClientResponse> send(const ClientRequest& request) = 0;
 };
 
-// libcurl implementation; thread-safe (one easy handle per call, shared connection
-// cache guarded internally). Proxy environment variables are ignored.
-std::unique_ptr<HttpClient> make_curl_client();
+// The addresses (textual IPv4/IPv6) of a host name, looked up before the deadline.
+using HostResolver = std::function<Result<std::vector<std::string>>(
+    const std::string& host, std::chrono::steady_clock::time_point deadline)>;
+
+// HTTP/1.1 over Boost.Beast and OpenSSL, one connection per exchange; thread-safe.
+// Sends Host, Content-Length for bodies and the caller's headers, nothing else (a
+// relayed request reaches its BMC as the client wrote it).
+// Proxy environment variables are ignored. Redirects, when followed, stop after ten
+// and drop credentials when they leave the host. Names are looked up with resolve,
+// by default the project's own resolver (no glibc NSS, so a static binary works).
+std::unique_ptr<HttpClient> make_http_client(HostResolver resolve = {});
 
 }  // namespace ceems::http

@@ -52,7 +52,7 @@ class HttpClientTest : public ::testing::Test {
 };
 
 TEST_F(HttpClientTest, GetWithHeaders) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   ClientRequest req{.url = url("/hello")};
   req.headers.emplace("X-Test", "42");
   auto resp = client->send(req);
@@ -63,7 +63,7 @@ TEST_F(HttpClientTest, GetWithHeaders) {
 }
 
 TEST_F(HttpClientTest, PostAndDelete) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   auto post = client->send({.method = "POST", .url = url("/echo"), .body = R"({"UserName":"u"})"});
   ASSERT_TRUE(post.ok()) << post.error().message();
   EXPECT_EQ(post->status, 201);
@@ -75,14 +75,14 @@ TEST_F(HttpClientTest, PostAndDelete) {
 }
 
 TEST_F(HttpClientTest, HttpErrorsAreResponses) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   auto resp = client->send({.url = url("/missing")});
   ASSERT_TRUE(resp.ok());
   EXPECT_EQ(resp->status, 404);
 }
 
 TEST_F(HttpClientTest, RedirectsAreNotFollowedByDefault) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   auto resp = client->send({.url = url("/redirect")});
   ASSERT_TRUE(resp.ok());
   EXPECT_EQ(resp->status, 302);
@@ -92,7 +92,7 @@ TEST_F(HttpClientTest, RedirectsAreNotFollowedByDefault) {
 }
 
 TEST_F(HttpClientTest, TimeoutIsAnError) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   auto start = std::chrono::steady_clock::now();
   auto resp = client->send({.url = url("/slow"), .timeout = std::chrono::milliseconds(300)});
   ASSERT_FALSE(resp.ok());
@@ -102,14 +102,14 @@ TEST_F(HttpClientTest, TimeoutIsAnError) {
 }
 
 TEST_F(HttpClientTest, ResponseSizeIsBounded) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   auto resp = client->send({.url = url("/big"), .max_response_bytes = 1000});
   ASSERT_FALSE(resp.ok());
   EXPECT_NE(resp.error().message().find("larger than 1000"), std::string::npos);
 }
 
 TEST(HttpClient, ConnectionRefused) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   // Port 1 on loopback: nothing listens there.
   auto resp = client->send({.url = "http://127.0.0.1:1/", .timeout = std::chrono::milliseconds(2000)});
   ASSERT_FALSE(resp.ok());
@@ -117,7 +117,7 @@ TEST(HttpClient, ConnectionRefused) {
 }
 
 TEST(HttpClient, OnlyHttpSchemes) {
-  auto client = make_curl_client();
+  auto client = make_http_client();
   EXPECT_FALSE(client->send({.url = "file:///etc/passwd"}).ok());
 }
 

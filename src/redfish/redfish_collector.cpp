@@ -283,7 +283,7 @@ void register_redfish_flags(FlagSet& flags) {
 }
 
 Result<std::unique_ptr<Collector>> make_redfish_collector(const CollectorContext& ctx) {
-  auto c = create_redfish_collector(ctx, std::shared_ptr<http::HttpClient>(http::make_curl_client()),
+  auto c = create_redfish_collector(ctx, std::shared_ptr<http::HttpClient>(http::make_http_client()),
                                     &discover_bmc_hostname);
   if (!c) return c.error();
   return std::unique_ptr<Collector>(std::move(*c));

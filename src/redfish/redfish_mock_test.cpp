@@ -1,4 +1,4 @@
-// The real collector with the real curl client against the local Redfish mock, over
+// The real collector with the real HTTP client against the local Redfish mock, over
 // HTTP and HTTPS, and against peers that never answer.
 #include "redfish/testing/redfish_mock.h"
 
@@ -66,7 +66,7 @@ class RedfishMockTest : public ::testing::Test {
     dir_.write("redfish.yml", yaml, 0600);
     CollectorContext ctx{flags_, host_, runner_, privileges_, "", true, log::Logger("collector", "redfish")};
     return create_redfish_collector(
-        ctx, std::shared_ptr<http::HttpClient>(http::make_curl_client()),
+        ctx, std::shared_ptr<http::HttpClient>(http::make_http_client()),
         [](const log::Logger&) { return std::string(); }, timeouts);
   }
 

@@ -1,4 +1,4 @@
-// The real redfish collector (curl client) talking to a Redfish mock through an
+// The real redfish collector (real HTTP client) talking to a Redfish mock through an
 // in-process redfish_proxy, for every mix of plain and TLS on both sides of the proxy.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -40,7 +40,7 @@ class RedfishProxyCollectorThroughProxy : public ::testing::TestWithParam<Case> 
   std::unique_ptr<http::Server> start_proxy(bool tls_front, bool tls_back) {
     redfish_proxy::ProxyOptions po;
     po.config.insecure_skip_verify = tls_back;
-    auto p = redfish_proxy::Proxy::create(std::move(po), http::make_curl_client(), log::Logger());
+    auto p = redfish_proxy::Proxy::create(std::move(po), http::make_http_client(), log::Logger());
     EXPECT_TRUE(p.ok());
     proxy_ = std::move(*p);
     http::ServerOptions so;
@@ -64,7 +64,7 @@ class RedfishProxyCollectorThroughProxy : public ::testing::TestWithParam<Case> 
     dir_.write("redfish.yml", yaml, 0600);
     EXPECT_TRUE(flags_.parse({"--collector.redfish.web-config=" + dir_.path("redfish.yml")}).ok());
     CollectorContext ctx{flags_, host_, runner_, privileges_, "", true, log::Logger("collector", "redfish")};
-    auto c = create_redfish_collector(ctx, std::shared_ptr<http::HttpClient>(http::make_curl_client()),
+    auto c = create_redfish_collector(ctx, std::shared_ptr<http::HttpClient>(http::make_http_client()),
                                       [](const log::Logger&) { return std::string(); });
     if (!c.ok()) return "create failed: " + c.error().message();
     MetricBatch batch;

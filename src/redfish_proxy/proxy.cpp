@@ -105,8 +105,8 @@ std::string backend_failure_reason(const Target& target, std::string_view method
     detail.replace(at, url.size(), bmc);
   }
   if (error.kind() == ErrorKind::kTimeout) return "no answer from BMC " + bmc + " in time: " + detail;
-  // The client reports TLS failures only in words (curl: "SSL certificate problem: ...",
-  // "OpenSSL SSL_connect: ...", "SSL: no alternative certificate subject name ...").
+  // The client reports TLS failures only in words ("TLS handshake with ...:
+  // certificate verify failed: ...").
   if (target.scheme == "https" &&
       (contains_ci(detail, "ssl") || contains_ci(detail, "tls") || contains_ci(detail, "certificate"))) {
     return "TLS handshake with BMC " + bmc + " failed: " + detail;
@@ -165,10 +165,6 @@ http::HeaderMap outgoing_headers(const http::Headers& in, const std::string& pee
   }
   out.emplace("X-Forwarded-For", forwarded_for.empty() ? peer_ip : forwarded_for + ", " + peer_ip);
   if (te_trailers) out.emplace("Te", "trailers");
-  // libcurl adds "Accept: */*" (and a form Content-Type to bodies) unless told not to
-  // with a blank entry; the backend must see what the client sent.
-  if (out.count("Accept") == 0) out.emplace("Accept", "");
-  if (out.count("Content-Type") == 0) out.emplace("Content-Type", "");
   return out;
 }
 

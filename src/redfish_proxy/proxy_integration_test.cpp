@@ -1,6 +1,6 @@
 // The proxy end to end inside one process: fake BMCs (plain and TLS) and the proxy
 // front end (plain and TLS) on 127.0.0.1 with ports picked by the kernel, the real
-// libcurl client in between. Certificates are generated at test time.
+// outbound client in between. Certificates are generated at test time.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -127,7 +127,7 @@ class ProxyFrontEnd {
     po.config = std::move(config);
     po.timeout = timeout;
     po.connect_timeout = std::chrono::milliseconds(2000);
-    auto p = Proxy::create(std::move(po), http::make_curl_client(), log::Logger());
+    auto p = Proxy::create(std::move(po), http::make_http_client(), log::Logger());
     if (!p.ok()) throw std::runtime_error(p.error().message());
     proxy_ = std::move(*p);
     http::ServerOptions so;
@@ -370,7 +370,7 @@ TEST(RedfishProxyProxyIntegration, BackendDownIs502) {
   auto r = proxy.get("/redfish/v1/?secret=1", {{"X-Real-IP", "192.168.1.0"}});
   EXPECT_EQ(r.status, 502);
   EXPECT_THAT(r.body, StartsWith("request to BMC " + url.substr(7) + " failed: "));
-  EXPECT_THAT(r.body, HasSubstr("onnect"));  // curl's "Failed to connect ... Couldn't connect to server"
+  EXPECT_THAT(r.body, HasSubstr("onnect"));  // "connect 127.0.0.1:N: Connection refused"
   EXPECT_THAT(r.body, Not(HasSubstr("secret")));
   EXPECT_EQ(header(r.headers, "Content-Type"), "text/plain; charset=utf-8");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // refused, not timed out

@@ -26,7 +26,7 @@ void fuzz(std::string_view in) {
 
   auto t = make_target(url);
   if (t.ok()) {
-    // A target is always something libcurl may be pointed at.
+    // A target is always something the outbound client may be pointed at.
     if (t->scheme != "http" && t->scheme != "https") __builtin_trap();
     if (t->host.empty() || t->host.find('@') != std::string::npos) __builtin_trap();
     auto again = make_target(t->display());

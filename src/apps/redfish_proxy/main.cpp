@@ -114,7 +114,7 @@ int run(int argc, char** argv) {
 
   redfish_proxy::ProxyOptions proxy_options;
   proxy_options.config = config;
-  auto proxy = redfish_proxy::Proxy::create(std::move(proxy_options), http::make_curl_client(),
+  auto proxy = redfish_proxy::Proxy::create(std::move(proxy_options), http::make_http_client(),
                                             logger.with("component", "proxy"));
   if (!proxy) {
     logger.error("Failed to parse Redfish proxy config file", {{"err", proxy.error()}});
