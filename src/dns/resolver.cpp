@@ -230,7 +230,10 @@ class SystemResolver final : public Resolver {
     const auto try_deadline = std::min<Clock::time_point>(now() + cfg.conf.timeout, deadline);
     auto reply = transport_.exchange(server, query.wire, tcp, try_deadline);
     if (!reply) return reply.error();
-    return parse_response(*reply, query);
+    auto response = parse_response(*reply, query);
+    // A bad answer is the server's failure (kIo, as a transport error), not bad input from our caller.
+    if (!response) return Error(ErrorKind::kIo, response.error().message());
+    return response;
   }
 
   std::shared_ptr<const Config> config() const {

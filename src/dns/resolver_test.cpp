@@ -241,6 +241,15 @@ TEST_F(DnsResolverTest, LameReferralsRefusalsAndBadRepliesTryTheNextServer) {
   EXPECT_EQ(r.error().message(), "lookup bmc-2. on 10.0.0.3:53: read: Connection refused");
   auto lame = resolver().lookup_host("bmc-3.", deadline_);
   EXPECT_EQ(lame.error().message(), "lookup bmc-3. on 10.0.0.3:53: read: Connection refused");
+
+  handler_ = [](const FakeDnsTransport::Call&, std::string_view) -> Result<std::string> {
+    return std::string("\x00\x01\x81\x80", 4);
+  };
+  auto garbled = resolver().lookup_host("bmc-4.", deadline_);
+  ASSERT_FALSE(garbled.ok());
+  EXPECT_EQ(garbled.error().kind(), ErrorKind::kIo);
+  EXPECT_EQ(garbled.error().message(),
+            "lookup bmc-4. on 10.0.0.3:53: DNS response of 4 bytes is shorter than a header");
 }
 
 TEST_F(DnsResolverTest, EachTryIsBoundedByTheTimeoutAndTheDeadline) {
