@@ -21,6 +21,7 @@
 
 #include "core/base64.h"
 #include "core/strings.h"
+#include "dns/resolver.h"
 #include "http/ca_bundle.h"
 #include "http/client_url.h"
 
@@ -275,24 +276,21 @@ std::optional<std::string> bad_header(const HeaderMap& headers) {
   return std::nullopt;
 }
 
-// Until the project's resolver is wired in: literal addresses only, then getaddrinfo.
-Result<std::vector<std::string>> lookup_with_libc(const std::string& host, Clock::time_point) {
-  beast::error_code ec;
-  auto literal = asio::ip::make_address(host, ec);
-  if (!ec) return std::vector<std::string>{literal.to_string()};
-  asio::io_context io;
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(host, "", ec);
-  if (ec) return Error(ErrorKind::kIo, "lookup " + host + ": " + ec.message());
+// The project's resolver: no NSS, so that a static binary resolves as a dynamic one.
+Result<std::vector<std::string>> lookup_without_nss(const std::string& host, Clock::time_point deadline) {
+  static const std::shared_ptr<const dns::Resolver> resolver = dns::make_system_resolver();
+  auto addresses = resolver->lookup_host(host, deadline);
+  if (!addresses) return addresses.error();
   std::vector<std::string> out;
-  for (const auto& r : results) out.push_back(r.endpoint().address().to_string());
+  out.reserve(addresses->size());
+  for (const auto& a : *addresses) out.push_back(a.to_string());
   return out;
 }
 
 class BeastClient final : public HttpClient {
  public:
   explicit BeastClient(HostResolver resolve)
-      : resolve_(resolve ? std::move(resolve) : HostResolver(&lookup_with_libc)) {}
+      : resolve_(resolve ? std::move(resolve) : HostResolver(&lookup_without_nss)) {}
 
   Result<ClientResponse> send(const ClientRequest& req) override {
     auto url = parse_client_url(req.url);

@@ -2,18 +2,19 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
 #include "core/strings.h"
+#include "dns/resolver.h"
 #include "http/wire.h"
 
 namespace ceems::http {
@@ -140,24 +141,22 @@ Result<int> bind_listener(const ListenAddress& address) {
     return Error::from_errno(-fd, prefix + step);
   }
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(address.port);
-  const int gai = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &res);
-  if (gai != 0) {
-    return Error(ErrorKind::kInvalid, prefix + "lookup " + address.host + ": " + ::gai_strerror(gai));
-  }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, ::freeaddrinfo);
+  // The project's resolver rather than getaddrinfo: a static binary has no NSS.
+  const auto addresses = dns::make_system_resolver()->lookup_host(
+      address.host, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  if (!addresses) return Error(ErrorKind::kInvalid, prefix + addresses.error().message());
   int last_err = EADDRNOTAVAIL;
   // Go listens on one address of a host name, preferring IPv4.
   for (int pass = 0; pass < 2; ++pass) {
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      const bool v4 = ai->ai_family == AF_INET;
-      if ((pass == 0) != v4) continue;
-      const int fd = bind_one(ai->ai_family, ai->ai_addr, ai->ai_addrlen, step);
+    for (const dns::IpAddress& ip : *addresses) {
+      if ((pass == 0) != ip.is_v4()) continue;
+      sockaddr_storage ss{};
+      const auto len = ip.to_sockaddr(static_cast<uint16_t>(address.port), ss);
+      if (!len) {
+        last_err = EINVAL;
+        continue;
+      }
+      const int fd = bind_one(ss.ss_family, reinterpret_cast<const sockaddr*>(&ss), *len, step);
       if (fd >= 0) return fd;
       last_err = -fd;
     }

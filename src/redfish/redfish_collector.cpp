@@ -1,17 +1,14 @@
 #include "redfish/redfish_collector.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <utility>
 
 #include "core/strings.h"
+#include "dns/resolver.h"
 #include "ipmi/openipmi.h"
 
 namespace ceems {
@@ -43,28 +40,12 @@ const MetricDesc& avg_desc() {
 }  // namespace
 
 std::string reverse_lookup_or_ip(const std::string& ip) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    len = sizeof(sockaddr_in);
-  } else if (::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    len = sizeof(sockaddr_in6);
-  } else {
-    return ip;
-  }
-  std::array<char, NI_MAXHOST> name{};
-  if (::getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, name.data(), name.size(), nullptr, 0,
-                    NI_NAMEREQD) != 0) {
-    return ip;
-  }
-  std::string out(name.data());
-  // The reference's resolver returns fully qualified names with the root dot.
-  if (!out.empty() && out.back() != '.') out += '.';
-  return out;
+  // /etc/hosts, then a PTR query, without NSS (a static binary has none); names
+  // come back fully qualified with the root dot, as the reference's resolver gives.
+  auto names = dns::make_system_resolver()->lookup_addr(
+      ip, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  if (!names || names->empty()) return ip;
+  return names->front();
 }
 
 std::string discover_bmc_hostname(const log::Logger& logger) {
