@@ -7,7 +7,10 @@
 #      and Slurm (tests/package/node-test.sh), beside the sanitizer build.
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build: unit tests and the conformance scenarios.
 #   4. libFuzzer build (clang): every fuzz target runs a few seconds on its seed corpus.
-#   5. Lint: clang-format and clang-tidy must be clean.
+#   5. Static binaries (scripts/build-static.sh): x86_64 runs the conformance scenarios
+#      and end-to-end tests from an empty root (tests/static/empty_root.py); aarch64,
+#      cross-built, runs the conformance scenarios under qemu-aarch64, also from an empty root.
+#   6. Lint: clang-format and clang-tidy must be clean.
 # Ends with one summary line "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -62,11 +65,16 @@ count() {
   fi
 }
 
+# The release and static x86_64 trees compile the same sources with the same flags:
+# the second takes its objects from this run's compiler cache (fresh on every machine).
+export CCACHE_DIR=$PWD/build/ccache CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=2G
+
 echo "== release build (at ${SECONDS} s)"
 # With the packages' compiler flags, so that the binaries tested are the ones packaged.
 mapfile -t package_flags < <(bash scripts/package-flags.sh)
 release_built=0
-if build build all -DCMAKE_BUILD_TYPE=Release "${package_flags[@]}"; then
+if CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache \
+     build build all -DCMAKE_BUILD_TYPE=Release "${package_flags[@]}"; then
   release_built=1
   run_ctest build
 else
@@ -137,6 +145,51 @@ else
   failed=$((failed + 1))
   status=1
 fi
+
+# Conformance from the empty root: the scenarios' count joins the totals.
+conformance_in_root() {
+  local log
+  log=$(mktemp)
+  python3 tests/static/empty_root.py "$@" -- ../shared/conformance/run --exporter {exporter} \
+    --redfish-proxy {redfish_proxy} 2>&1 | tee "$log"
+  local line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  rm -f "$log"
+  if [ -z "$line" ]; then
+    echo "test.sh: no conformance summary from the empty root ($*)" >&2
+    failed=$((failed + 1))
+    status=1
+    return
+  fi
+  p=${line%% passed*}
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  [ "$f" -eq 0 ] || status=1
+}
+
+echo "== static binaries (at ${SECONDS} s)"
+if [ ! -x ../shared/conformance/run ]; then
+  echo "test.sh: ../shared/conformance is not there: the static binaries are built and checked only"
+fi
+for arch in x86_64 aarch64; do
+  if ! CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache bash scripts/build-static.sh --arch "$arch" "build-static-$arch"; then
+    echo "test.sh: static $arch build failed" >&2
+    failed=$((failed + 1))
+    status=1
+    continue
+  fi
+  passed=$((passed + 1))  # built, and checked: no NEEDED entry, no interpreter
+  [ -x ../shared/conformance/run ] || continue
+  if [ "$arch" = x86_64 ]; then
+    conformance_in_root --bin "build-static-$arch/bin" --check-arch x86_64
+    echo "== end-to-end tests of the static x86_64 binaries from the empty root (at ${SECONDS} s)"
+    count python3 tests/static/empty_root.py --bin "build-static-$arch/bin" --with-fixtures tests/fixtures \
+      -- /usr/bin/python3 -m unittest -q tests/static/e2e_in_root.py
+  else
+    conformance_in_root --bin "build-static-$arch/bin" --check-arch aarch64 --emulator /usr/bin/qemu-aarch64-static
+  fi
+done
 
 echo "== lint (at ${SECONDS} s)"
 if bash scripts/lint.sh build; then

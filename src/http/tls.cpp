@@ -293,4 +293,12 @@ Status configure_ssl_ctx(SSL_CTX* ctx, const WebConfig& config, const TlsMateria
   return Status::Ok();
 }
 
+void init_tls_library() {
+#ifdef CEEMS_STATIC_BUILD
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
+#else
+  OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+#endif
+}
+
 }  // namespace ceems::http

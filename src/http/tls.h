@@ -39,6 +39,12 @@ struct TlsMaterial {
 // the config file, the key and the path (never inline PEM contents).
 Result<std::shared_ptr<const TlsMaterial>> load_tls_material(const WebConfig& config);
 
+// Initialises OpenSSL before any thread uses it. The static build does not read
+// the host's openssl.cnf: it may name provider modules built for the host's
+// libcrypto, which a static binary must not load (its TLS settings are its own,
+// as the original Go binary's are). The dynamic build reads it as usual.
+void init_tls_library();
+
 // What the OpenSSL callbacks of one SSL_CTX consult. Must outlive that SSL_CTX.
 struct TlsPolicy {
   ClientAuthType client_auth = ClientAuthType::kNoClientCert;

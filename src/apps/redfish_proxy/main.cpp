@@ -14,6 +14,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "http/server_flags.h"
+#include "http/tls.h"
 #include "redfish_proxy/config.h"
 #include "redfish_proxy/proxy.h"
 
@@ -59,6 +60,7 @@ std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std
 
 int run(int argc, char** argv) {
   using namespace ceems;
+  http::init_tls_library();
   FlagSet flags(kProgram, kDescription);
   register_flags(flags);
   if (auto code = app::parse_command_line(flags, argc, argv, version_text(kProgram), kFlagErrorStatus)) {
