@@ -7,12 +7,15 @@
 #
 #   scripts/release.sh [--build DIR] [--arch ARCH] [OUTDIR]
 #
-# DIR: a configured and built tree (default build); OUTDIR: where the archive goes
-# (default DIR/release). ARCH: the binaries' architecture (default: this machine's).
+# Without --build, the static binaries of ARCH are built first
+# (scripts/build-static.sh into build-static-<machine>): the one command for a
+# release. DIR: a built tree to take the binaries from instead (its bin/ when it
+# has one, as a static tree does). OUTDIR: where the archive goes (default
+# DIR/release). ARCH: amd64 or arm64 (default: this machine's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build=build
+build=""
 arch=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,7 +25,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-out=$(realpath -m "${1:-$build/release}")
+outdir=${1:-}
 
 version=$(sed -nE 's/^project\(ceems_cpp VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
 [ -n "$version" ] || { echo "release: no project version in CMakeLists.txt" >&2; exit 1; }
@@ -34,8 +37,23 @@ if [ -z "$arch" ]; then
   esac
 fi
 
-exporter=$build/src/apps/ceems_exporter/ceems_exporter
-proxy=$build/src/apps/redfish_proxy/redfish_proxy
+case "$arch" in
+  amd64) machine=x86_64 ;;
+  arm64) machine=aarch64 ;;
+  *) echo "release: unknown architecture $arch (amd64 or arm64)" >&2; exit 2 ;;
+esac
+if [ -z "$build" ]; then
+  build=build-static-$machine
+  bash scripts/build-static.sh --arch "$machine" "$build"
+fi
+out=$(realpath -m "${outdir:-$build/release}")
+if [ -d "$build/bin" ]; then
+  exporter=$build/bin/ceems_exporter
+  proxy=$build/bin/redfish_proxy
+else
+  exporter=$build/src/apps/ceems_exporter/ceems_exporter
+  proxy=$build/src/apps/redfish_proxy/redfish_proxy
+fi
 for bin in "$exporter" "$proxy"; do
   [ -x "$bin" ] || { echo "release: $bin is not built" >&2; exit 1; }
 done

@@ -168,6 +168,29 @@ conformance_in_root() {
   [ "$f" -eq 0 ] || status=1
 }
 
+# The whole e2e suite (Debian's /usr/bin/python3, as ctest runs it) against the
+# static binaries in the empty root; each test counts.
+e2e_in_root() {
+  local log ran skipped bad
+  log=$(mktemp)
+  python3 tests/static/empty_root.py --bin "$1" --share tests -- \
+    /usr/bin/python3 -m unittest discover -s tests/e2e -p 'test_*.py' 2>&1 | tee "$log" | tail -5
+  ran=$(sed -nE 's/^Ran ([0-9]+) tests? .*/\1/p' "$log" | tail -1)
+  skipped=$(sed -nE 's/.*skipped=([0-9]+).*/\1/p' "$log" | tail -1)
+  bad=$(grep -cE '^(FAIL|ERROR):' "$log")
+  if [ -z "$ran" ]; then
+    cat "$log"
+    echo "test.sh: the e2e suite did not run in the empty root" >&2
+    bad=1 ran=1
+  elif [ "$bad" -gt 0 ]; then
+    grep -E '^(FAIL|ERROR):' "$log" >&2
+  fi
+  rm -f "$log"
+  passed=$((passed + ran - ${skipped:-0} - bad))
+  failed=$((failed + bad))
+  [ "$bad" -eq 0 ] || status=1
+}
+
 echo "== static binaries (at ${SECONDS} s)"
 if [ ! -x ../shared/conformance/run ]; then
   echo "test.sh: ../shared/conformance is not there: the static binaries are built and checked only"
@@ -184,8 +207,7 @@ for arch in x86_64 aarch64; do
   if [ "$arch" = x86_64 ]; then
     conformance_in_root --bin "build-static-$arch/bin" --check-arch x86_64
     echo "== end-to-end tests of the static x86_64 binaries from the empty root (at ${SECONDS} s)"
-    count python3 tests/static/empty_root.py --bin "build-static-$arch/bin" --with-fixtures tests/fixtures \
-      -- /usr/bin/python3 -m unittest -q tests/static/e2e_in_root.py
+    e2e_in_root "build-static-$arch/bin"
   else
     conformance_in_root --bin "build-static-$arch/bin" --check-arch aarch64 --emulator /usr/bin/qemu-aarch64-static
   fi
