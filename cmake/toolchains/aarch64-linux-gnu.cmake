@@ -30,9 +30,17 @@ set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgco
 set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
-# Runs target programs (try_run, tests, custom commands) on the host. -L makes qemu find the
-# arm64 dynamic loader and libc of the cross toolchain; a static binary needs neither.
+# Runs target programs (try_run, tests, custom commands) on the host; a static binary needs
+# nothing else. A dynamic one needs an arm64 loader and libc of one build: the multiarch
+# libc6:arm64 (which the arm64 -dev packages pull in) at /lib/ld-linux-aarch64.so.1, found
+# without options. qemu's -L /usr/aarch64-linux-gnu (the cross toolchain's copy) must not be
+# mixed with it: that ld.so then loads the multiarch libc.so.6, a different glibc build, and
+# the first pthread_create spins forever. So -L only where there is no multiarch libc.
 find_program(CEEMS_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
 if(CEEMS_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${CEEMS_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  if(EXISTS /lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${CEEMS_QEMU_AARCH64})
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${CEEMS_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  endif()
 endif()
