@@ -11,6 +11,13 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
 endif()
 if(CEEMS_WERROR)
   target_compile_options(ceems_warnings INTERFACE -Werror)
+  # GCC 12's -Wnull-dereference depends on inlining, which differs by target: for aarch64 it
+  # reports paths inside libstdc++ (std::string's destructor in a vector assignment) that the
+  # native build does not see. A cross build keeps it as a warning; the native build, which
+  # CI runs with -Werror, stays the gate.
+  if(CMAKE_CROSSCOMPILING AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(ceems_warnings INTERFACE -Wno-error=null-dereference)
+  endif()
 endif()
 
 if(CEEMS_SANITIZE)

@@ -5,6 +5,9 @@
 /* vmlinux.h must come first: the libbpf headers use its kernel types. */
 // clang-format off
 #include "vmlinux.h"
+#if defined(CEEMS_VMLINUX_FOREIGN) && defined(__TARGET_ARCH_arm64)
+#include "ceems_vmlinux_arm64.h"
+#endif
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

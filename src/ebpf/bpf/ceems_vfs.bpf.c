@@ -357,7 +357,13 @@ static __always_inline void ceems_sys_exit(int kind, long ret, __u64 fd) {
 #if defined(__TARGET_ARCH_x86)
 #define CEEMS_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
 #else
-#define CEEMS_SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+/* arm64's struct pt_regs, only the field read here. A CO-RE flavor (libbpf drops the
+ * ___ suffix when matching it to the kernel's struct pt_regs), so that it also builds
+ * against a vmlinux.h from another architecture, whose struct pt_regs has no syscallno. */
+struct pt_regs___ceems_arm64 {
+  int syscallno;
+} __attribute__((preserve_access_index));
+#define CEEMS_SYSCALL_NR(regs) BPF_CORE_READ((struct pt_regs___ceems_arm64*)(regs), syscallno)
 #endif
 
 static __always_inline void ceems_sys_exit_regs(struct pt_regs* regs, long ret) {
