@@ -18,6 +18,8 @@ packages=(
   # tests and benchmarks (cpp-httplib: an HTTP client inside some tests)
   libcpp-httplib-dev libbrotli-dev libgtest-dev libgmock-dev libbenchmark-dev prometheus curl apache2-utils python3 procps
   openssl ca-certificates
+  # the static binaries' tests: a static shell for an empty root, static qemu for aarch64
+  busybox-static qemu-user-static
   # Debian packages (scripts/build-packages.sh) and the guest node they are tested on
   debhelper dpkg-dev lintian qemu-system-x86 mmdebstrap e2fsprogs libcap2-bin
 )

@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <cstring>
 #include <random>
 
 #include "core/strings.h"
@@ -224,11 +225,14 @@ Result<DnsResponse> parse_response(std::string_view m, const DnsQuery& query) {
       const std::string_view data = m.substr(rec.rdata, rec.rdlength);
       if (query.type == QueryType::kA) {
         std::array<uint8_t, 4> b{};
-        std::copy(data.begin(), data.end(), b.begin());
+        // rdlength was checked when the record was read; the test is for the compiler.
+        if (data.size() != b.size()) continue;
+        std::memcpy(b.data(), data.data(), b.size());
         r.addresses.push_back(IpAddress::v4(b));
       } else if (query.type == QueryType::kAaaa) {
         std::array<uint8_t, 16> b{};
-        std::copy(data.begin(), data.end(), b.begin());
+        if (data.size() != b.size()) continue;
+        std::memcpy(b.data(), data.data(), b.size());
         r.addresses.push_back(IpAddress::v6(b));
       } else {
         auto ptr = read_rdata_name(m, rec, "DNS PTR record");

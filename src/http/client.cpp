@@ -6,12 +6,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -149,113 +146,142 @@ Error transport_error(const beast::error_code& ec, std::string_view step, const 
 }
 
 // Connects, writes the request and reads the answer on one connection, every step
-// bound by the request's deadline through beast::tcp_stream's expiry.
+// bound by the request's deadline through beast::tcp_stream's expiry. Completion
+// handlers rather than coroutines: Asio 1.74 enables co_await for clang only with
+// libc++, and the fuzz build and clang-tidy compile this with clang and libstdc++.
+// The object lives on the caller's stack until io_context::run returns.
 template <class Stream>
-asio::awaitable<void> run_exchange(Stream& stream, beast::tcp_stream& tcp, const Exchange& ex,
-                                   const std::vector<tcp::endpoint>& endpoints,
-                                   std::chrono::milliseconds timeout, Outcome& out) {
-  beast::error_code ec;
-  auto token = asio::redirect_error(asio::use_awaitable, ec);
-  tcp.expires_at(std::min(ex.deadline, Clock::now() + ex.connect_timeout));
-  co_await tcp.async_connect(endpoints, token);
-  if (ec) {
-    out.error =
-        transport_error(ec, "connect", ex.url, ec == beast::error::timeout ? ex.connect_timeout : timeout);
-    co_return;
-  }
-  tcp.expires_at(ex.deadline);
+class ExchangeRun {
+ public:
+  ExchangeRun(Stream& stream, beast::tcp_stream& tcp, const Exchange& ex,
+              const std::vector<tcp::endpoint>& endpoints, std::chrono::milliseconds timeout, Outcome& out)
+      : stream_(stream), tcp_(tcp), ex_(ex), endpoints_(endpoints), timeout_(timeout), out_(out) {}
 
-  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-    co_await stream.async_handshake(asio::ssl::stream_base::client, token);
+  void start() {
+    tcp_.expires_at(std::min(ex_.deadline, Clock::now() + ex_.connect_timeout));
+    tcp_.async_connect(endpoints_,
+                       [this](const beast::error_code& ec, const tcp::endpoint&) { on_connect(ec); });
+  }
+
+ private:
+  void on_connect(const beast::error_code& ec) {
     if (ec) {
-      std::string why = openssl_reason(ec);
-      const long verify = SSL_get_verify_result(stream.native_handle());
-      if (!ex.insecure && verify != X509_V_OK) {
-        why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
-              ex.tls.ca_note;
-      }
-      if (ec == beast::error::timeout) {
-        out.error = transport_error(ec, "TLS handshake with", ex.url, timeout);
-      } else {
-        out.error = Error(ErrorKind::kIo, "TLS handshake with " + ex.url.endpoint() + ": " + why);
-      }
-      co_return;
+      out_.error = transport_error(ec, "connect", ex_.url,
+                                   ec == beast::error::timeout ? ex_.connect_timeout : timeout_);
+      return;
     }
-  }
-
-  bh::request<bh::string_body> req;
-  const bh::verb verb = bh::string_to_verb(ex.method);
-  if (verb == bh::verb::unknown) {
-    req.method_string(ex.method);
-  } else {
-    req.method(verb);
-  }
-  req.target(ex.url.target);
-  req.version(11);
-  req.set(bh::field::host, ex.url.authority());
-  for (const auto& [name, value] : ex.headers) {
-    if (same_name(name, "Host")) {
-      req.set(bh::field::host, value);
+    tcp_.expires_at(ex_.deadline);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      write();
     } else {
-      req.insert(name, value);
+      stream_.async_handshake(asio::ssl::stream_base::client,
+                              [this](const beast::error_code& e) { on_handshake(e); });
     }
   }
-  if (!ex.url.userinfo.empty() && !has_header(ex.headers, "Authorization")) {
-    req.set(bh::field::authorization, "Basic " + base64_encode(percent_decode(ex.url.userinfo)));
-  }
-  if (!ex.body.empty() || ex.method == "POST" || ex.method == "PUT" || ex.method == "PATCH") {
-    req.body() = ex.body;
-    req.prepare_payload();
-  }
-  co_await bh::async_write(stream, req, token);
-  if (ec) {
-    out.error = transport_error(ec, "write request to", ex.url, timeout);
-    co_return;
+
+  void on_handshake(const beast::error_code& ec) {
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      if (ec) {
+        std::string why = openssl_reason(ec);
+        const long verify = SSL_get_verify_result(stream_.native_handle());
+        if (!ex_.insecure && verify != X509_V_OK) {
+          why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
+                ex_.tls.ca_note;
+        }
+        if (ec == beast::error::timeout) {
+          out_.error = transport_error(ec, "TLS handshake with", ex_.url, timeout_);
+        } else {
+          out_.error = Error(ErrorKind::kIo, "TLS handshake with " + ex_.url.endpoint() + ": " + why);
+        }
+        return;
+      }
+    }
+    write();
   }
 
-  beast::flat_buffer buffer;
-  bh::response_parser<bh::string_body> parser;
-  parser.header_limit(64 * 1024);
-  parser.body_limit(ex.max_body);
-  if (ex.method == "HEAD") parser.skip(true);
+  void write() {
+    const bh::verb verb = bh::string_to_verb(ex_.method);
+    if (verb == bh::verb::unknown) {
+      req_.method_string(ex_.method);
+    } else {
+      req_.method(verb);
+    }
+    req_.target(ex_.url.target);
+    req_.version(11);
+    req_.set(bh::field::host, ex_.url.authority());
+    for (const auto& [name, value] : ex_.headers) {
+      if (same_name(name, "Host")) {
+        req_.set(bh::field::host, value);
+      } else {
+        req_.insert(name, value);
+      }
+    }
+    if (!ex_.url.userinfo.empty() && !has_header(ex_.headers, "Authorization")) {
+      req_.set(bh::field::authorization, "Basic " + base64_encode(percent_decode(ex_.url.userinfo)));
+    }
+    if (!ex_.body.empty() || ex_.method == "POST" || ex_.method == "PUT" || ex_.method == "PATCH") {
+      req_.body() = ex_.body;
+      req_.prepare_payload();
+    }
+    bh::async_write(stream_, req_, [this](const beast::error_code& ec, size_t) {
+      if (ec) {
+        out_.error = transport_error(ec, "write request to", ex_.url, timeout_);
+        return;
+      }
+      parser_.header_limit(64 * 1024);
+      parser_.body_limit(ex_.max_body);
+      if (ex_.method == "HEAD") parser_.skip(true);
+      read();
+    });
+  }
+
   // read_some in a loop rather than async_read: Boost 1.74's composed read can finish
   // a message whose Content-Length the parser had refused (body_limit), which the
   // per-call result reports faithfully.
-  while (!parser.is_done()) {
-    co_await bh::async_read_some(stream, buffer, parser, token);
-    if (ec) break;
+  void read() {
+    bh::async_read_some(stream_, buffer_, parser_, [this](beast::error_code ec, size_t) {
+      // A TLS peer that closes without close_notify after a complete message is harmless.
+      if (ec == asio::ssl::error::stream_truncated && parser_.is_done()) ec = {};
+      if (ec == bh::error::body_limit) {
+        out_.error =
+            Error(ErrorKind::kInvalid, "response larger than " + std::to_string(ex_.max_body) + " bytes");
+        return;
+      }
+      if (ec) {
+        out_.error = transport_error(ec, "read response from", ex_.url, timeout_);
+        return;
+      }
+      if (!parser_.is_done()) return read();
+      ClientResponse resp;
+      auto& msg = parser_.get();
+      resp.status = static_cast<int>(msg.result_int());
+      for (const auto& field : msg) {
+        resp.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+      }
+      resp.body = std::move(msg.body());
+      out_.response = std::move(resp);
+    });
   }
-  // A TLS peer that closes without close_notify after a complete message is harmless.
-  if (ec == asio::ssl::error::stream_truncated && parser.is_done()) ec = {};
-  if (ec == bh::error::body_limit) {
-    out.error = Error(ErrorKind::kInvalid, "response larger than " + std::to_string(ex.max_body) + " bytes");
-    co_return;
-  }
-  if (ec) {
-    out.error = transport_error(ec, "read response from", ex.url, timeout);
-    co_return;
-  }
-  ClientResponse resp;
-  auto& msg = parser.get();
-  resp.status = static_cast<int>(msg.result_int());
-  for (const auto& field : msg) {
-    resp.headers.emplace(std::string(field.name_string()), std::string(field.value()));
-  }
-  resp.body = std::move(msg.body());
-  out.response = std::move(resp);
-}
 
-// A completion handler that turns an escaped exception (an allocation failure, say)
-// into the exchange's error instead of losing it.
-auto keep_exception(Outcome& out) {
-  return [&out](const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      out.error = Error(ErrorKind::kIo, ex.what());
-    }
-  };
+  Stream& stream_;
+  beast::tcp_stream& tcp_;
+  const Exchange& ex_;
+  const std::vector<tcp::endpoint>& endpoints_;
+  const std::chrono::milliseconds timeout_;
+  Outcome& out_;
+  bh::request<bh::string_body> req_;
+  beast::flat_buffer buffer_;
+  bh::response_parser<bh::string_body> parser_;
+};
+
+// Runs the exchange to its end; an exception out of a handler (an allocation
+// failure, say) becomes the exchange's error instead of ending the process.
+void run_io(asio::io_context& io, Outcome& out) {
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    out.error = Error(ErrorKind::kIo, e.what());
+  }
 }
 
 // Header names are tokens and values hold no line breaks: a value from a config file
@@ -375,14 +401,15 @@ class BeastClient final : public HttpClient {
         if (ok != 1)
           return Error(ErrorKind::kInvalid, "TLS: cannot verify host " + quote_for_error(url.host));
       }
-      asio::co_spawn(io,
-                     run_exchange(stream, beast::get_lowest_layer(stream), ex, endpoints, req.timeout, out),
-                     keep_exception(out));
-      io.run();
+      ExchangeRun<decltype(stream)> run(stream, beast::get_lowest_layer(stream), ex, endpoints, req.timeout,
+                                        out);
+      run.start();
+      run_io(io, out);
     } else {
       beast::tcp_stream stream(io);
-      asio::co_spawn(io, run_exchange(stream, stream, ex, endpoints, req.timeout, out), keep_exception(out));
-      io.run();
+      ExchangeRun<beast::tcp_stream> run(stream, stream, ex, endpoints, req.timeout, out);
+      run.start();
+      run_io(io, out);
     }
     if (out.error) return *out.error;
     if (!out.response)
