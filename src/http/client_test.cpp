@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "http/testing/loopback_httplib.h"
+
 namespace ceems::http {
 namespace {
 
@@ -34,20 +36,14 @@ class HttpClientTest : public ::testing::Test {
     });
     server_.Get("/redirect",
                 [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/hello"); });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
+    port_ = loopback_.start();
   }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
 
   httplib::Server server_;
-  std::thread thread_;
+  test_util::LoopbackHttplib loopback_{server_};
   int port_ = 0;
 };
 

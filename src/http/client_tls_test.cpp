@@ -10,6 +10,7 @@
 
 #include "http/client.h"
 #include "http/testing/http_test_util.h"
+#include "http/testing/loopback_httplib.h"
 
 namespace ceems::http {
 namespace {
@@ -57,15 +58,8 @@ class HttpClientTls : public ::testing::Test {
     server_->Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content("hi " + req.get_header_value("Authorization"), "text/plain");
     });
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-    }
+    loopback_ = std::make_unique<test_util::LoopbackHttplib>(*server_);
+    port_ = loopback_->start();
   }
   std::string url(const std::string& host, const std::string& path = "/hello") const {
     return "https://" + host + ":" + std::to_string(port_) + path;
@@ -74,7 +68,7 @@ class HttpClientTls : public ::testing::Test {
   test_util::TempDir dir_;
   Identity ca_ = make_identity("test-ca", "", nullptr, true);
   std::unique_ptr<httplib::SSLServer> server_;
-  std::thread thread_;
+  std::unique_ptr<test_util::LoopbackHttplib> loopback_;  // declared after: stops first
   int port_ = 0;
 };
 
@@ -140,10 +134,9 @@ class HttpClientRedirects : public ::testing::Test {
                           " token=" + req.get_header_value("X-Auth-Token") + " body=" + req.body,
                       "text/plain");
     });
-    server_.Post("/moved", [this](const httplib::Request&, httplib::Response& res) {
+    server_.Post("/moved", [](const httplib::Request&, httplib::Response& res) {
       res.status = 302;
       res.set_header("Location", "/hello");
-      (void)this;
     });
     server_.Get("/elsewhere", [this](const httplib::Request&, httplib::Response& res) {
       res.status = 307;
@@ -153,20 +146,14 @@ class HttpClientRedirects : public ::testing::Test {
       res.status = 302;
       res.set_header("Location", "/loop");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
+    port_ = loopback_.start();
   }
   std::string url(const std::string& path, const std::string& host = "bmc.example") const {
     return "http://" + host + ":" + std::to_string(port_) + path;
   }
 
   httplib::Server server_;
-  std::thread thread_;
+  test_util::LoopbackHttplib loopback_{server_};
   int port_ = 0;
 };
 
