@@ -7,9 +7,11 @@
 #
 #   scripts/build-static.sh [--arch x86_64|aarch64] [BUILD_DIR]
 #
-# BUILD_DIR defaults to build-static-<arch>; the binaries end up in BUILD_DIR/bin. Compiler and linker flags are the
-# Debian packages' hardening flags for that architecture. Ends by checking the
-# binaries: no NEEDED entry, no program interpreter, the right machine.
+# BUILD_DIR defaults to build-static-<arch>; the binaries end up in BUILD_DIR/bin.
+# Compiler and linker flags are the Debian packages' hardening flags for that
+# architecture. Ends by checking the binaries: no NEEDED entry, no program
+# interpreter, the right machine. CEEMS_BUILD_JOBS: parallel compile jobs (default:
+# one per CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +36,7 @@ case "$arch" in
 esac
 mapfile -t flags < <(DEB_HOST_ARCH=$deb_arch bash scripts/package-flags.sh)
 cmake -S . -B "$dir" -G Ninja "${cmake_args[@]}" "${flags[@]}" >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target ceems_exporter redfish_proxy
+cmake --build "$dir" -j"${CEEMS_BUILD_JOBS:-$(nproc)}" --target ceems_exporter redfish_proxy
 
 case "$arch" in
   x86_64) machine="Advanced Micro Devices X86-64" ;;
