@@ -19,6 +19,8 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 // Equal when ASCII letters are compared without case (HTTP header names, schemes).
 bool equals_ignoring_case(std::string_view a, std::string_view b);
+// ASCII letters lowered, every other byte kept (host names, URL schemes).
+std::string lower_ascii(std::string_view s);
 bool ends_with(std::string_view s, std::string_view suffix);
 
 // Strict numeric parsing: the whole (trimmed) input must be consumed.

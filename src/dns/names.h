@@ -11,7 +11,6 @@ namespace ceems::dns {
 inline constexpr size_t kMaxNameLength = 253;
 inline constexpr size_t kMaxLabelLength = 63;
 
-std::string lower_ascii(std::string_view s);
 std::string_view strip_trailing_dot(std::string_view name);
 // name with a trailing dot (the root stays ".").
 std::string rooted(std::string_view name);

@@ -3,7 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -43,14 +42,9 @@ std::string ClientResponse::header(const std::string& name) const {
 
 namespace {
 
-bool same_name(const std::string& a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool has_header(const HeaderMap& h, std::string_view name) {
-  return std::any_of(h.begin(), h.end(), [&](const auto& kv) { return same_name(kv.first, name); });
+  return std::any_of(h.begin(), h.end(),
+                     [&](const auto& kv) { return equals_ignoring_case(kv.first, name); });
 }
 
 std::string percent_decode(std::string_view s) {
@@ -103,8 +97,7 @@ struct TlsContexts {
     if (file != nullptr && SSL_CTX_load_verify_locations(verify.native_handle(), file, nullptr) == 1)
       loaded = true;
     // OpenSSL accepts any directory name and looks inside only when verifying.
-    struct stat st {};
-    if (dir != nullptr && ::stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+    if (dir != nullptr && real_filesystem().is_dir(ca.dir) &&
         SSL_CTX_load_verify_locations(verify.native_handle(), nullptr, dir) == 1) {
       loaded = true;
     }
@@ -126,6 +119,7 @@ struct Exchange {
   const HeaderMap& headers;
   const std::string& body;
   Clock::time_point deadline;
+  std::chrono::milliseconds timeout;  // what the deadline was made of, for messages
   std::chrono::milliseconds connect_timeout;
   bool insecure;
   size_t max_body;
@@ -154,8 +148,8 @@ template <class Stream>
 class ExchangeRun {
  public:
   ExchangeRun(Stream& stream, beast::tcp_stream& tcp, const Exchange& ex,
-              const std::vector<tcp::endpoint>& endpoints, std::chrono::milliseconds timeout, Outcome& out)
-      : stream_(stream), tcp_(tcp), ex_(ex), endpoints_(endpoints), timeout_(timeout), out_(out) {}
+              const std::vector<tcp::endpoint>& endpoints, Outcome& out)
+      : stream_(stream), tcp_(tcp), ex_(ex), endpoints_(endpoints), out_(out) {}
 
   void start() {
     tcp_.expires_at(std::min(ex_.deadline, Clock::now() + ex_.connect_timeout));
@@ -167,7 +161,7 @@ class ExchangeRun {
   void on_connect(const beast::error_code& ec) {
     if (ec) {
       out_.error = transport_error(ec, "connect", ex_.url,
-                                   ec == beast::error::timeout ? ex_.connect_timeout : timeout_);
+                                   ec == beast::error::timeout ? ex_.connect_timeout : ex_.timeout);
       return;
     }
     tcp_.expires_at(ex_.deadline);
@@ -189,7 +183,7 @@ class ExchangeRun {
                 ex_.tls.ca_note;
         }
         if (ec == beast::error::timeout) {
-          out_.error = transport_error(ec, "TLS handshake with", ex_.url, timeout_);
+          out_.error = transport_error(ec, "TLS handshake with", ex_.url, ex_.timeout);
         } else {
           out_.error = Error(ErrorKind::kIo, "TLS handshake with " + ex_.url.endpoint() + ": " + why);
         }
@@ -210,7 +204,7 @@ class ExchangeRun {
     req_.version(11);
     req_.set(bh::field::host, ex_.url.authority());
     for (const auto& [name, value] : ex_.headers) {
-      if (same_name(name, "Host")) {
+      if (equals_ignoring_case(name, "Host")) {
         req_.set(bh::field::host, value);
       } else {
         req_.insert(name, value);
@@ -225,7 +219,7 @@ class ExchangeRun {
     }
     bh::async_write(stream_, req_, [this](const beast::error_code& ec, size_t) {
       if (ec) {
-        out_.error = transport_error(ec, "write request to", ex_.url, timeout_);
+        out_.error = transport_error(ec, "write request to", ex_.url, ex_.timeout);
         return;
       }
       parser_.header_limit(64 * 1024);
@@ -248,7 +242,7 @@ class ExchangeRun {
         return;
       }
       if (ec) {
-        out_.error = transport_error(ec, "read response from", ex_.url, timeout_);
+        out_.error = transport_error(ec, "read response from", ex_.url, ex_.timeout);
         return;
       }
       if (!parser_.is_done()) return read();
@@ -267,7 +261,6 @@ class ExchangeRun {
   beast::tcp_stream& tcp_;
   const Exchange& ex_;
   const std::vector<tcp::endpoint>& endpoints_;
-  const std::chrono::milliseconds timeout_;
   Outcome& out_;
   bh::request<bh::string_body> req_;
   beast::flat_buffer buffer_;
@@ -304,8 +297,7 @@ std::optional<std::string> bad_header(const HeaderMap& headers) {
 
 // The project's resolver: no NSS, so that a static binary resolves as a dynamic one.
 Result<std::vector<std::string>> lookup_without_nss(const std::string& host, Clock::time_point deadline) {
-  static const std::shared_ptr<const dns::Resolver> resolver = dns::make_system_resolver();
-  auto addresses = resolver->lookup_host(host, deadline);
+  auto addresses = dns::make_system_resolver()->lookup_host(host, deadline);
   if (!addresses) return addresses.error();
   std::vector<std::string> out;
   out.reserve(addresses->size());
@@ -342,14 +334,15 @@ class BeastClient final : public HttpClient {
         method = "GET";
         body.clear();
         std::erase_if(headers, [](const auto& kv) {
-          return same_name(kv.first, "Content-Type") || same_name(kv.first, "Content-Length");
+          return equals_ignoring_case(kv.first, "Content-Type") ||
+                 equals_ignoring_case(kv.first, "Content-Length");
         });
       }
       // Credentials are for the host they were given for, not for one a redirect names.
       if (next->host != url->host) {
         std::erase_if(headers, [](const auto& kv) {
-          return same_name(kv.first, "Authorization") || same_name(kv.first, "Cookie") ||
-                 same_name(kv.first, "X-Auth-Token");
+          return equals_ignoring_case(kv.first, "Authorization") ||
+                 equals_ignoring_case(kv.first, "Cookie") || equals_ignoring_case(kv.first, "X-Auth-Token");
         });
       }
       url = std::move(next);
@@ -380,6 +373,7 @@ class BeastClient final : public HttpClient {
                       headers,
                       body,
                       deadline,
+                      req.timeout,
                       req.connect_timeout,
                       req.insecure_skip_verify,
                       req.max_response_bytes};
@@ -389,9 +383,7 @@ class BeastClient final : public HttpClient {
       asio::ssl::context& ctx = req.insecure_skip_verify ? tls_.skip : tls_.verify;
       beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
       SSL* ssl = stream.native_handle();
-      const bool literal = url.ipv6_literal() || std::all_of(url.host.begin(), url.host.end(), [](char c) {
-                             return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.';
-                           });
+      const bool literal = dns::IpAddress::parse(url.host).has_value();
       if (!literal) SSL_set_tlsext_host_name(ssl, url.host.c_str());
       if (!req.insecure_skip_verify) {
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
@@ -401,13 +393,12 @@ class BeastClient final : public HttpClient {
         if (ok != 1)
           return Error(ErrorKind::kInvalid, "TLS: cannot verify host " + quote_for_error(url.host));
       }
-      ExchangeRun<decltype(stream)> run(stream, beast::get_lowest_layer(stream), ex, endpoints, req.timeout,
-                                        out);
+      ExchangeRun<decltype(stream)> run(stream, beast::get_lowest_layer(stream), ex, endpoints, out);
       run.start();
       run_io(io, out);
     } else {
       beast::tcp_stream stream(io);
-      ExchangeRun<beast::tcp_stream> run(stream, stream, ex, endpoints, req.timeout, out);
+      ExchangeRun<beast::tcp_stream> run(stream, stream, ex, endpoints, out);
       run.start();
       run_io(io, out);
     }

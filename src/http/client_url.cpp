@@ -10,13 +10,6 @@ namespace ceems::http {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // What an error may show of a URL: everything but the user information.
 std::string without_userinfo(std::string_view url) {
   const size_t scheme_end = url.find("://");
@@ -89,7 +82,7 @@ Result<ClientUrl> parse_client_url(std::string_view url) {
   const std::string_view scheme = scheme_of(url);
   if (scheme.empty()) return fail("missing protocol scheme");
   ClientUrl out;
-  out.scheme = lower(scheme);
+  out.scheme = lower_ascii(scheme);
   if (out.scheme != "http" && out.scheme != "https") {
     return fail("unsupported protocol scheme " + quote_for_error(scheme));
   }

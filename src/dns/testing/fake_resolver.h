@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/strings.h"
 #include "dns/names.h"
 #include "dns/resolver.h"
 
